@@ -1,0 +1,348 @@
+/*
+ * log: one message shape on stderr, colour only on a terminal, and secret
+ * redaction applied to every message before it is written.
+ */
+#include "log.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static const char *progname = "ps-toolkit";
+static int verbosity;
+static enum ps_color_mode color_mode = PS_COLOR_AUTO;
+
+void
+ps_log_init(const char *name)
+{
+	const char *slash;
+
+	if (!name || !*name)
+		return;
+	slash = strrchr(name, '/');
+	progname = slash ? slash + 1 : name;
+}
+
+const char *
+ps_log_progname(void)
+{
+	return progname;
+}
+
+void
+ps_log_set_verbosity(int v)
+{
+	verbosity = v;
+}
+
+int
+ps_log_verbosity(void)
+{
+	return verbosity;
+}
+
+void
+ps_log_set_color(enum ps_color_mode mode)
+{
+	color_mode = mode;
+}
+
+int
+ps_log_use_color(FILE *f)
+{
+	const char *nc;
+
+	switch (color_mode) {
+	case PS_COLOR_ALWAYS:
+		return 1;
+	case PS_COLOR_NEVER:
+		return 0;
+	case PS_COLOR_AUTO:
+		break;
+	}
+	nc = getenv("NO_COLOR");
+	if (nc && *nc)
+		return 0;
+	if (getenv("TERM") && strcmp(getenv("TERM"), "dumb") == 0)
+		return 0;
+	return isatty(fileno(f));
+}
+
+static void
+emit(const char *word, const char *color, const char *fmt, va_list ap)
+{
+	struct ps_buf b = {0};
+	char *red;
+	int c = color && ps_log_use_color(stderr);
+
+	ps_buf_addvf(&b, fmt, ap);
+	red = ps_redact(ps_buf_str(&b));
+	if (word)
+		fprintf(stderr, "%s: %s%s:%s %s\n", progname, c ? color : "",
+			word, c ? "\033[0m" : "", red);
+	else
+		fprintf(stderr, "%s: %s\n", progname, red);
+	free(red);
+	ps_buf_free(&b);
+}
+
+void
+ps_log_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	emit("error", "\033[1;31m", fmt, ap);
+	va_end(ap);
+}
+
+void
+ps_log_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (verbosity < 0)
+		return;
+	va_start(ap, fmt);
+	emit("warning", "\033[1;33m", fmt, ap);
+	va_end(ap);
+}
+
+void
+ps_log_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (verbosity < 0)
+		return;
+	va_start(ap, fmt);
+	emit(NULL, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
+ps_log_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (verbosity < 1)
+		return;
+	va_start(ap, fmt);
+	emit(NULL, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
+ps_log_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (verbosity < 2)
+		return;
+	va_start(ap, fmt);
+	emit("debug", "\033[2m", fmt, ap);
+	va_end(ap);
+}
+
+/* Names ending in one of these, at a word boundary, hold secrets. */
+static const char *const secret_suffixes[] = {
+	"KEY", "SECRET", "TOKEN", "PASSWORD", "PASSWD", "PWD", "CREDENTIAL",
+	"CREDENTIALS", "PASSPHRASE",
+};
+
+/* Names containing one of these anywhere hold secrets. */
+static const char *const secret_words[] = {
+	"SECRET", "PASSWORD", "PASSWD", "TOKEN", "APIKEY", "PRIVATEKEY",
+};
+
+/* Public identifiers that merely end like secrets. */
+static const char *const not_secret[] = {
+	"KEY_ID", "PUBLIC_KEY", "PRIMARY_KEY", "SORT_KEY", "PARTITION_KEY",
+	"HASH_KEY", "CACHE_KEY", "FOREIGN_KEY", "TOKEN_URL", "TOKEN_URI",
+	"TOKEN_ENDPOINT", "KEY_FILE", "KEY_PATH", "TOKEN_FILE", "SECRET_FILE",
+	"PASSWORD_FILE", "KEY_ENV", "SECRET_NAME", "SECRET_ARN", "KEY_ARN",
+};
+
+static int
+ends_at_boundary(const char *s, size_t n, const char *suffix)
+{
+	size_t m = strlen(suffix);
+	unsigned char before, first;
+
+	if (n < m || strncasecmp(s + n - m, suffix, m) != 0)
+		return 0;
+	if (n == m)
+		return 1;
+	before = (unsigned char)s[n - m - 1];
+	first = (unsigned char)s[n - m];
+	/* API_KEY, api-key, db.password, apiKey */
+	return before == '_' || before == '-' || before == '.' ||
+	       (islower(before) && isupper(first));
+}
+
+static int
+contains_ci(const char *s, size_t n, const char *word)
+{
+	size_t m = strlen(word), i;
+
+	for (i = 0; i + m <= n; i++)
+		if (strncasecmp(s + i, word, m) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+is_secret_name_n(const char *name, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || (n == 3 && strncmp(name, "PWD", 3) == 0) ||
+	    (n == 6 && strncmp(name, "OLDPWD", 6) == 0))
+		return 0;
+	for (i = 0; i < PS_ARRAY_LEN(not_secret); i++)
+		if (ends_at_boundary(name, n, not_secret[i]))
+			return 0;
+	for (i = 0; i < PS_ARRAY_LEN(secret_suffixes); i++)
+		if (ends_at_boundary(name, n, secret_suffixes[i]))
+			return 1;
+	for (i = 0; i < PS_ARRAY_LEN(secret_words); i++)
+		if (contains_ci(name, n, secret_words[i]))
+			return 1;
+	return 0;
+}
+
+int
+ps_is_secret_name(const char *name)
+{
+	return is_secret_name_n(name, strlen(name));
+}
+
+static int
+is_key_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '_' || c == '-' || c == '.';
+}
+
+/*
+ * Mask URL passwords: scheme://user:PASSWORD@host. The password runs from
+ * the first ':' after "://" up to the last '@' before the next '/', space or
+ * quote.
+ */
+static void
+redact_urls(struct ps_buf *out, const char *s)
+{
+	const char *p = s;
+
+	while (*p) {
+		const char *sep = strstr(p, "://");
+		const char *u, *end, *at = NULL, *colon = NULL;
+
+		if (!sep) {
+			ps_buf_adds(out, p);
+			return;
+		}
+		u = sep + 3;
+		for (end = u; *end && !strchr("/ \t\n\"'<>?#", *end); end++) {
+			if (*end == '@')
+				at = end;
+		}
+		if (at) {
+			for (colon = u; colon < at && *colon != ':'; colon++)
+				;
+		}
+		if (at && colon < at) {
+			ps_buf_add(out, p, (size_t)(colon + 1 - p));
+			ps_buf_adds(out, "***");
+			ps_buf_add(out, at, (size_t)(end - at));
+		} else {
+			ps_buf_add(out, p, (size_t)(end - p));
+		}
+		p = end;
+	}
+}
+
+/*
+ * Mask the value of KEY=VALUE, KEY: VALUE and "KEY": "VALUE" where KEY
+ * looks like a secret name, and password=... of libpq conninfo strings.
+ */
+static void
+redact_assignments(struct ps_buf *out, const char *s)
+{
+	size_t i = 0, n = strlen(s);
+
+	while (i < n) {
+		size_t ks, ke, v, ve;
+
+		if (!is_key_char(s[i])) {
+			ps_buf_addc(out, s[i++]);
+			continue;
+		}
+		ks = i;
+		while (i < n && is_key_char(s[i]))
+			i++;
+		ke = i;
+		v = i;
+		if (v < n && s[v] == '"')	/* "KEY": "VALUE" */
+			v++;
+		while (v < n && s[v] == ' ')
+			v++;
+		if (v >= n || (s[v] != '=' && s[v] != ':') ||
+		    !is_secret_name_n(s + ks, ke - ks) ||
+		    (ks > 0 && s[ks - 1] == '$') ||
+		    (s[v] == ':' && v + 2 < n && s[v + 1] == '/' && s[v + 2] == '/')) {
+			ps_buf_add(out, s + ks, ke - ks);
+			continue;
+		}
+		v++;
+		while (v < n && s[v] == ' ')
+			v++;
+		ps_buf_add(out, s + ks, v - ks);
+		if (v < n && (s[v] == '"' || s[v] == '\'')) {
+			char q = s[v];
+
+			ve = v + 1;
+			while (ve < n && s[ve] != q) {
+				if (s[ve] == '\\' && ve + 1 < n)
+					ve++;
+				ve++;
+			}
+			ps_buf_addc(out, q);
+			/* A reference like ${VAR} is not a secret. */
+			if (ve - v - 1 > 0 && s[v + 1] == '$' && v + 2 < n &&
+			    s[v + 2] == '{')
+				ps_buf_add(out, s + v + 1, ve - v - 1);
+			else if (ve > v + 1)
+				ps_buf_adds(out, "***");
+			if (ve < n)
+				ps_buf_addc(out, q);
+			i = ve < n ? ve + 1 : n;
+		} else {
+			ve = v;
+			while (ve < n && !strchr(" \t\n,;&}\"'", s[ve]))
+				ve++;
+			if (ve > v && s[v] == '$')
+				ps_buf_add(out, s + v, ve - v);
+			else if (ve > v)
+				ps_buf_adds(out, "***");
+			i = ve;
+		}
+	}
+}
+
+char *
+ps_redact(const char *s)
+{
+	struct ps_buf a = {0}, b = {0};
+
+	if (!s)
+		return ps_xstrdup("");
+	redact_urls(&a, s);
+	redact_assignments(&b, ps_buf_str(&a));
+	ps_buf_free(&a);
+	return ps_buf_detach(&b);
+}
