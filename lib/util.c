@@ -293,36 +293,38 @@ ps_parse_double(const char *s, double *out)
 	return 0;
 }
 
+/* Optimal string alignment distance: Levenshtein plus transpositions. */
 size_t
 ps_edit_distance(const char *a, const char *b)
 {
-	size_t la = strlen(a), lb = strlen(b), i, j;
-	size_t *row, best;
+	size_t la = strlen(a), lb = strlen(b), i, j, w, best;
+	size_t *d;
 
 	if (la > 256 || lb > 256)
 		return la > lb ? la : lb;
-	row = ps_xcalloc(lb + 1, sizeof(*row));
+	w = lb + 1;
+	d = ps_xcalloc((la + 1) * w, sizeof(*d));
+	for (i = 0; i <= la; i++)
+		d[i * w] = i;
 	for (j = 0; j <= lb; j++)
-		row[j] = j;
+		d[j] = j;
 	for (i = 1; i <= la; i++) {
-		size_t diag = row[0];
-
-		row[0] = i;
 		for (j = 1; j <= lb; j++) {
-			size_t up = row[j];
 			size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-			size_t v = diag + cost;
+			size_t v = d[(i - 1) * w + j - 1] + cost;
 
-			if (row[j] + 1 < v)
-				v = row[j] + 1;
-			if (row[j - 1] + 1 < v)
-				v = row[j - 1] + 1;
-			row[j] = v;
-			diag = up;
+			if (d[(i - 1) * w + j] + 1 < v)
+				v = d[(i - 1) * w + j] + 1;
+			if (d[i * w + j - 1] + 1 < v)
+				v = d[i * w + j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[(i - 2) * w + j - 2] + 1 < v)
+				v = d[(i - 2) * w + j - 2] + 1;
+			d[i * w + j] = v;
 		}
 	}
-	best = row[lb];
-	free(row);
+	best = d[la * w + lb];
+	free(d);
 	return best;
 }
 
