@@ -2,8 +2,10 @@
  * diag: findings (rule, severity, position, message) and the renderers that
  * every linter and ps-report share: text, json, sarif, junit, github,
  * checkstyle, codeclimate, gnu, markdown. Renderers stream where the format
- * allows (json, sarif results, github, gnu, text, codeclimate, checkstyle,
- * markdown); junit groups by file and keeps the findings until close.
+ * allows (json, sarif results, github, gnu, text, codeclimate, checkstyle);
+ * junit groups by file and keeps the findings until close; markdown keeps
+ * its table rows until close, for the count line above the table. The
+ * findings code is in diag.c, the renderers and the baseline in render.c.
  *
  * Every finding has a stable fingerprint (rule, file, normalised content of
  * the offending line or, without one, the message) so that a baseline of an
@@ -138,6 +140,16 @@ int ps_render_close(struct ps_render *r);
 /* Counts of what was rendered (after baseline), by severity. */
 size_t ps_render_count(const struct ps_render *r, enum ps_severity sev);
 size_t ps_render_hidden(const struct ps_render *r); /* hidden by baseline */
+/* The format in use (PS_FMT_AUTO resolved). */
+enum ps_format ps_render_format(const struct ps_render *r);
+/*
+ * Write the summary of what was rendered so far to out (call it before
+ * close): "3 errors, 2 warnings in 2 files (1 hidden by the baseline)",
+ * or "no findings", then, with more than one file, a line per file
+ * ("  Dockerfile: 2 errors, 1 warning"). -1 when out could not be written.
+ * The text format writes it itself at close when opts.summary is set.
+ */
+int ps_render_summary(const struct ps_render *r, FILE *out);
 
 /* ---- baseline ---- */
 
@@ -147,6 +159,8 @@ struct ps_baseline;
 struct ps_baseline *ps_baseline_load(const char *path, struct ps_error *err);
 /* Whether f is in the baseline; each baseline entry hides one finding. */
 int ps_baseline_take(struct ps_baseline *b, struct ps_finding *f);
+/* How many findings the baseline held when loaded. */
+size_t ps_baseline_size(const struct ps_baseline *b);
 void ps_baseline_free(struct ps_baseline *b);
 
 #endif

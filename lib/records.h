@@ -35,10 +35,23 @@ json_t *ps_rec_new(const char *type, const char *tool);
 const char *ps_rec_type(const json_t *rec);
 /*
  * Write rec as one compact line (keys in insertion order) and flush when
- * out is line-buffered. Returns 0, or -1 on a write error (errno kept;
- * EPIPE is the caller's cue to stop quietly).
+ * out is line-buffered: a terminal, or a stream the caller set with
+ * setvbuf(out, NULL, _IOLBF, 0) -- what a long-running producer in a pipe
+ * (ps-health, ps-alert) does so that each record leaves at once. A batch
+ * tool writing to a pipe keeps full buffering and flushes at exit.
+ * Returns 0, or -1 on a write error (errno kept; EPIPE is the caller's cue
+ * to stop quietly).
  */
 int ps_rec_write(FILE *out, const json_t *rec);
+/*
+ * The json_dumpf flags of ps_rec_write: compact, keys in insertion order,
+ * reals with 15 significant digits (0.1 stays "0.1").
+ */
+#define PS_REC_JSON_FLAGS \
+	(JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15))
+/* A JSON string from s (NUL-terminated); bytes that are not valid UTF-8
+ * become U+FFFD instead of making jansson refuse the value. */
+json_t *ps_json_string(const char *s);
 
 /* Finding <-> record of type "finding". */
 json_t *ps_finding_to_json(struct ps_finding *f);

@@ -1,0 +1,438 @@
+/*
+ * diag: severities, findings and lists of findings, the stable fingerprint
+ * and the compiler-style line. The renderers and the baseline are in
+ * render.c (same header, diag.h).
+ */
+#include "diag.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const sev_names[] = {
+	[PS_SEV_NONE] = "never",
+	[PS_SEV_STYLE] = "style",
+	[PS_SEV_INFO] = "info",
+	[PS_SEV_WARNING] = "warning",
+	[PS_SEV_ERROR] = "error",
+};
+
+const char *
+ps_severity_name(enum ps_severity s)
+{
+	if ((unsigned)s >= PS_ARRAY_LEN(sev_names))
+		return "unknown";
+	return sev_names[s];
+}
+
+int
+ps_severity_parse(const char *s, enum ps_severity *out)
+{
+	static const struct {
+		const char *name;
+		enum ps_severity sev;
+	} words[] = {
+		{"error", PS_SEV_ERROR},     {"warning", PS_SEV_WARNING},
+		{"info", PS_SEV_INFO},       {"style", PS_SEV_STYLE},
+		{"never", PS_SEV_NONE},      {"none", PS_SEV_NONE},
+		/* the words other tools use for the same levels */
+		{"warn", PS_SEV_WARNING},    {"note", PS_SEV_INFO},
+		{"notice", PS_SEV_INFO},
+	};
+	size_t i;
+
+	if (!s)
+		return -1;
+	for (i = 0; i < PS_ARRAY_LEN(words); i++)
+		if (strcmp(s, words[i].name) == 0) {
+			*out = words[i].sev;
+			return 0;
+		}
+	return -1;
+}
+
+static const char *const format_names[] = {
+	[PS_FMT_AUTO] = "auto",
+	[PS_FMT_TEXT] = "text",
+	[PS_FMT_JSON] = "json",
+	[PS_FMT_SARIF] = "sarif",
+	[PS_FMT_JUNIT] = "junit",
+	[PS_FMT_GITHUB] = "github",
+	[PS_FMT_CHECKSTYLE] = "checkstyle",
+	[PS_FMT_CODECLIMATE] = "codeclimate",
+	[PS_FMT_GNU] = "gnu",
+	[PS_FMT_MARKDOWN] = "markdown",
+	[PS_FMT_PROM] = "prom",
+};
+
+const char *const ps_finding_formats[] = {
+	"auto", "text", "json", "sarif", "junit", "github", "checkstyle",
+	"codeclimate", "gnu", "markdown", NULL,
+};
+
+const char *
+ps_format_name(enum ps_format f)
+{
+	if ((unsigned)f >= PS_ARRAY_LEN(format_names))
+		return "unknown";
+	return format_names[f];
+}
+
+int
+ps_format_parse(const char *s, enum ps_format *out)
+{
+	size_t i;
+
+	if (!s)
+		return -1;
+	for (i = 0; i < PS_ARRAY_LEN(format_names); i++)
+		if (strcmp(s, format_names[i]) == 0) {
+			*out = (enum ps_format)i;
+			return 0;
+		}
+	/* common spellings */
+	if (strcmp(s, "jsonl") == 0 || strcmp(s, "json-lines") == 0) {
+		*out = PS_FMT_JSON;
+		return 0;
+	}
+	if (strcmp(s, "md") == 0) {
+		*out = PS_FMT_MARKDOWN;
+		return 0;
+	}
+	return -1;
+}
+
+/* ---- findings ---- */
+
+static char *
+dup_or_null(const char *s)
+{
+	return s ? ps_xstrdup(s) : NULL;
+}
+
+struct ps_finding *
+ps_diags_add(struct ps_diags *d, const char *tool, const char *rule,
+	     const char *name, enum ps_severity sev, const char *file,
+	     int line, int col, const char *fmt, ...)
+{
+	struct ps_finding *f = ps_xcalloc(1, sizeof(*f));
+	struct ps_buf b = {0};
+	va_list ap;
+
+	f->tool = dup_or_null(tool);
+	f->rule = dup_or_null(rule);
+	f->name = dup_or_null(name);
+	f->severity = sev;
+	f->file = dup_or_null(file);
+	f->line = line > 0 ? line : 0;
+	f->col = col > 0 ? col : 0;
+	va_start(ap, fmt);
+	ps_buf_addvf(&b, fmt, ap);
+	va_end(ap);
+	f->message = ps_buf_detach(&b);
+	ps_diags_push(d, f);
+	return f;
+}
+
+void
+ps_finding_add_ref(struct ps_finding *f, const char *ref)
+{
+	size_t n = 0;
+
+	while (f->refs && f->refs[n])
+		n++;
+	f->refs = ps_xrealloc(f->refs, (n + 2) * sizeof(*f->refs));
+	f->refs[n] = ps_xstrdup(ref);
+	f->refs[n + 1] = NULL;
+}
+
+void
+ps_finding_set_fix(struct ps_finding *f, const char *fix)
+{
+	free(f->fix);
+	f->fix = dup_or_null(fix);
+}
+
+void
+ps_finding_set_snippet(struct ps_finding *f, const char *s, size_t n)
+{
+	free(f->snippet);
+	f->snippet = s ? ps_xstrndup(s, n) : NULL;
+	/* the fingerprint depends on the snippet */
+	free(f->fingerprint);
+	f->fingerprint = NULL;
+}
+
+void
+ps_finding_free(struct ps_finding *f)
+{
+	size_t i;
+
+	if (!f)
+		return;
+	free(f->tool);
+	free(f->rule);
+	free(f->name);
+	free(f->file);
+	free(f->message);
+	free(f->fix);
+	for (i = 0; f->refs && f->refs[i]; i++)
+		free(f->refs[i]);
+	free(f->refs);
+	free(f->snippet);
+	free(f->help);
+	free(f->help_uri);
+	free(f->fingerprint);
+	free(f);
+}
+
+void
+ps_diags_push(struct ps_diags *d, struct ps_finding *f)
+{
+	ps_xgrow(&d->v, &d->cap, d->len + 1, sizeof(*d->v));
+	d->v[d->len++] = f;
+}
+
+void
+ps_diags_free(struct ps_diags *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->len; i++)
+		ps_finding_free(d->v[i]);
+	free(d->v);
+	d->v = NULL;
+	d->len = d->cap = 0;
+}
+
+size_t
+ps_diags_count(const struct ps_diags *d, enum ps_severity sev)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < d->len; i++)
+		if (d->v[i]->severity >= sev)
+			n++;
+	return n;
+}
+
+enum ps_severity
+ps_diags_max(const struct ps_diags *d)
+{
+	enum ps_severity m = PS_SEV_NONE;
+	size_t i;
+
+	for (i = 0; i < d->len; i++)
+		if (d->v[i]->severity > m)
+			m = d->v[i]->severity;
+	return m;
+}
+
+static int
+strcmp_null(const char *a, const char *b)
+{
+	if (!a || !b)
+		return (a != NULL) - (b != NULL);
+	return strcmp(a, b);
+}
+
+static int
+finding_cmp(const struct ps_finding *a, const struct ps_finding *b)
+{
+	int c = strcmp_null(a->file, b->file);
+
+	if (c)
+		return c;
+	if (a->line != b->line)
+		return a->line < b->line ? -1 : 1;
+	if (a->col != b->col)
+		return a->col < b->col ? -1 : 1;
+	return strcmp_null(a->rule, b->rule);
+}
+
+/* Merge sort: stable, so equal findings keep the order they were found in. */
+static void
+merge_sort(struct ps_finding **v, struct ps_finding **tmp, size_t n)
+{
+	size_t mid = n / 2, i = 0, j = mid, k = 0;
+
+	if (n < 2)
+		return;
+	merge_sort(v, tmp, mid);
+	merge_sort(v + mid, tmp, n - mid);
+	while (i < mid && j < n)
+		tmp[k++] = finding_cmp(v[j], v[i]) < 0 ? v[j++] : v[i++];
+	while (i < mid)
+		tmp[k++] = v[i++];
+	while (j < n)
+		tmp[k++] = v[j++];
+	memcpy(v, tmp, n * sizeof(*v));
+}
+
+void
+ps_diags_sort(struct ps_diags *d)
+{
+	struct ps_finding **tmp;
+
+	if (d->len < 2)
+		return;
+	tmp = ps_xmalloc(d->len * sizeof(*tmp));
+	merge_sort(d->v, tmp, d->len);
+	free(tmp);
+}
+
+void
+ps_diags_drop_rules(struct ps_diags *d, const char *const *rules)
+{
+	size_t i, j, k = 0;
+
+	if (!rules)
+		return;
+	for (i = 0; i < d->len; i++) {
+		struct ps_finding *f = d->v[i];
+		int drop = 0;
+
+		for (j = 0; rules[j] && !drop; j++)
+			drop = (f->rule && strcmp(f->rule, rules[j]) == 0) ||
+			       (f->name && strcmp(f->name, rules[j]) == 0);
+		if (drop)
+			ps_finding_free(f);
+		else
+			d->v[k++] = f;
+	}
+	d->len = k;
+}
+
+/* ---- fingerprint ---- */
+
+static int
+is_space(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+	       c == '\v';
+}
+
+/* s with runs of white space collapsed to one space, trimmed. */
+static void
+add_normalised(struct ps_buf *b, const char *s)
+{
+	int pending = 0;
+
+	while (*s && is_space((unsigned char)*s))
+		s++;
+	for (; *s; s++) {
+		if (is_space((unsigned char)*s)) {
+			pending = 1;
+			continue;
+		}
+		if (pending)
+			ps_buf_addc(b, ' ');
+		pending = 0;
+		ps_buf_addc(b, *s);
+	}
+}
+
+/*
+ * SHA-256 over rule NUL file NUL content, first 16 hex digits. The file
+ * loses leading "./" so "./Dockerfile" and "Dockerfile" agree; content is
+ * the snippet (or, without one, the message) with white space normalised.
+ * The line number is left out on purpose: a finding keeps its fingerprint
+ * when code above it moves it down.
+ */
+const char *
+ps_finding_fingerprint(struct ps_finding *f)
+{
+	struct ps_buf b = {0};
+	const char *file = f->file ? f->file : "";
+	char hex[65];
+
+	if (f->fingerprint)
+		return f->fingerprint;
+	while (file[0] == '.' && file[1] == '/') {
+		file += 2;
+		while (*file == '/')
+			file++;
+	}
+	ps_buf_adds(&b, f->rule ? f->rule : "");
+	ps_buf_addc(&b, '\0');
+	ps_buf_adds(&b, file);
+	ps_buf_addc(&b, '\0');
+	add_normalised(&b, f->snippet ? f->snippet :
+			   f->message ? f->message : "");
+	ps_sha256_hex(ps_buf_str(&b), b.len, hex);
+	ps_buf_free(&b);
+	f->fingerprint = ps_xstrndup(hex, 16);
+	return f->fingerprint;
+}
+
+/* ---- the compiler-style line ---- */
+
+#define C_RESET "\033[0m"
+#define C_BOLD "\033[1m"
+
+static const char *
+sev_color(enum ps_severity s)
+{
+	switch (s) {
+	case PS_SEV_ERROR:
+		return "\033[1;31m";
+	case PS_SEV_WARNING:
+		return "\033[1;33m";
+	case PS_SEV_INFO:
+		return "\033[1;36m";
+	case PS_SEV_STYLE:
+		return "\033[2m";
+	default:
+		return "";
+	}
+}
+
+/* s with control characters shown as escapes, so that a message quoting a
+ * file's bytes can neither break the line nor drive the terminal. */
+static void
+put_clean(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '\n')
+			fputs("\\n", out);
+		else if (c == '\r')
+			fputs("\\r", out);
+		else if ((c < 0x20 && c != '\t') || c == 0x7f)
+			fprintf(out, "\\x%02x", c);
+		else
+			putc(c, out);
+	}
+}
+
+void
+ps_finding_print(FILE *out, const struct ps_finding *f, int color)
+{
+	if (f->file) {
+		if (color)
+			fputs(C_BOLD, out);
+		put_clean(out, f->file);
+		if (f->line > 0) {
+			fprintf(out, ":%d", f->line);
+			if (f->col > 0)
+				fprintf(out, ":%d", f->col);
+		}
+		fputc(':', out);
+		if (color)
+			fputs(C_RESET, out);
+		fputc(' ', out);
+	}
+	if (color)
+		fprintf(out, "%s%s:" C_RESET " ", sev_color(f->severity),
+			ps_severity_name(f->severity));
+	else
+		fprintf(out, "%s: ", ps_severity_name(f->severity));
+	put_clean(out, f->message ? f->message : "");
+	if (f->rule && *f->rule) {
+		fputs(" [", out);
+		put_clean(out, f->rule);
+		putc(']', out);
+	}
+	fputc('\n', out);
+}
