@@ -1,0 +1,37 @@
+/*
+ * pg: PostgreSQL through libpq. This part: connection health (connect,
+ * SELECT 1, server version, recovery state, latency) within a deadline and
+ * cancellable from another thread through a file descriptor.
+ *
+ * Messages never contain a password: connection strings are passed through
+ * ps_redact before they reach an error message.
+ */
+#ifndef PS_PG_H
+#define PS_PG_H
+
+#include "util.h"
+
+struct ps_pg_health {
+	int ok;			/* connected and SELECT 1 answered 1 */
+	double latency;		/* connect + query, seconds */
+	double connect_s;	/* connection establishment (incl. auth), seconds */
+	double query_s;		/* the health query, seconds */
+	int server_version;	/* PQserverVersion: 150004 for 15.4; 0 unknown */
+	char version[64];	/* server_version setting: "15.4 (Debian 15.4-1)" */
+	int in_recovery;	/* pg_is_in_recovery(): 1 on a standby */
+	char error[256];	/* why not ok (no password in it); "" when ok */
+};
+
+/*
+ * Probe conninfo (a postgres:// or postgresql:// URI, or key=value pairs)
+ * within timeout seconds (<= 0: 10). cancel_fd >= 0: give up as soon as it
+ * becomes readable. Returns 0 when healthy, -1 otherwise; h is filled in
+ * both cases.
+ */
+int ps_pg_ping(const char *conninfo, double timeout, int cancel_fd,
+	       struct ps_pg_health *h);
+
+/* Whether s looks like a libpq connection URI. */
+int ps_pg_is_uri(const char *s);
+
+#endif
