@@ -1,0 +1,638 @@
+/*
+ * lint: rule tables, .ps-lint.yml, inline pragmas and file discovery,
+ * shared by every linter.
+ */
+#include "lint.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "util.h"
+
+struct ps_lint_pragma {
+	int line;		/* the comment's line */
+	char **rules;		/* NULL-terminated */
+};
+
+/* ---- string lists ---- */
+
+static size_t
+list_len(char **v)
+{
+	size_t n = 0;
+
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+static void
+list_add(char ***v, const char *s, size_t n)
+{
+	size_t len = list_len(*v);
+
+	*v = ps_xrealloc(*v, (len + 2) * sizeof(**v));
+	(*v)[len] = ps_xstrndup(s, n);
+	(*v)[len + 1] = NULL;
+}
+
+static void
+list_free(char **v)
+{
+	size_t i;
+
+	for (i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Split "A, B,C" into the list. */
+static void
+list_add_csv(char ***v, const char *csv)
+{
+	const char *p = csv;
+
+	while (*p) {
+		const char *e;
+
+		while (*p == ',' || isspace((unsigned char)*p))
+			p++;
+		e = p;
+		while (*e && *e != ',' && !isspace((unsigned char)*e))
+			e++;
+		if (e > p)
+			list_add(v, p, (size_t)(e - p));
+		p = e;
+	}
+}
+
+static int
+list_has_rule(char **v, const struct ps_lint_rule *r)
+{
+	size_t i;
+
+	for (i = 0; v && v[i]; i++)
+		if (strcasecmp(v[i], r->code) == 0 ||
+		    strcmp(v[i], r->name) == 0 || strcmp(v[i], "all") == 0)
+			return 1;
+		else if (r->refs) {
+			/* A peer's code (DL3008) names the rule too. */
+			const char *p = r->refs;
+			size_t n = strlen(v[i]);
+
+			while ((p = strstr(p, v[i])) != NULL) {
+				int start = p == r->refs || p[-1] == ' ' || p[-1] == ':';
+				int end = p[n] == '\0' || p[n] == ' ';
+
+				if (start && end)
+					return 1;
+				p += n;
+			}
+		}
+	return 0;
+}
+
+/* ---- configuration ---- */
+
+static void
+read_rule_list(struct ps_cfgck *ck, const struct ps_node *map,
+	       const char *key, char ***out)
+{
+	const char *const *v;
+	size_t n, i;
+
+	if (ps_cfg_strlist(ck, map, key, 0, &v, &n) == 1)
+		for (i = 0; i < n; i++)
+			list_add(out, v[i], strlen(v[i]));
+}
+
+static void
+read_level(struct ps_lint_conf *conf, struct ps_cfgck *ck,
+	   const struct ps_node *map)
+{
+	static const char *const levels[] = {
+		"style", "info", "warning", "error", "none", "never", NULL
+	};
+	static const enum ps_severity sev[] = {
+		PS_SEV_STYLE, PS_SEV_INFO, PS_SEV_WARNING, PS_SEV_ERROR,
+		PS_SEV_NONE, PS_SEV_NONE,
+	};
+	const struct ps_node *ov;
+	int idx;
+	size_t i;
+
+	read_rule_list(ck, map, "ignored", &conf->ignored);
+	read_rule_list(ck, map, "enabled", &conf->enabled);
+	if (ps_cfg_enum(ck, map, "failure-threshold", 0, levels, &idx) == 1) {
+		conf->has_threshold = 1;
+		conf->threshold = sev[idx];
+	}
+	if (ps_cfg_map(ck, map, "override", 0, &ov) != 1)
+		return;
+	for (i = 0; i < ov->len; i++) {
+		const struct ps_pair *p = &ov->pairs[i];
+		const char *level = p->key->value ? p->key->value : "";
+		char **rules = NULL;
+		size_t k, j;
+
+		for (k = 0; levels[k]; k++)
+			if (strcmp(levels[k], level) == 0)
+				break;
+		if (!levels[k] || k >= 4) {
+			ps_cfg_error(ck, p->key,
+				     "override: expected error, warning, info or style, got \"%s\"",
+				     level);
+			continue;
+		}
+		read_rule_list(ck, ov, level, &rules);
+		for (j = 0; rules && rules[j]; j++) {
+			conf->overrides = ps_xrealloc(conf->overrides,
+				(conf->noverrides + 1) * sizeof(*conf->overrides));
+			conf->overrides[conf->noverrides].rule = rules[j];
+			conf->overrides[conf->noverrides].severity = sev[k];
+			conf->noverrides++;
+		}
+		free(rules);
+	}
+}
+
+static char *
+find_upward(const char *start_dir, const char *const *names)
+{
+	char dir[PATH_MAX];
+	size_t i;
+
+	if (!realpath(start_dir && *start_dir ? start_dir : ".", dir))
+		return NULL;
+	for (;;) {
+		char *slash;
+
+		for (i = 0; names && names[i]; i++) {
+			char *p = ps_xasprintf("%s/%s", strcmp(dir, "/") ? dir : "",
+					       names[i]);
+			struct stat st;
+
+			if (stat(p, &st) == 0 && S_ISREG(st.st_mode))
+				return p;
+			free(p);
+		}
+		if (strcmp(dir, "/") == 0)
+			return NULL;
+		slash = strrchr(dir, '/');
+		if (slash == dir)
+			dir[1] = '\0';
+		else if (slash)
+			*slash = '\0';
+		else
+			return NULL;
+	}
+}
+
+int
+ps_lint_conf_load(struct ps_lint_conf *conf, const char *path,
+		  const char *start_dir, const char *const *names,
+		  const char *section, struct ps_diags *errs)
+{
+	struct ps_cfgck ck = {0};
+	const struct ps_node *root, *sec = NULL;
+	size_t before = ps_diags_count(errs, PS_SEV_ERROR);
+
+	memset(conf, 0, sizeof(*conf));
+	conf->path = path ? ps_xstrdup(path) : find_upward(start_dir, names);
+	if (!conf->path)
+		return 0;
+	conf->doc = ps_doc_load(conf->path, errs);
+	if (!conf->doc)
+		return -1;
+	root = ps_doc_root(conf->doc);
+	if (!root || ps_node_is_null(root))
+		return 0;
+	ck.doc = conf->doc;
+	ck.diags = errs;
+	if (root->kind != PS_NODE_MAP) {
+		ps_cfg_error(&ck, root, "expected a mapping of settings, got a %s",
+			     ps_node_kind_name(root));
+		return -1;
+	}
+	read_level(conf, &ck, root);
+	if (section && ps_cfg_map(&ck, root, section, 0, &sec) == 1) {
+		conf->section = sec;
+		read_level(conf, &ck, sec);
+	}
+	return ps_diags_count(errs, PS_SEV_ERROR) > before ? -1 : 0;
+}
+
+void
+ps_lint_conf_free(struct ps_lint_conf *conf)
+{
+	size_t i;
+
+	free(conf->path);
+	list_free(conf->ignored);
+	list_free(conf->enabled);
+	for (i = 0; i < conf->noverrides; i++)
+		free(conf->overrides[i].rule);
+	free(conf->overrides);
+	if (conf->doc)
+		ps_doc_free(conf->doc);
+	memset(conf, 0, sizeof(*conf));
+}
+
+void
+ps_lint_conf_ignore(struct ps_lint_conf *conf, const char *rules_csv)
+{
+	list_add_csv(&conf->ignored, rules_csv);
+}
+
+void
+ps_lint_conf_enable(struct ps_lint_conf *conf, const char *rules_csv)
+{
+	list_add_csv(&conf->enabled, rules_csv);
+}
+
+const struct ps_lint_rule *
+ps_lint_rule_find(const struct ps_lint_rule *rules, size_t n,
+		  const char *code_or_name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcasecmp(rules[i].code, code_or_name) == 0 ||
+		    strcmp(rules[i].name, code_or_name) == 0)
+			return &rules[i];
+	return NULL;
+}
+
+/* ---- pragmas ---- */
+
+static void
+index_lines(struct ps_lint_ctx *ctx)
+{
+	size_t cap = 0, i;
+
+	ctx->nlines = 0;
+	ps_xgrow(&ctx->line_starts, &cap, 1, sizeof(size_t));
+	ctx->line_starts[ctx->nlines++] = 0;
+	for (i = 0; i < ctx->text_len; i++)
+		if (ctx->text[i] == '\n' && i + 1 < ctx->text_len) {
+			ps_xgrow(&ctx->line_starts, &cap, ctx->nlines + 1,
+				 sizeof(size_t));
+			ctx->line_starts[ctx->nlines++] = i + 1;
+		}
+}
+
+const char *
+ps_lint_line(const struct ps_lint_ctx *ctx, int line, size_t *len)
+{
+	size_t s, e;
+
+	if (!ctx->text || line < 1 || (size_t)line > ctx->nlines) {
+		*len = 0;
+		return "";
+	}
+	s = ctx->line_starts[line - 1];
+	e = s;
+	while (e < ctx->text_len && ctx->text[e] != '\n')
+		e++;
+	if (e > s && ctx->text[e - 1] == '\r')
+		e--;
+	*len = e - s;
+	return ctx->text + s;
+}
+
+void
+ps_lint_add_pragma(struct ps_lint_ctx *ctx, int line, int global,
+		   const char *rules_csv)
+{
+	if (global) {
+		list_add_csv(&ctx->global_ignored, rules_csv);
+		return;
+	}
+	ps_xgrow(&ctx->pragmas, &ctx->cap, ctx->npragmas + 1,
+		 sizeof(*ctx->pragmas));
+	ctx->pragmas[ctx->npragmas].line = line;
+	ctx->pragmas[ctx->npragmas].rules = NULL;
+	list_add_csv(&ctx->pragmas[ctx->npragmas].rules, rules_csv);
+	ctx->npragmas++;
+}
+
+/*
+ * A pragma comment: '#', spaces, a prefix word, spaces, optional "global",
+ * "ignore=" and the rules up to " -- reason" or the end of the line.
+ */
+static void
+scan_comment(struct ps_lint_ctx *ctx, const char *p, size_t n, int line,
+	     const char *const *prefixes)
+{
+	size_t i;
+	const char *end = p + n;
+
+	while (p < end && (*p == '#' || isspace((unsigned char)*p)))
+		p++;
+	for (i = 0; prefixes && prefixes[i]; i++) {
+		size_t m = strlen(prefixes[i]);
+		int global = 0;
+		const char *q;
+		char *rules;
+
+		if ((size_t)(end - p) <= m || strncmp(p, prefixes[i], m) != 0 ||
+		    !(isspace((unsigned char)p[m]) || p[m] == ':'))
+			continue;
+		q = p + m + 1;
+		while (q < end && isspace((unsigned char)*q))
+			q++;
+		if ((size_t)(end - q) > 7 && strncmp(q, "global", 6) == 0 &&
+		    isspace((unsigned char)q[6])) {
+			global = 1;
+			q += 7;
+			while (q < end && isspace((unsigned char)*q))
+				q++;
+		}
+		if ((size_t)(end - q) < 7 || strncmp(q, "ignore=", 7) != 0)
+			return;
+		q += 7;
+		{
+			const char *r = q;
+
+			while (r < end && !(r + 1 < end && r[0] == '-' &&
+					    r[1] == '-' && (r == q || isspace((unsigned char)r[-1]))))
+				r++;
+			rules = ps_xstrndup(q, (size_t)(r - q));
+		}
+		ps_lint_add_pragma(ctx, line, global, rules);
+		free(rules);
+		return;
+	}
+}
+
+void
+ps_lint_begin(struct ps_lint_ctx *ctx, const char *const *prefixes)
+{
+	size_t i;
+
+	ctx->pragmas = NULL;
+	ctx->npragmas = ctx->cap = 0;
+	ctx->global_ignored = NULL;
+	ctx->line_starts = NULL;
+	ctx->nlines = 0;
+	if (!ctx->text)
+		return;
+	index_lines(ctx);
+	for (i = 0; i < ctx->nlines; i++) {
+		size_t len;
+		const char *l = ps_lint_line(ctx, (int)i + 1, &len);
+		const char *hash = memchr(l, '#', len);
+
+		/* Only whole-line comments and trailing comments that follow
+		 * white space carry pragmas. */
+		if (hash && (hash == l || isspace((unsigned char)hash[-1])))
+			scan_comment(ctx, hash, len - (size_t)(hash - l),
+				     (int)i + 1, prefixes);
+	}
+}
+
+void
+ps_lint_end(struct ps_lint_ctx *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->npragmas; i++)
+		list_free(ctx->pragmas[i].rules);
+	free(ctx->pragmas);
+	list_free(ctx->global_ignored);
+	free(ctx->line_starts);
+	ctx->pragmas = NULL;
+	ctx->global_ignored = NULL;
+	ctx->line_starts = NULL;
+	ctx->npragmas = ctx->cap = ctx->nlines = 0;
+}
+
+/* Whether the line is blank or a whole-line comment. */
+static int
+is_comment_line(const struct ps_lint_ctx *ctx, int line)
+{
+	size_t len, i;
+	const char *l = ps_lint_line(ctx, line, &len);
+
+	for (i = 0; i < len && isspace((unsigned char)l[i]); i++)
+		;
+	return i < len && l[i] == '#';
+}
+
+static int
+suppressed(const struct ps_lint_ctx *ctx, const struct ps_lint_rule *r,
+	   int line)
+{
+	size_t i;
+
+	if (list_has_rule(ctx->global_ignored, r))
+		return 1;
+	for (i = 0; i < ctx->npragmas; i++) {
+		int pl = ctx->pragmas[i].line, l;
+
+		if (!list_has_rule(ctx->pragmas[i].rules, r))
+			continue;
+		if (pl == line)
+			return 1;
+		/* The pragma is in the block of comment lines right above. */
+		if (pl < line) {
+			for (l = line - 1; l > pl && is_comment_line(ctx, l); l--)
+				;
+			if (l == pl)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+int
+ps_lint_enabled(const struct ps_lint_ctx *ctx, const struct ps_lint_rule *r)
+{
+	const struct ps_lint_conf *c = ctx->conf;
+
+	if (c && list_has_rule(c->ignored, r))
+		return 0;
+	if (r->off_by_default)
+		return c && list_has_rule(c->enabled, r);
+	return 1;
+}
+
+struct ps_finding *
+ps_lint_report(struct ps_lint_ctx *ctx, const char *code, int line, int col,
+	       const char *fmt, ...)
+{
+	const struct ps_lint_rule *r = ps_lint_rule_find(ctx->rules,
+							 ctx->nrules, code);
+	enum ps_severity sev;
+	struct ps_finding *f;
+	struct ps_buf msg = {0};
+	va_list ap;
+	size_t i, len;
+	const char *text;
+
+	if (!r || !ps_lint_enabled(ctx, r) || suppressed(ctx, r, line))
+		return NULL;
+	sev = r->severity;
+	for (i = 0; ctx->conf && i < ctx->conf->noverrides; i++) {
+		const char *o = ctx->conf->overrides[i].rule;
+
+		if (strcasecmp(o, r->code) == 0 || strcmp(o, r->name) == 0)
+			sev = ctx->conf->overrides[i].severity;
+	}
+	if (sev == PS_SEV_NONE)
+		return NULL;
+	va_start(ap, fmt);
+	ps_buf_addvf(&msg, fmt, ap);
+	va_end(ap);
+	f = ps_diags_add(ctx->out, ctx->tool, r->code, r->name, sev, ctx->file,
+			 line, col, "%s", ps_buf_str(&msg));
+	ps_buf_free(&msg);
+	if (r->refs) {
+		const char *p = r->refs;
+
+		while (*p) {
+			const char *e = strchr(p, ' ');
+			size_t n = e ? (size_t)(e - p) : strlen(p);
+			char *ref = ps_xstrndup(p, n);
+
+			ps_finding_add_ref(f, ref);
+			free(ref);
+			p += n;
+			while (*p == ' ')
+				p++;
+		}
+	}
+	text = ps_lint_line(ctx, line, &len);
+	if (len)
+		ps_finding_set_snippet(f, text, len);
+	if (r->summary && !f->help)
+		f->help = ps_xstrdup(r->summary);
+	return f;
+}
+
+/* ---- files ---- */
+
+static int
+skip_dir(const char *name, const char *const *keep)
+{
+	size_t i;
+
+	for (i = 0; keep && keep[i]; i++)
+		if (strcmp(name, keep[i]) == 0)
+			return 0;
+	return name[0] == '.' || strcmp(name, "node_modules") == 0 ||
+	       strcmp(name, "vendor") == 0;
+}
+
+static void
+files_add(struct ps_lint_files *f, char *path)
+{
+	ps_xgrow(&f->v, &f->cap, f->n + 1, sizeof(*f->v));
+	f->v[f->n++] = path;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+walk(struct ps_lint_files *files, const char *root, const char *rel,
+     int (*match)(const char *, const char *), const char *const *keep,
+     int depth)
+{
+	char *dir = *rel ? ps_xasprintf("%s/%s", root, rel) : ps_xstrdup(root);
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t first = files->n;
+
+	if (!d || depth > 64) {
+		if (d)
+			closedir(d);
+		free(dir);
+		return;
+	}
+	while ((e = readdir(d)) != NULL) {
+		char *r, *full;
+		struct stat st;
+
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		r = *rel ? ps_xasprintf("%s/%s", rel, e->d_name) :
+			   ps_xstrdup(e->d_name);
+		full = ps_xasprintf("%s/%s", dir, e->d_name);
+		if (lstat(full, &st) == 0 && S_ISDIR(st.st_mode)) {
+			if (!skip_dir(e->d_name, keep))
+				walk(files, root, r, match, keep, depth + 1);
+			free(full);
+		} else if (S_ISREG(st.st_mode) && match(r, e->d_name)) {
+			files_add(files, full);
+		} else {
+			free(full);
+		}
+		free(r);
+	}
+	closedir(d);
+	free(dir);
+	qsort(files->v + first, files->n - first, sizeof(*files->v), cmp_str);
+}
+
+int
+ps_lint_collect(struct ps_lint_files *files, const char *operand,
+		int (*match)(const char *relpath, const char *base),
+		const char *const *keep_dirs, struct ps_error *err)
+{
+	struct stat st;
+	size_t len;
+	char *root;
+
+	if (strcmp(operand, "-") == 0) {
+		files_add(files, ps_xstrdup("-"));
+		return 0;
+	}
+	if (stat(operand, &st) != 0)
+		return ps_error_set(err, PS_EXIT_USAGE, "cannot open '%s': %s",
+				    operand, strerror(errno));
+	if (!S_ISDIR(st.st_mode)) {
+		files_add(files, ps_xstrdup(operand));
+		return 0;
+	}
+	root = ps_xstrdup(operand);
+	len = strlen(root);
+	while (len > 1 && root[len - 1] == '/')
+		root[--len] = '\0';
+	walk(files, root, "", match, keep_dirs, 0);
+	free(root);
+	return 0;
+}
+
+void
+ps_lint_files_free(struct ps_lint_files *files)
+{
+	size_t i;
+
+	for (i = 0; i < files->n; i++)
+		free(files->v[i]);
+	free(files->v);
+	memset(files, 0, sizeof(*files));
+}
+
+void
+ps_lint_print_rules(FILE *out, const struct ps_lint_rule *rules, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		fprintf(out, "%-8s %-8s %-32s %s%s\n", rules[i].code,
+			ps_severity_name(rules[i].severity), rules[i].name,
+			rules[i].summary ? rules[i].summary : "",
+			rules[i].off_by_default ? " (off by default)" : "");
+}
