@@ -517,6 +517,134 @@ ps_lint_report(struct ps_lint_ctx *ctx, const char *code, int line, int col,
 	return f;
 }
 
+/* ---- the YAML rule framework ---- */
+
+#define WALK_MAX_DEPTH 64
+
+#define WALK_MAX_VISITS 128
+
+struct walk_state {
+	const struct ps_lint_visit *v;
+	size_t n;
+	void *ctx;
+	/* each visit's pattern, split once into segments */
+	char buf[WALK_MAX_VISITS][256];
+	char *pat[WALK_MAX_VISITS][WALK_MAX_DEPTH];
+	size_t np[WALK_MAX_VISITS];
+	const char *seg[WALK_MAX_DEPTH];	/* the path to the current node */
+	char idx[WALK_MAX_DEPTH][24];		/* sequence indexes as text */
+};
+
+/* Match pattern segments pat[0..np) against path seg[0..ns); collect the
+ * segments that wildcards matched into caps. */
+static int
+match_path(char **pat, size_t np, const char *const *seg, size_t ns,
+	   const char **caps, size_t *ncaps)
+{
+	size_t saved = *ncaps, k;
+
+	if (np == 0)
+		return ns == 0;
+	if (strcmp(pat[0], "**") == 0) {
+		for (k = 0; k <= ns; k++) {
+			*ncaps = saved;
+			if (match_path(pat + 1, np - 1, seg + k, ns - k, caps, ncaps))
+				return 1;
+		}
+		*ncaps = saved;
+		return 0;
+	}
+	if (ns == 0)
+		return 0;
+	if (strcmp(pat[0], "*") == 0) {
+		if (*ncaps < 15)
+			caps[(*ncaps)++] = seg[0];
+	} else if (strcmp(pat[0], seg[0]) != 0) {
+		return 0;
+	}
+	if (match_path(pat + 1, np - 1, seg + 1, ns - 1, caps, ncaps))
+		return 1;
+	*ncaps = saved;
+	return 0;
+}
+
+static size_t
+split_pattern(const char *pattern, char **out, size_t max, char *buf,
+	      size_t bufsz)
+{
+	size_t n = 0;
+	char *p;
+
+	snprintf(buf, bufsz, "%s", pattern);
+	if (!*buf)
+		return 0;
+	for (p = buf; n < max;) {
+		char *dot = strchr(p, '.');
+
+		out[n++] = p;
+		if (!dot)
+			break;
+		*dot = '\0';
+		p = dot + 1;
+	}
+	return n;
+}
+
+static void
+walk_node(struct walk_state *w, const struct ps_node *node,
+	  const struct ps_node *key, size_t depth)
+{
+	size_t i;
+
+	for (i = 0; i < w->n; i++) {
+		const char *caps[16];
+		size_t nc = 0;
+
+		if (match_path(w->pat[i], w->np[i], w->seg, depth, caps, &nc)) {
+			caps[nc] = NULL;
+			w->v[i].check(w->ctx, node, key, caps);
+		}
+	}
+	if (!node || depth + 1 >= WALK_MAX_DEPTH)
+		return;
+	if (node->kind == PS_NODE_MAP) {
+		for (i = 0; i < node->len; i++) {
+			const struct ps_pair *p = &node->pairs[i];
+
+			if (p->merged || !p->key || p->key->kind != PS_NODE_SCALAR)
+				continue;
+			w->seg[depth] = p->key->value;
+			walk_node(w, p->value, p->key, depth + 1);
+		}
+	} else if (node->kind == PS_NODE_SEQ) {
+		for (i = 0; i < node->len; i++) {
+			snprintf(w->idx[depth], sizeof(w->idx[depth]), "%zu", i);
+			w->seg[depth] = w->idx[depth];
+			walk_node(w, node->items[i], NULL, depth + 1);
+		}
+	}
+}
+
+void
+ps_lint_walk(const struct ps_node *root, const struct ps_lint_visit *v,
+	     size_t n, void *ctx)
+{
+	struct walk_state *w;
+	size_t i;
+
+	if (!root)
+		return;
+	w = ps_xcalloc(1, sizeof(*w));
+	w->v = v;
+	w->n = n < WALK_MAX_VISITS ? n : WALK_MAX_VISITS;
+	w->ctx = ctx;
+	for (i = 0; i < w->n; i++)
+		w->np[i] = split_pattern(v[i].pattern, w->pat[i], WALK_MAX_DEPTH,
+					 w->buf[i], sizeof(w->buf[i]));
+	walk_node(w, root, NULL, 0);
+	free(w);
+}
+
 /* ---- files ---- */
 
 static int

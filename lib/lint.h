@@ -118,6 +118,24 @@ struct ps_finding *ps_lint_report(struct ps_lint_ctx *ctx, const char *code,
 const char *ps_lint_line(const struct ps_lint_ctx *ctx, int line, size_t *len);
 
 /*
+ * The YAML rule framework: a linter lists (path pattern, check) pairs and
+ * ps_lint_walk calls each check on every node whose path matches. Patterns
+ * are dotted: "services.*.ports.*" (a literal key, "*" for any key or
+ * sequence index, "**" for any number of levels). The check gets the node,
+ * the mapping key it stands under (NULL for sequence items and the root,
+ * whose position is where a finding about the key belongs) and the path
+ * segments that matched the wildcards, e.g. {"web", "0"}.
+ */
+struct ps_lint_visit {
+	const char *pattern;
+	void (*check)(void *ctx, const struct ps_node *node,
+		      const struct ps_node *key, const char *const *caps);
+};
+
+void ps_lint_walk(const struct ps_node *root, const struct ps_lint_visit *v,
+		  size_t n, void *ctx);
+
+/*
  * Collect the files to lint from operands: a file is taken as is ("-" is
  * stdin); a directory is walked (skipping .git, node_modules, vendor and
  * hidden folders unless named in keep_dirs, e.g. ".github") and its files
