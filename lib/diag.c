@@ -389,8 +389,8 @@ sev_color(enum ps_severity s)
 
 /* s with control characters shown as escapes, so that a message quoting a
  * file's bytes can neither break the line nor drive the terminal. */
-static void
-put_clean(FILE *out, const char *s)
+void
+ps_diag_put_clean(FILE *out, const char *s)
 {
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
@@ -412,7 +412,7 @@ ps_finding_print(FILE *out, const struct ps_finding *f, int color)
 	if (f->file) {
 		if (color)
 			fputs(C_BOLD, out);
-		put_clean(out, f->file);
+		ps_diag_put_clean(out, f->file);
 		if (f->line > 0) {
 			fprintf(out, ":%d", f->line);
 			if (f->col > 0)
@@ -428,10 +428,10 @@ ps_finding_print(FILE *out, const struct ps_finding *f, int color)
 			ps_severity_name(f->severity));
 	else
 		fprintf(out, "%s: ", ps_severity_name(f->severity));
-	put_clean(out, f->message ? f->message : "");
+	ps_diag_put_clean(out, f->message ? f->message : "");
 	if (f->rule && *f->rule) {
 		fputs(" [", out);
-		put_clean(out, f->rule);
+		ps_diag_put_clean(out, f->rule);
 		putc(']', out);
 	}
 	fputc('\n', out);

@@ -88,6 +88,11 @@ const char *ps_finding_fingerprint(struct ps_finding *f);
 /* Print "file:line:col: severity: message [RULE]" (compiler style). */
 void ps_finding_print(FILE *out, const struct ps_finding *f, int color);
 
+/* Write s with control characters as escapes (\n, \r, \xHH; tabs kept) so
+ * that text quoted from a file can neither break a line of the line-based
+ * formats nor drive a terminal. */
+void ps_diag_put_clean(FILE *out, const char *s);
+
 /* ---- output formats ---- */
 
 enum ps_format {

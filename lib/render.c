@@ -477,15 +477,17 @@ sarif_rule_json(const struct rule_info *ri)
 	json_t *o = json_object(), *help = json_object(), *cfg = json_object();
 	struct ps_buf text = {0}, md = {0};
 	char *shortd = ri->name ? humanise(ri->name) : ps_xstrdup(ri->message);
+	/* the rule's help, or words that fit every finding of the rule */
+	const char *desc = ri->help ? ri->help : shortd;
 	size_t i;
 
 	json_object_set_new(o, "id", ps_json_string(ri->id));
 	json_object_set_new(o, "name", ps_json_string(ri->name ? ri->name : ri->id));
 	json_object_set_new(o, "shortDescription", str_obj("text", shortd));
 	json_object_set_new(o, "fullDescription",
-			    str_obj("text", ri->help ? ri->help : ri->message));
-	ps_buf_adds(&text, ri->help ? ri->help : ri->message);
-	ps_buf_adds(&md, ri->help ? ri->help : ri->message);
+			    str_obj("text", desc));
+	ps_buf_adds(&text, desc);
+	ps_buf_adds(&md, desc);
 	if (ri->fix) {
 		ps_buf_addf(&text, "\n\nFix: %s", ri->fix);
 		ps_buf_addf(&md, "\n\n**Fix:** %s", ri->fix);
@@ -643,8 +645,10 @@ gnu_finding(struct ps_render *r, const struct ps_finding *f)
 	FILE *out = r->out;
 	int l = f->line, c = f->col, el = f->end_line, ec = f->end_col;
 
-	if (f->file)
-		fprintf(out, "%s:", f->file);
+	if (f->file) {
+		ps_diag_put_clean(out, f->file);
+		putc(':', out);
+	}
 	if (l > 0) {
 		if (c > 0 && ec > 0 && el == l && ec > c)
 			fprintf(out, "%d.%d-%d:", l, c, ec);
@@ -659,13 +663,16 @@ gnu_finding(struct ps_render *r, const struct ps_finding *f)
 	}
 	if (f->file || l > 0)
 		putc(' ', out);
-	fprintf(out, "%s: %s",
+	fprintf(out, "%s: ",
 		f->severity == PS_SEV_ERROR ? "error" :
 		f->severity == PS_SEV_WARNING ? "warning" :
-		f->severity == PS_SEV_INFO ? "info" : "note",
-		f->message ? f->message : "");
-	if (f->rule && *f->rule)
-		fprintf(out, " [%s]", f->rule);
+		f->severity == PS_SEV_INFO ? "info" : "note");
+	ps_diag_put_clean(out, f->message ? f->message : "");
+	if (f->rule && *f->rule) {
+		fputs(" [", out);
+		ps_diag_put_clean(out, f->rule);
+		putc(']', out);
+	}
 	putc('\n', out);
 }
 
