@@ -65,8 +65,9 @@ static const char *const format_names[] = {
 	[PS_FMT_PROM] = "prom",
 };
 
+/* without "auto", which cli.c puts first */
 const char *const ps_finding_formats[] = {
-	"auto", "text", "json", "sarif", "junit", "github", "checkstyle",
+	"text", "json", "sarif", "junit", "github", "checkstyle",
 	"codeclimate", "gnu", "markdown", NULL,
 };
 

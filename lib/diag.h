@@ -111,7 +111,8 @@ enum ps_format {
 
 const char *ps_format_name(enum ps_format f);
 int ps_format_parse(const char *s, enum ps_format *out);
-/* The names of the finding formats, for --help and completions. */
+/* The names of the finding formats, for --help and completions (NULL-ended;
+ * "auto" is not among them: cli.c puts it first). */
 extern const char *const ps_finding_formats[];
 
 /*

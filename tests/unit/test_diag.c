@@ -453,7 +453,7 @@ START_TEST(test_severity_and_format_names)
 		ck_assert_int_eq(ps_format_parse(ps_finding_formats[i], &f), 0);
 		ck_assert_str_eq(ps_format_name(f), ps_finding_formats[i]);
 	}
-	ck_assert_uint_eq(i, 10);
+	ck_assert_uint_eq(i, 9);
 	ck_assert_int_eq(ps_format_parse("prom", &f), 0);
 	ck_assert_int_eq(f, PS_FMT_PROM);
 	ck_assert_int_eq(ps_format_parse("xml", &f), -1);
