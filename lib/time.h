@@ -71,6 +71,8 @@ struct ps_sched {
 	int year_star;
 	/* rate */
 	double rate_secs;
+	/* AWS year field beyond years[]: bits for 2162..2199 */
+	uint64_t years_hi;
 };
 
 /*
