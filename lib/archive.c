@@ -1,0 +1,1446 @@
+/*
+ * archive: streaming pax tar (libarchive) + zstd (libzstd) with per-file
+ * SHA-256 in a final index entry, and safe extraction. See archive.h.
+ */
+#include "archive.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <fts.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <zstd.h>
+
+#define READ_BUF (256u << 10)
+#define BLOCK (1u << 20)
+#define NBLOCKS 4
+#define INDEX_MAX (512u << 20)
+
+const char *
+ps_archive_type_name(enum ps_archive_type t)
+{
+	switch (t) {
+	case PS_ARCHIVE_FILE: return "file";
+	case PS_ARCHIVE_DIR: return "dir";
+	case PS_ARCHIVE_SYMLINK: return "symlink";
+	case PS_ARCHIVE_HARDLINK: return "hardlink";
+	}
+	return "unknown";
+}
+
+static int
+type_parse(const char *s, enum ps_archive_type *t)
+{
+	static const enum ps_archive_type all[] = {
+		PS_ARCHIVE_FILE, PS_ARCHIVE_DIR, PS_ARCHIVE_SYMLINK, PS_ARCHIVE_HARDLINK,
+	};
+	for (size_t i = 0; i < PS_ARRAY_LEN(all); i++)
+		if (strcmp(s, ps_archive_type_name(all[i])) == 0) {
+			*t = all[i];
+			return 0;
+		}
+	return -1;
+}
+
+int
+ps_archive_check_name(const char *name, struct ps_error *err)
+{
+	const char *p = name;
+
+	if (!name || !*name)
+		return ps_error_set(err, PS_EXIT_FAIL, "unsafe entry: empty name");
+	if (name[0] == '/')
+		return ps_error_set(err, PS_EXIT_FAIL,
+				    "unsafe entry '%s': absolute path", name);
+	while (*p) {
+		const char *slash = strchr(p, '/');
+		size_t n = slash ? (size_t)(slash - p) : strlen(p);
+		if (n == 2 && p[0] == '.' && p[1] == '.')
+			return ps_error_set(err, PS_EXIT_FAIL,
+					    "unsafe entry '%s': '..' in the path", name);
+		if (!slash)
+			break;
+		p = slash + 1;
+	}
+	return 0;
+}
+
+/* ---- index lines ---- */
+
+static void
+json_set_name(json_t *o, const char *key, const char *hexkey, const char *s)
+{
+	json_t *v = json_string(s);	/* NULL when s is not valid UTF-8 */
+
+	if (v) {
+		json_object_set_new(o, key, v);
+	} else {
+		size_t n = strlen(s);
+		char *hex = ps_xmalloc(2 * n + 1);
+		ps_hex((const unsigned char *)s, n, hex);
+		json_object_set_new(o, hexkey, json_string(hex));
+		free(hex);
+	}
+}
+
+void
+ps_archive_index_line(struct ps_buf *b, const struct ps_archive_entry *e)
+{
+	json_t *o = json_object();
+	char *s;
+
+	json_set_name(o, "path", "path_hex", e->path);
+	json_object_set_new(o, "type", json_string(ps_archive_type_name(e->type)));
+	if (e->type == PS_ARCHIVE_FILE)
+		json_object_set_new(o, "size", json_integer((json_int_t)e->size));
+	json_object_set_new(o, "mode", json_integer((json_int_t)e->mode));
+	json_object_set_new(o, "mtime", json_integer((json_int_t)e->mtime));
+	if (e->target)
+		json_set_name(o, "target", "target_hex", e->target);
+	if (e->type == PS_ARCHIVE_FILE && e->sha256[0])
+		json_object_set_new(o, "sha256", json_string(e->sha256));
+	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	ps_buf_adds(b, s);
+	ps_buf_addc(b, '\n');
+	free(s);
+	json_decref(o);
+}
+
+static int
+unhex(const char *h, char **out)
+{
+	size_t n = strlen(h);
+	char *s;
+
+	if (n % 2)
+		return -1;
+	s = ps_xmalloc(n / 2 + 1);
+	for (size_t i = 0; i < n / 2; i++) {
+		int v = 0;
+		for (int j = 0; j < 2; j++) {
+			char c = h[2 * i + j];
+			v <<= 4;
+			if (c >= '0' && c <= '9') v |= c - '0';
+			else if (c >= 'a' && c <= 'f') v |= c - 'a' + 10;
+			else { free(s); return -1; }
+		}
+		if (v == 0) {
+			free(s);
+			return -1;
+		}
+		s[i] = (char)v;
+	}
+	s[n / 2] = 0;
+	*out = s;
+	return 0;
+}
+
+static int
+get_name(json_t *o, const char *key, const char *hexkey, char **out)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (json_is_string(v)) {
+		*out = ps_xstrndup(json_string_value(v), json_string_length(v));
+		return strlen(*out) == json_string_length(v) ? 1 : -1;
+	}
+	v = json_object_get(o, hexkey);
+	if (json_is_string(v))
+		return unhex(json_string_value(v), out) == 0 ? 1 : -1;
+	return 0;
+}
+
+static void
+entry_free(struct ps_archive_entry *e)
+{
+	free(e->path);
+	free(e->target);
+	memset(e, 0, sizeof(*e));
+}
+
+void
+ps_archive_index_free(struct ps_archive_index *idx)
+{
+	if (!idx)
+		return;
+	for (size_t i = 0; i < idx->len; i++)
+		entry_free(&idx->v[i]);
+	free(idx->v);
+	memset(idx, 0, sizeof(*idx));
+}
+
+static int
+is_hex64(const char *s)
+{
+	if (strlen(s) != 64)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+			return 0;
+	return 1;
+}
+
+static int
+parse_index_line(json_t *o, struct ps_archive_entry *e, struct ps_error *err,
+		 size_t line)
+{
+	json_t *v;
+	int r;
+
+	memset(e, 0, sizeof(*e));
+	if (!json_is_object(o))
+		return ps_error_set(err, PS_EXIT_FAIL, "index line %zu: not an object", line);
+	r = get_name(o, "path", "path_hex", &e->path);
+	if (r <= 0)
+		return ps_error_set(err, PS_EXIT_FAIL, "index line %zu: bad or missing path", line);
+	v = json_object_get(o, "type");
+	if (!json_is_string(v) || type_parse(json_string_value(v), &e->type) < 0)
+		return ps_error_set(err, PS_EXIT_FAIL, "index line %zu: bad or missing type", line);
+	v = json_object_get(o, "size");
+	if (v) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0)
+			return ps_error_set(err, PS_EXIT_FAIL, "index line %zu: bad size", line);
+		e->size = (uint64_t)json_integer_value(v);
+	}
+	v = json_object_get(o, "mode");
+	if (v) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > 07777)
+			return ps_error_set(err, PS_EXIT_FAIL, "index line %zu: bad mode", line);
+		e->mode = (unsigned)json_integer_value(v);
+	}
+	v = json_object_get(o, "mtime");
+	if (v) {
+		if (!json_is_integer(v))
+			return ps_error_set(err, PS_EXIT_FAIL, "index line %zu: bad mtime", line);
+		e->mtime = (int64_t)json_integer_value(v);
+	}
+	r = get_name(o, "target", "target_hex", &e->target);
+	if (r < 0)
+		return ps_error_set(err, PS_EXIT_FAIL, "index line %zu: bad target", line);
+	if ((e->type == PS_ARCHIVE_SYMLINK || e->type == PS_ARCHIVE_HARDLINK) && !e->target)
+		return ps_error_set(err, PS_EXIT_FAIL, "index line %zu: %s without target",
+				    line, ps_archive_type_name(e->type));
+	v = json_object_get(o, "sha256");
+	if (v) {
+		if (!json_is_string(v) || !is_hex64(json_string_value(v)))
+			return ps_error_set(err, PS_EXIT_FAIL, "index line %zu: bad sha256", line);
+		memcpy(e->sha256, json_string_value(v), 65);
+	}
+	if (e->type == PS_ARCHIVE_FILE && !e->sha256[0])
+		return ps_error_set(err, PS_EXIT_FAIL, "index line %zu: file without sha256", line);
+	return 0;
+}
+
+int
+ps_archive_index_parse(const char *text, size_t n, struct ps_archive_index *idx,
+		       struct ps_error *err)
+{
+	const char *p = text, *end = text + n;
+	size_t line = 0;
+	long long want = -1;
+
+	memset(idx, 0, sizeof(*idx));
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		json_error_t je;
+		json_t *o;
+
+		line++;
+		o = json_loadb(p, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
+		if (!o) {
+			ps_archive_index_free(idx);
+			return ps_error_set(err, PS_EXIT_FAIL, "index line %zu: %s", line, je.text);
+		}
+		if (line == 1) {
+			json_t *f = json_object_get(o, "ps_archive_index");
+			json_t *c = json_object_get(o, "entries");
+			if (!json_is_integer(f) || json_integer_value(f) != 1 ||
+			    !json_is_integer(c) || json_integer_value(c) < 0) {
+				json_decref(o);
+				return ps_error_set(err, PS_EXIT_FAIL,
+						    "index line 1: not a version 1 index header");
+			}
+			want = json_integer_value(c);
+		} else {
+			struct ps_archive_entry e;
+			if (parse_index_line(o, &e, err, line) < 0) {
+				entry_free(&e);
+				json_decref(o);
+				ps_archive_index_free(idx);
+				return -1;
+			}
+			ps_xgrow(&idx->v, &idx->cap, idx->len + 1, sizeof(*idx->v));
+			idx->v[idx->len++] = e;
+		}
+		json_decref(o);
+		p += len + (nl ? 1 : 0);
+	}
+	if (want < 0 || (unsigned long long)want != idx->len) {
+		ps_archive_index_free(idx);
+		return ps_error_set(err, PS_EXIT_FAIL,
+				    want < 0 ? "index is empty" :
+				    "index is incomplete: header announces %lld entries", want);
+	}
+	return 0;
+}
+
+/* ---- a small string set (symlink and file names during extraction) ---- */
+
+struct strset {
+	char **v;
+	size_t cap;	/* power of two */
+	size_t len;
+};
+
+static uint64_t
+fnv(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static int
+strset_has(const struct strset *s, const char *k, size_t n)
+{
+	if (!s->cap)
+		return 0;
+	for (size_t i = fnv(k, n) & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
+		if (!s->v[i])
+			return 0;
+		if (strlen(s->v[i]) == n && memcmp(s->v[i], k, n) == 0)
+			return 1;
+	}
+}
+
+static void
+strset_add(struct strset *s, const char *k)
+{
+	size_t n = strlen(k);
+
+	if (strset_has(s, k, n))
+		return;
+	if ((s->len + 1) * 2 > s->cap) {
+		struct strset t = { ps_xcalloc(s->cap ? s->cap * 2 : 64, sizeof(char *)),
+				    s->cap ? s->cap * 2 : 64, 0 };
+		for (size_t i = 0; i < s->cap; i++)
+			if (s->v[i]) {
+				size_t j = fnv(s->v[i], strlen(s->v[i])) & (t.cap - 1);
+				while (t.v[j])
+					j = (j + 1) & (t.cap - 1);
+				t.v[j] = s->v[i];
+				t.len++;
+			}
+		free(s->v);
+		*s = t;
+	}
+	size_t i = fnv(k, n) & (s->cap - 1);
+	while (s->v[i])
+		i = (i + 1) & (s->cap - 1);
+	s->v[i] = ps_xstrdup(k);
+	s->len++;
+}
+
+static void
+strset_free(struct strset *s)
+{
+	for (size_t i = 0; i < s->cap; i++)
+		free(s->v[i]);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+/* ---- writing ---- */
+
+struct ps_archive_writer {
+	struct ps_archive_wopts o;
+	struct ps_archive_sink sink;
+	struct archive *a;
+	struct archive *disk;
+	struct archive_entry *entry;
+	struct archive_entry_linkresolver *links;
+	ZSTD_CCtx *z;
+	unsigned char *zout;
+	size_t zoutsize;
+	unsigned char *buf;	/* file reads */
+	EVP_MD_CTX *md;
+	struct ps_buf index;
+	uint64_t nindex;
+	struct ps_archive_stats st;
+	uint64_t next_progress;
+	struct ps_error err;	/* an error raised inside a callback */
+	int failed;
+};
+
+static void
+warnf(struct ps_archive_writer *w, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+warnf(struct ps_archive_writer *w, const char *fmt, ...)
+{
+	char msg[1200];
+	va_list ap;
+
+	if (!w->o.warn)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	w->o.warn(w->o.ctx, msg);
+}
+
+/* Compress what libarchive hands over and pass it on to the sink. */
+static int
+zwrite(struct ps_archive_writer *w, const void *p, size_t n, ZSTD_EndDirective end)
+{
+	ZSTD_inBuffer in = { p, n, 0 };
+
+	for (;;) {
+		ZSTD_outBuffer out = { w->zout, w->zoutsize, 0 };
+		size_t r = ZSTD_compressStream2(w->z, &out, &in, end);
+
+		if (ZSTD_isError(r))
+			return ps_error_set(&w->err, PS_EXIT_OPER, "zstd: %s",
+					    ZSTD_getErrorName(r));
+		if (out.pos > 0) {
+			if (w->sink.write(w->sink.ctx, w->zout, out.pos, &w->err) < 0)
+				return -1;
+			w->st.zst_bytes += out.pos;
+		}
+		if (end == ZSTD_e_end ? r == 0 : in.pos == in.size)
+			return 0;
+	}
+}
+
+static la_ssize_t
+tar_write_cb(struct archive *a, void *ctx, const void *p, size_t n)
+{
+	struct ps_archive_writer *w = ctx;
+
+	if (w->failed)
+		return -1;
+	if (zwrite(w, p, n, ZSTD_e_continue) < 0) {
+		w->failed = 1;
+		archive_set_error(a, EIO, "%s", w->err.msg);
+		return -1;
+	}
+	w->st.tar_bytes += n;
+	return (la_ssize_t)n;
+}
+
+/* The error of the last libarchive call, preferring one of our callbacks. */
+static int
+tar_error(struct ps_archive_writer *w, const char *what, const char *name,
+	  struct ps_error *err)
+{
+	if (w->failed && w->err.code)
+		return ps_error_set(err, w->err.code, "%s", w->err.msg);
+	w->failed = 1;
+	return ps_error_set(err, PS_EXIT_OPER, "%s '%s': %s", what, name,
+			    archive_error_string(w->a) ? archive_error_string(w->a) : "error");
+}
+
+struct ps_archive_writer *
+ps_archive_writer_new(const struct ps_archive_wopts *o,
+		      const struct ps_archive_sink *sink, struct ps_error *err)
+{
+	struct ps_archive_writer *w = ps_xcalloc(1, sizeof(*w));
+	int level = o && o->level ? o->level : 3;
+	int threads = o ? o->threads : 0;
+	size_t r;
+
+	if (o)
+		w->o = *o;
+	w->sink = *sink;
+	if (threads == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = n < 1 ? 1 : n > 4 ? 4 : (int)n;
+	}
+	w->z = ZSTD_createCCtx();
+	if (!w->z)
+		goto oom;
+	r = ZSTD_CCtx_setParameter(w->z, ZSTD_c_compressionLevel, level);
+	if (!ZSTD_isError(r))
+		r = ZSTD_CCtx_setParameter(w->z, ZSTD_c_checksumFlag, 1);
+	if (ZSTD_isError(r)) {
+		ps_error_set(err, PS_EXIT_USAGE, "zstd level %d: %s", level, ZSTD_getErrorName(r));
+		goto fail;
+	}
+	if (threads > 0)	/* an error here means a libzstd without threads */
+		(void)ZSTD_CCtx_setParameter(w->z, ZSTD_c_nbWorkers, threads);
+	w->zoutsize = ZSTD_CStreamOutSize();
+	w->zout = ps_xmalloc(w->zoutsize);
+	w->buf = ps_xmalloc(READ_BUF);
+	w->md = EVP_MD_CTX_new();
+	w->a = archive_write_new();
+	w->disk = archive_read_disk_new();
+	w->entry = archive_entry_new();
+	w->links = archive_entry_linkresolver_new();
+	if (!w->md || !w->a || !w->disk || !w->entry || !w->links)
+		goto oom;
+	archive_entry_linkresolver_set_strategy(w->links, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
+	archive_read_disk_set_standard_lookup(w->disk);
+	archive_read_disk_set_behavior(w->disk, ARCHIVE_READDISK_NO_ACL |
+				       ARCHIVE_READDISK_NO_FFLAGS |
+				       ARCHIVE_READDISK_NO_SPARSE);
+	if (archive_write_set_format_pax_restricted(w->a) != ARCHIVE_OK ||
+	    archive_write_set_options(w->a, "hdrcharset=BINARY") < ARCHIVE_WARN ||
+	    archive_write_set_bytes_per_block(w->a, 65536) != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(w->a, 1) != ARCHIVE_OK ||
+	    archive_write_open(w->a, w, NULL, tar_write_cb, NULL) != ARCHIVE_OK) {
+		ps_error_set(err, PS_EXIT_OPER, "cannot start the tar stream: %s",
+			     archive_error_string(w->a) ? archive_error_string(w->a) : "error");
+		goto fail;
+	}
+	ps_buf_adds(&w->index, "");
+	return w;
+oom:
+	ps_error_set(err, PS_EXIT_OPER, "out of memory");
+fail:
+	ps_archive_writer_free(w);
+	return NULL;
+}
+
+static void
+progress(struct ps_archive_writer *w)
+{
+	if (w->o.progress && w->st.bytes >= w->next_progress) {
+		w->o.progress(w->o.ctx, &w->st);
+		w->next_progress = w->st.bytes + (1u << 20);
+	}
+}
+
+static void
+index_add(struct ps_archive_writer *w, const char *name, enum ps_archive_type t,
+	  uint64_t size, unsigned mode, int64_t mtime, const char *target,
+	  const char *sha)
+{
+	struct ps_archive_entry e = {
+		.path = (char *)name, .type = t, .size = size, .mode = mode & 07777,
+		.mtime = mtime, .target = (char *)target,
+	};
+	if (sha)
+		memcpy(e.sha256, sha, 65);
+	ps_archive_index_line(&w->index, &e);
+	w->nindex++;
+}
+
+/* Stream one regular file's content: hash it and write it to the tar. */
+static int
+write_content(struct ps_archive_writer *w, int fd, const char *path, uint64_t size,
+	      char sha[65], struct ps_error *err)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	uint64_t left = size;
+	int short_read = 0;
+
+	EVP_DigestInit_ex(w->md, EVP_sha256(), NULL);
+	while (left > 0) {
+		size_t want = left < READ_BUF ? (size_t)left : READ_BUF;
+		ssize_t r = short_read ? 0 : read(fd, w->buf, want);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return ps_error_set(err, PS_EXIT_OPER, "cannot read '%s': %s",
+					    path, strerror(errno));
+		if (r == 0) {
+			/* The file shrank while we read it: keep the tar entry
+			 * consistent by padding with zeros (and say so). */
+			if (!short_read)
+				warnf(w, "'%s' shrank while being read; padded with zeros", path);
+			short_read = 1;
+			memset(w->buf, 0, want);
+			r = (ssize_t)want;
+		}
+		EVP_DigestUpdate(w->md, w->buf, (size_t)r);
+		if (archive_write_data(w->a, w->buf, (size_t)r) != r)
+			return tar_error(w, "cannot write", path, err);
+		left -= (uint64_t)r;
+		w->st.bytes += (uint64_t)r;
+		progress(w);
+	}
+	EVP_DigestFinal_ex(w->md, md, &mdlen);
+	ps_hex(md, mdlen, sha);
+	return 0;
+}
+
+static int
+add_entry(struct ps_archive_writer *w, const char *path, const char *name,
+	  const struct stat *lst, struct ps_error *err)
+{
+	struct archive_entry *e = w->entry, *spare = NULL;
+	struct stat st = *lst;
+	int fd = -1, rc = -1;
+	char sha[65] = "";
+
+	if (strcmp(name, PS_ARCHIVE_INDEX_NAME) == 0)
+		return ps_error_set(err, PS_EXIT_USAGE,
+				    "'%s' has the reserved name of the archive index", path);
+	archive_entry_clear(e);
+	if (S_ISREG(st.st_mode)) {
+		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME);
+		if (fd < 0 && errno == EPERM)
+			fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			if (errno == ENOENT) {
+				warnf(w, "'%s' vanished before it was read; skipped", path);
+				w->st.skipped++;
+				return 0;
+			}
+			return ps_error_set(err, PS_EXIT_OPER, "cannot open '%s': %s",
+					    path, strerror(errno));
+		}
+		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+			close(fd);
+			warnf(w, "'%s' changed type while being read; skipped", path);
+			w->st.skipped++;
+			return 0;
+		}
+	} else if (!S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode)) {
+		warnf(w, "'%s' is a %s; skipped", path,
+		      S_ISSOCK(st.st_mode) ? "socket" : S_ISFIFO(st.st_mode) ? "FIFO" :
+		      "device file");
+		w->st.skipped++;
+		return 0;
+	}
+	archive_entry_copy_sourcepath(e, path);
+	if (archive_read_disk_entry_from_file(w->disk, e, fd, &st) < ARCHIVE_WARN) {
+		ps_error_set(err, PS_EXIT_OPER, "cannot read the metadata of '%s': %s", path,
+			     archive_error_string(w->disk) ? archive_error_string(w->disk) : "error");
+		goto out;
+	}
+	archive_entry_sparse_clear(e);
+	archive_entry_copy_pathname(e, name);
+	if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
+		archive_entry_linkify(w->links, &e, &spare);
+		if (!e) {	/* not with the tar strategy, but be safe */
+			ps_error_set(err, PS_EXIT_OPER, "hard link bookkeeping failed for '%s'", path);
+			goto out;
+		}
+	}
+	if (archive_write_header(w->a, e) < ARCHIVE_WARN) {
+		tar_error(w, "cannot write the header of", path, err);
+		goto out;
+	}
+	if (archive_entry_hardlink(e)) {
+		index_add(w, name, PS_ARCHIVE_HARDLINK, 0, (unsigned)st.st_mode,
+			  (int64_t)st.st_mtime, archive_entry_hardlink(e), NULL);
+		w->st.hardlinks++;
+	} else if (S_ISREG(st.st_mode)) {
+		if (write_content(w, fd, path, (uint64_t)st.st_size, sha, err) < 0)
+			goto out;
+		index_add(w, name, PS_ARCHIVE_FILE, (uint64_t)st.st_size,
+			  (unsigned)st.st_mode, (int64_t)st.st_mtime, NULL, sha);
+		w->st.files++;
+	} else if (S_ISDIR(st.st_mode)) {
+		index_add(w, name, PS_ARCHIVE_DIR, 0, (unsigned)st.st_mode,
+			  (int64_t)st.st_mtime, NULL, NULL);
+		w->st.dirs++;
+	} else {
+		const char *t = archive_entry_symlink(e);
+		index_add(w, name, PS_ARCHIVE_SYMLINK, 0, (unsigned)st.st_mode,
+			  (int64_t)st.st_mtime, t ? t : "", NULL);
+		w->st.symlinks++;
+	}
+	if (archive_write_finish_entry(w->a) < ARCHIVE_WARN) {
+		tar_error(w, "cannot write", path, err);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (e != w->entry && e)	/* linkify never swaps with this strategy */
+		archive_entry_free(e);
+	if (spare)
+		archive_entry_free(spare);
+	return rc;
+}
+
+static int
+fts_cmp(const FTSENT **a, const FTSENT **b)
+{
+	return strcmp((*a)->fts_name, (*b)->fts_name);
+}
+
+static int
+excluded(const struct ps_archive_writer *w, const char *rel, const char *base)
+{
+	if (!w->o.exclude)
+		return 0;
+	for (const char *const *g = w->o.exclude; *g; g++) {
+		if (strchr(*g, '/') ? fnmatch(*g, rel, 0) == 0 : fnmatch(*g, base, 0) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int
+ps_archive_add_tree(struct ps_archive_writer *w, const char *src, const char *name,
+		    struct ps_error *err)
+{
+	char *const roots[] = { (char *)src, NULL };
+	size_t rootlen = strlen(src);
+	struct ps_buf nm = {0};
+	FTSENT *f;
+	FTS *fts;
+	int rc = 0;
+
+	if (w->failed)
+		return ps_error_set(err, PS_EXIT_OPER, "archive writer already failed");
+	if (ps_archive_check_name(name, err) < 0)
+		return ps_error_set(err, PS_EXIT_USAGE, "bad archive name '%s'", name);
+	while (rootlen > 1 && src[rootlen - 1] == '/')
+		rootlen--;
+	fts = fts_open(roots, FTS_PHYSICAL | FTS_COMFOLLOW | FTS_NOCHDIR, fts_cmp);
+	if (!fts)
+		return ps_error_set(err, PS_EXIT_OPER, "cannot read '%s': %s", src, strerror(errno));
+	while (rc == 0 && (f = fts_read(fts)) != NULL) {
+		const char *rel = f->fts_path + (f->fts_level > 0 ? rootlen + 1 : f->fts_pathlen);
+
+		if (f->fts_info == FTS_DP)
+			continue;
+		if (f->fts_level > 0 && excluded(w, rel, f->fts_name)) {
+			if (f->fts_info == FTS_D)
+				fts_set(fts, f, FTS_SKIP);
+			continue;
+		}
+		switch (f->fts_info) {
+		case FTS_DNR:
+		case FTS_ERR:
+		case FTS_NS:
+			if (f->fts_errno == ENOENT && f->fts_level > 0) {
+				warnf(w, "'%s' vanished before it was read; skipped", f->fts_path);
+				w->st.skipped++;
+				continue;
+			}
+			rc = ps_error_set(err, PS_EXIT_OPER, "cannot read '%s': %s",
+					  f->fts_path, strerror(f->fts_errno));
+			continue;
+		case FTS_DC:
+			continue;
+		default:
+			break;
+		}
+		ps_buf_reset(&nm);
+		ps_buf_adds(&nm, name);
+		if (f->fts_level > 0) {
+			ps_buf_addc(&nm, '/');
+			ps_buf_adds(&nm, rel);
+		}
+		rc = add_entry(w, f->fts_path, nm.data, f->fts_statp, err);
+	}
+	fts_close(fts);
+	ps_buf_free(&nm);
+	return rc;
+}
+
+int
+ps_archive_add_buffer(struct ps_archive_writer *w, const char *name, const void *p,
+		      size_t n, unsigned mode, int64_t mtime, struct ps_error *err)
+{
+	struct archive_entry *e = w->entry;
+	unsigned char md[32];
+	char sha[65];
+
+	if (w->failed)
+		return ps_error_set(err, PS_EXIT_OPER, "archive writer already failed");
+	if (ps_archive_check_name(name, err) < 0)
+		return -1;
+	archive_entry_clear(e);
+	archive_entry_copy_pathname(e, name);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, mode & 07777);
+	archive_entry_set_size(e, (la_int64_t)n);
+	archive_entry_set_mtime(e, (time_t)mtime, 0);
+	if (archive_write_header(w->a, e) < ARCHIVE_WARN)
+		return tar_error(w, "cannot write the header of", name, err);
+	if (n > 0 && archive_write_data(w->a, p, n) != (la_ssize_t)n)
+		return tar_error(w, "cannot write", name, err);
+	if (archive_write_finish_entry(w->a) < ARCHIVE_WARN)
+		return tar_error(w, "cannot write", name, err);
+	EVP_Digest(p, n, md, NULL, EVP_sha256(), NULL);
+	ps_hex(md, 32, sha);
+	if (strcmp(name, PS_ARCHIVE_INDEX_NAME) != 0) {
+		index_add(w, name, PS_ARCHIVE_FILE, n, mode, mtime, NULL, sha);
+		w->st.files++;
+		w->st.bytes += n;
+	} else {
+		memcpy(w->st.index_sha256, sha, 65);
+	}
+	return 0;
+}
+
+int
+ps_archive_writer_finish(struct ps_archive_writer *w, struct ps_archive_stats *st,
+			 struct ps_error *err)
+{
+	struct ps_buf idx = {0};
+
+	if (w->failed)
+		return ps_error_set(err, PS_EXIT_OPER, "archive writer already failed");
+	ps_buf_addf(&idx, "{\"ps_archive_index\":1,\"entries\":%llu}\n",
+		    (unsigned long long)w->nindex);
+	ps_buf_add(&idx, w->index.data, w->index.len);
+	ps_buf_free(&w->index);
+	if (ps_archive_add_buffer(w, PS_ARCHIVE_INDEX_NAME, idx.data, idx.len, 0600,
+				  (int64_t)time(NULL), err) < 0) {
+		ps_buf_free(&idx);
+		return -1;
+	}
+	ps_buf_free(&idx);
+	if (archive_write_close(w->a) != ARCHIVE_OK)
+		return tar_error(w, "cannot finish", "tar stream", err);
+	if (zwrite(w, NULL, 0, ZSTD_e_end) < 0) {
+		w->failed = 1;
+		return ps_error_set(err, w->err.code, "%s", w->err.msg);
+	}
+	if (w->o.progress)
+		w->o.progress(w->o.ctx, &w->st);
+	if (st)
+		*st = w->st;
+	return 0;
+}
+
+void
+ps_archive_writer_free(struct ps_archive_writer *w)
+{
+	if (!w)
+		return;
+	if (w->a)
+		archive_write_free(w->a);
+	if (w->disk)
+		archive_read_free(w->disk);
+	if (w->entry)
+		archive_entry_free(w->entry);
+	if (w->links)
+		archive_entry_linkresolver_free(w->links);
+	ZSTD_freeCCtx(w->z);
+	EVP_MD_CTX_free(w->md);
+	free(w->zout);
+	free(w->buf);
+	ps_buf_free(&w->index);
+	free(w);
+}
+
+/* ---- reading ---- */
+
+/*
+ * The decompressing thread fills blocks of tar bytes; the caller's thread
+ * hands them to libarchive. Blocks cycle between a "full" and a "free"
+ * queue (both rings of NBLOCKS).
+ */
+struct pipe {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	unsigned char *blk[NBLOCKS];
+	size_t blen[NBLOCKS];
+	int full[NBLOCKS];	/* indexes in order */
+	size_t nfull, headfull;
+	int freeq[NBLOCKS];
+	size_t nfree, headfree;
+	int done;		/* producer finished (ok or error) */
+	int stop;		/* consumer gave up */
+	struct ps_error err;	/* producer error */
+	int held;		/* block lent to libarchive, -1 none */
+	const struct ps_archive_source *src;
+	uint64_t zst_bytes;
+};
+
+static void *
+producer(void *arg)
+{
+	struct pipe *p = arg;
+	ZSTD_DCtx *d = ZSTD_createDCtx();
+	size_t insize = ZSTD_DStreamInSize() * 2;
+	unsigned char *in = ps_xmalloc(insize);
+	struct ps_error err = {0};
+	int cur = -1;
+	size_t curlen = 0, last = 1;
+	int failed = 0;
+
+	for (;;) {
+		ssize_t n = p->src->read(p->src->ctx, in, insize, &err);
+		ZSTD_inBuffer ib;
+
+		if (n < 0) {
+			failed = 1;
+			break;
+		}
+		if (n == 0) {
+			if (last != 0) {
+				ps_error_set(&err, PS_EXIT_FAIL,
+					     p->zst_bytes ? "the compressed stream is truncated"
+							  : "the backup object is empty");
+				failed = 1;
+			}
+			break;
+		}
+		p->zst_bytes += (uint64_t)n;
+		ib = (ZSTD_inBuffer){ in, (size_t)n, 0 };
+		while (ib.pos < ib.size && !failed) {
+			ZSTD_outBuffer ob;
+			if (cur < 0) {
+				pthread_mutex_lock(&p->mu);
+				while (p->nfree == 0 && !p->stop)
+					pthread_cond_wait(&p->cv, &p->mu);
+				if (p->stop) {
+					pthread_mutex_unlock(&p->mu);
+					failed = 2;
+					break;
+				}
+				cur = p->freeq[p->headfree];
+				p->headfree = (p->headfree + 1) % NBLOCKS;
+				p->nfree--;
+				pthread_mutex_unlock(&p->mu);
+				curlen = 0;
+			}
+			ob = (ZSTD_outBuffer){ p->blk[cur], BLOCK, curlen };
+			last = ZSTD_decompressStream(d, &ob, &ib);
+			if (ZSTD_isError(last)) {
+				ps_error_set(&err, PS_EXIT_FAIL,
+					     "the compressed stream is corrupt (zstd: %s)",
+					     ZSTD_getErrorName(last));
+				failed = 1;
+				break;
+			}
+			curlen = ob.pos;
+			if (curlen == BLOCK) {
+				pthread_mutex_lock(&p->mu);
+				p->blen[cur] = curlen;
+				p->full[(p->headfull + p->nfull) % NBLOCKS] = cur;
+				p->nfull++;
+				pthread_cond_broadcast(&p->cv);
+				pthread_mutex_unlock(&p->mu);
+				cur = -1;
+			}
+		}
+		/* zstd may hold decompressed bytes back until more output room */
+		while (!failed && last != 0 && ib.pos == ib.size && cur >= 0 && curlen < BLOCK) {
+			ZSTD_outBuffer ob = { p->blk[cur], BLOCK, curlen };
+			ZSTD_inBuffer eb = { NULL, 0, 0 };
+			size_t before = curlen;
+			last = ZSTD_decompressStream(d, &ob, &eb);
+			if (ZSTD_isError(last)) {
+				ps_error_set(&err, PS_EXIT_FAIL, "the compressed stream is corrupt (zstd: %s)",
+					     ZSTD_getErrorName(last));
+				failed = 1;
+				break;
+			}
+			curlen = ob.pos;
+			if (curlen == before)
+				break;
+			if (curlen == BLOCK) {
+				pthread_mutex_lock(&p->mu);
+				p->blen[cur] = curlen;
+				p->full[(p->headfull + p->nfull) % NBLOCKS] = cur;
+				p->nfull++;
+				pthread_cond_broadcast(&p->cv);
+				pthread_mutex_unlock(&p->mu);
+				cur = -1;
+			}
+		}
+		if (failed)
+			break;
+	}
+	pthread_mutex_lock(&p->mu);
+	if (!failed && cur >= 0 && curlen > 0) {
+		p->blen[cur] = curlen;
+		p->full[(p->headfull + p->nfull) % NBLOCKS] = cur;
+		p->nfull++;
+	}
+	if (failed == 1)
+		p->err = err;
+	p->done = 1;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	ZSTD_freeDCtx(d);
+	free(in);
+	return NULL;
+}
+
+static void
+pipe_release(struct pipe *p)
+{
+	if (p->held < 0)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->freeq[(p->headfree + p->nfree) % NBLOCKS] = p->held;
+	p->nfree++;
+	p->held = -1;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* Next block of tar bytes: length, 0 at the end, -1 on a producer error. */
+static ssize_t
+pipe_next(struct pipe *p, const void **out)
+{
+	ssize_t n;
+
+	pipe_release(p);
+	pthread_mutex_lock(&p->mu);
+	while (p->nfull == 0 && !p->done)
+		pthread_cond_wait(&p->cv, &p->mu);
+	if (p->nfull == 0) {
+		n = p->err.code ? -1 : 0;
+		pthread_mutex_unlock(&p->mu);
+		return n;
+	}
+	p->held = p->full[p->headfull];
+	p->headfull = (p->headfull + 1) % NBLOCKS;
+	p->nfull--;
+	pthread_mutex_unlock(&p->mu);
+	*out = p->blk[p->held];
+	return (ssize_t)p->blen[p->held];
+}
+
+static la_ssize_t
+tar_read_cb(struct archive *a, void *ctx, const void **buf)
+{
+	struct pipe *p = ctx;
+	ssize_t n = pipe_next(p, buf);
+
+	if (n < 0) {
+		archive_set_error(a, EIO, "%s", p->err.msg);
+		return -1;
+	}
+	return n;
+}
+
+struct reader {
+	const struct ps_archive_ropts *o;
+	struct archive *a;
+	struct archive *disk;
+	struct pipe pipe;
+	EVP_MD_CTX *md;
+	struct ps_archive_index seen;
+	struct strset symlinks;
+	struct strset files;
+	struct ps_buf index;
+	int have_index;
+	uint64_t sample_seed;
+	size_t destlen;
+	struct ps_buf full;	/* dest + '/' + name */
+	struct ps_buf full2;
+	unsigned char zeros[4096];
+};
+
+static int
+rd_fail(struct reader *r, struct ps_error *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int
+rd_fail(struct reader *r, struct ps_error *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	/* A failure of the producer (decryption, I/O, zstd) explains more. */
+	pthread_mutex_lock(&r->pipe.mu);
+	if (r->pipe.err.code) {
+		struct ps_error pe = r->pipe.err;
+		pthread_mutex_unlock(&r->pipe.mu);
+		return ps_error_set(err, pe.code, "%s", pe.msg);
+	}
+	pthread_mutex_unlock(&r->pipe.mu);
+	va_start(ap, fmt);
+	ps_error_setv(err, code, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int
+sampled(struct reader *r, const char *name)
+{
+	int pct = r->o->sample_pct;
+
+	if (pct <= 0 || pct >= 100)
+		return 1;
+	return (fnv(name, strlen(name)) ^ r->sample_seed) % 10007 < (uint64_t)pct * 10007 / 100;
+}
+
+static const char *
+under_dest(struct reader *r, struct ps_buf *b, const char *name)
+{
+	ps_buf_reset(b);
+	ps_buf_add(b, r->o->dest, r->destlen);
+	ps_buf_addc(b, '/');
+	ps_buf_adds(b, name);
+	return b->data;
+}
+
+/* Read one entry's content: hash it, write it out when extracting. */
+static int
+read_content(struct reader *r, const char *name, int hash, int write,
+	     uint64_t *size, char sha[65], struct ps_error *err)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	uint64_t pos = 0;
+
+	if (!hash && !write) {
+		if (archive_read_data_skip(r->a) != ARCHIVE_OK)
+			return rd_fail(r, err, PS_EXIT_FAIL, "cannot read '%s': %s", name,
+				       archive_error_string(r->a));
+		return 0;
+	}
+	EVP_DigestInit_ex(r->md, EVP_sha256(), NULL);
+	for (;;) {
+		const void *buf;
+		size_t n;
+		la_int64_t off;
+		int st = archive_read_data_block(r->a, &buf, &n, &off);
+
+		if (st == ARCHIVE_EOF)
+			break;
+		if (st < ARCHIVE_WARN)
+			return rd_fail(r, err, PS_EXIT_FAIL, "cannot read '%s': %s", name,
+				       archive_error_string(r->a));
+		if (off < 0 || (uint64_t)off < pos)
+			return rd_fail(r, err, PS_EXIT_FAIL, "entry '%s' has overlapping data", name);
+		while (pos < (uint64_t)off) {	/* a hole: zeros */
+			size_t z = (uint64_t)off - pos > sizeof(r->zeros) ?
+				   sizeof(r->zeros) : (size_t)((uint64_t)off - pos);
+			EVP_DigestUpdate(r->md, r->zeros, z);
+			pos += z;
+		}
+		EVP_DigestUpdate(r->md, buf, n);
+		if (write && archive_write_data_block(r->disk, buf, n, off) < ARCHIVE_WARN)
+			return ps_error_set(err, PS_EXIT_OPER, "cannot write '%s': %s", name,
+					    archive_error_string(r->disk));
+		pos += n;
+	}
+	EVP_DigestFinal_ex(r->md, md, &mdlen);
+	ps_hex(md, mdlen, sha);
+	*size = pos;
+	return 0;
+}
+
+/* Whether a proper prefix of name is a symlink of this archive. */
+static int
+through_symlink(struct reader *r, const char *name)
+{
+	for (const char *s = strchr(name, '/'); s; s = strchr(s + 1, '/'))
+		if (strset_has(&r->symlinks, name, (size_t)(s - name)))
+			return 1;
+	return 0;
+}
+
+static int
+read_entry(struct reader *r, struct archive_entry *ae, struct ps_archive_result *res,
+	   struct ps_error *err)
+{
+	const char *name = archive_entry_pathname(ae);
+	const char *hl = archive_entry_hardlink(ae);
+	const char *sl = archive_entry_symlink(ae);
+	mode_t ft = archive_entry_filetype(ae);
+	struct ps_archive_entry e = {0};
+	int extract = r->o->mode == PS_ARCHIVE_EXTRACT;
+	struct ps_error ne = {0};
+	int rc = -1;
+
+	if (!name)
+		return rd_fail(r, err, PS_EXIT_FAIL, "entry without a name");
+	if (r->have_index)
+		return rd_fail(r, err, PS_EXIT_FAIL, "entry '%s' after the index", name);
+	if (strcmp(name, PS_ARCHIVE_INDEX_NAME) == 0) {
+		const void *buf;
+		size_t n;
+		la_int64_t off;
+		int st;
+
+		if (ft != AE_IFREG || hl)
+			return rd_fail(r, err, PS_EXIT_FAIL, "the index entry is not a file");
+		while ((st = archive_read_data_block(r->a, &buf, &n, &off)) == ARCHIVE_OK) {
+			if ((uint64_t)off != r->index.len || r->index.len + n > INDEX_MAX)
+				return rd_fail(r, err, PS_EXIT_FAIL, "the index entry is malformed");
+			ps_buf_add(&r->index, buf, n);
+		}
+		if (st != ARCHIVE_EOF)
+			return rd_fail(r, err, PS_EXIT_FAIL, "cannot read the index: %s",
+				       archive_error_string(r->a));
+		r->have_index = 1;
+		ps_sha256_hex(ps_buf_str(&r->index), r->index.len, res->st.index_sha256);
+		return 0;
+	}
+	if (ps_archive_check_name(name, &ne) < 0)
+		return rd_fail(r, err, PS_EXIT_FAIL, "%s", ne.msg);
+	if (through_symlink(r, name))
+		return rd_fail(r, err, PS_EXIT_FAIL,
+			       "unsafe entry '%s': its path goes through a symlink of the archive",
+			       name);
+	e.path = ps_xstrdup(name);
+	name = e.path;	/* the entry's own copy changes when extracting */
+	for (size_t n = strlen(e.path); n > 1 && e.path[n - 1] == '/'; n--)
+		e.path[n - 1] = 0;	/* tar writes directories as "dir/" */
+	e.mode = (unsigned)archive_entry_perm(ae);
+	e.mtime = (int64_t)archive_entry_mtime(ae);
+	if (hl) {
+		if (ps_archive_check_name(hl, &ne) < 0) {
+			rd_fail(r, err, PS_EXIT_FAIL, "hard link '%s': %s", name, ne.msg);
+			goto out;
+		}
+		if (!strset_has(&r->files, hl, strlen(hl))) {
+			rd_fail(r, err, PS_EXIT_FAIL,
+				"unsafe entry '%s': hard link to '%s', which is no earlier file of the archive",
+				name, hl);
+			goto out;
+		}
+		e.type = PS_ARCHIVE_HARDLINK;
+		e.target = ps_xstrdup(hl);
+		hl = e.target;
+	} else if (ft == AE_IFREG) {
+		e.type = PS_ARCHIVE_FILE;
+	} else if (ft == AE_IFDIR) {
+		e.type = PS_ARCHIVE_DIR;
+	} else if (ft == AE_IFLNK) {
+		e.type = PS_ARCHIVE_SYMLINK;
+		e.target = ps_xstrdup(sl ? sl : "");
+	} else {
+		rd_fail(r, err, PS_EXIT_FAIL, "unsafe entry '%s': refusing to restore a %s", name,
+			ft == AE_IFCHR ? "character device" : ft == AE_IFBLK ? "block device" :
+			ft == AE_IFIFO ? "FIFO" : ft == AE_IFSOCK ? "socket" : "special file");
+		goto out;
+	}
+	if (extract) {
+		archive_entry_copy_pathname(ae, under_dest(r, &r->full, name));
+		if (hl)
+			archive_entry_copy_hardlink(ae, under_dest(r, &r->full2, hl));
+		if (archive_write_header(r->disk, ae) < ARCHIVE_WARN) {
+			ps_error_set(err, PS_EXIT_OPER, "cannot create '%s': %s", name,
+				     archive_error_string(r->disk));
+			goto out;
+		}
+	}
+	if (e.type == PS_ARCHIVE_FILE) {
+		int hash = r->o->mode != PS_ARCHIVE_LIST && (extract || sampled(r, name));
+		uint64_t size = 0;
+
+		if (read_content(r, name, hash, extract, &size, e.sha256, err) < 0)
+			goto out;
+		e.size = hash ? size : (uint64_t)archive_entry_size(ae);
+		if (hash)
+			res->hashed++;
+		res->st.files++;
+		res->st.bytes += e.size;
+		strset_add(&r->files, name);
+	} else {
+		if (archive_read_data_skip(r->a) != ARCHIVE_OK) {
+			rd_fail(r, err, PS_EXIT_FAIL, "cannot read '%s': %s", name,
+				archive_error_string(r->a));
+			goto out;
+		}
+		if (e.type == PS_ARCHIVE_DIR)
+			res->st.dirs++;
+		else if (e.type == PS_ARCHIVE_SYMLINK) {
+			res->st.symlinks++;
+			strset_add(&r->symlinks, name);
+		} else
+			res->st.hardlinks++;
+	}
+	if (extract && archive_write_finish_entry(r->disk) < ARCHIVE_WARN) {
+		ps_error_set(err, PS_EXIT_OPER, "cannot finish '%s': %s", name,
+			     archive_error_string(r->disk));
+		goto out;
+	}
+	if (r->o->entry && r->o->entry(r->o->ctx, &e) != 0) {
+		ps_error_set(err, PS_EXIT_FAIL, "stopped at '%s'", name);
+		goto out;
+	}
+	ps_xgrow(&r->seen.v, &r->seen.cap, r->seen.len + 1, sizeof(*r->seen.v));
+	r->seen.v[r->seen.len++] = e;
+	memset(&e, 0, sizeof(e));
+	rc = 0;
+out:
+	entry_free(&e);
+	return rc;
+}
+
+/* Compare what was read with the index. */
+static int
+check_index(struct reader *r, struct ps_archive_result *res, struct ps_error *err)
+{
+	struct ps_archive_index *idx = &res->index;
+	struct ps_error ie = {0};
+
+	if (!r->have_index)
+		return ps_error_set(err, PS_EXIT_FAIL,
+				    "the archive has no index: it is truncated or not a ps-backup archive");
+	if (ps_archive_index_parse(ps_buf_str(&r->index), r->index.len, idx, &ie) < 0)
+		return ps_error_set(err, PS_EXIT_FAIL, "the archive index is corrupt: %s", ie.msg);
+	if (idx->len != r->seen.len)
+		return ps_error_set(err, PS_EXIT_FAIL,
+				    "the archive holds %zu entries, its index lists %zu",
+				    r->seen.len, idx->len);
+	for (size_t i = 0; i < idx->len; i++) {
+		const struct ps_archive_entry *a = &r->seen.v[i], *b = &idx->v[i];
+
+		if (strcmp(a->path, b->path) != 0 || a->type != b->type)
+			return ps_error_set(err, PS_EXIT_FAIL,
+					    "entry %zu is '%s' (%s) in the archive but '%s' (%s) in the index",
+					    i + 1, a->path, ps_archive_type_name(a->type), b->path,
+					    ps_archive_type_name(b->type));
+		if (a->type == PS_ARCHIVE_FILE && a->size != b->size)
+			return ps_error_set(err, PS_EXIT_FAIL,
+					    "size mismatch for '%s': %llu bytes read, %llu in the index",
+					    a->path, (unsigned long long)a->size,
+					    (unsigned long long)b->size);
+		if (a->type == PS_ARCHIVE_FILE && a->sha256[0] &&
+		    strcmp(a->sha256, b->sha256) != 0)
+			return ps_error_set(err, PS_EXIT_FAIL,
+					    "digest mismatch for '%s': read %.16s..., index %.16s...",
+					    a->path, a->sha256, b->sha256);
+		if ((a->target || b->target) &&
+		    (!a->target || !b->target || strcmp(a->target, b->target) != 0))
+			return ps_error_set(err, PS_EXIT_FAIL,
+					    "link target mismatch for '%s'", a->path);
+	}
+	return 0;
+}
+
+int
+ps_archive_read(const struct ps_archive_source *src, const struct ps_archive_ropts *o,
+		struct ps_archive_result *res, struct ps_error *err)
+{
+	struct reader r = { .o = o };
+	struct archive_entry *ae;
+	pthread_t th;
+	int rc = -1, started = 0, st;
+
+	memset(res, 0, sizeof(*res));
+	r.pipe.held = -1;
+	r.pipe.src = src;
+	pthread_mutex_init(&r.pipe.mu, NULL);
+	pthread_cond_init(&r.pipe.cv, NULL);
+	for (int i = 0; i < NBLOCKS; i++) {
+		r.pipe.blk[i] = ps_xmalloc(BLOCK);
+		r.pipe.freeq[i] = i;
+	}
+	r.pipe.nfree = NBLOCKS;
+	if (RAND_bytes((unsigned char *)&r.sample_seed, sizeof(r.sample_seed)) != 1)
+		r.sample_seed = (uint64_t)time(NULL);
+	r.md = EVP_MD_CTX_new();
+	r.a = archive_read_new();
+	if (!r.md || !r.a) {
+		ps_error_set(err, PS_EXIT_OPER, "out of memory");
+		goto out;
+	}
+	if (o->mode == PS_ARCHIVE_EXTRACT) {
+		int flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
+			    ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+			    ARCHIVE_EXTRACT_SECURE_NODOTDOT;
+		if (o->owner)
+			flags |= ARCHIVE_EXTRACT_OWNER;
+		if (!o->dest || o->dest[0] != '/') {
+			ps_error_set(err, PS_EXIT_USAGE, "extraction needs an absolute directory");
+			goto out;
+		}
+		r.destlen = strlen(o->dest);
+		while (r.destlen > 1 && o->dest[r.destlen - 1] == '/')
+			r.destlen--;
+		r.disk = archive_write_disk_new();
+		archive_write_disk_set_options(r.disk, flags);
+		archive_write_disk_set_standard_lookup(r.disk);
+	}
+	archive_read_support_format_tar(r.a);
+	archive_read_set_options(r.a, "hdrcharset=BINARY");
+	if (pthread_create(&th, NULL, producer, &r.pipe) != 0) {
+		ps_error_set(err, PS_EXIT_OPER, "cannot start a thread");
+		goto out;
+	}
+	started = 1;
+	if (archive_read_open(r.a, &r.pipe, NULL, tar_read_cb, NULL) != ARCHIVE_OK) {
+		rd_fail(&r, err, PS_EXIT_FAIL, "not a tar archive: %s",
+			archive_error_string(r.a) ? archive_error_string(r.a) : "unknown format");
+		goto out;
+	}
+	while ((st = archive_read_next_header(r.a, &ae)) == ARCHIVE_OK || st == ARCHIVE_WARN) {
+		if (read_entry(&r, ae, res, err) < 0)
+			goto out;
+	}
+	if (st != ARCHIVE_EOF) {
+		rd_fail(&r, err, PS_EXIT_FAIL, "the archive is corrupt: %s",
+			archive_error_string(r.a) ? archive_error_string(r.a) : "read error");
+		goto out;
+	}
+	/* Read the rest, so the source sees (and checks) the whole object. */
+	for (;;) {
+		const void *b;
+		ssize_t n = pipe_next(&r.pipe, &b);
+		if (n <= 0)
+			break;
+	}
+	pipe_release(&r.pipe);
+	pthread_join(th, NULL);
+	started = 0;
+	if (r.pipe.err.code) {
+		ps_error_set(err, r.pipe.err.code, "%s", r.pipe.err.msg);
+		goto out;
+	}
+	if (r.disk && archive_write_close(r.disk) != ARCHIVE_OK) {
+		ps_error_set(err, PS_EXIT_OPER, "cannot finish the restore: %s",
+			     archive_error_string(r.disk));
+		goto out;
+	}
+	if (check_index(&r, res, err) < 0)
+		goto out;
+	res->st.zst_bytes = r.pipe.zst_bytes;
+	rc = 0;
+out:
+	if (started) {
+		pthread_mutex_lock(&r.pipe.mu);
+		r.pipe.stop = 1;
+		pthread_cond_broadcast(&r.pipe.cv);
+		pthread_mutex_unlock(&r.pipe.mu);
+		/* let the producer finish its current read */
+		for (;;) {
+			const void *b;
+			if (pipe_next(&r.pipe, &b) <= 0)
+				break;
+		}
+		pipe_release(&r.pipe);
+		pthread_join(th, NULL);
+	}
+	if (r.a)
+		archive_read_free(r.a);
+	if (r.disk)
+		archive_write_free(r.disk);
+	EVP_MD_CTX_free(r.md);
+	for (int i = 0; i < NBLOCKS; i++)
+		free(r.pipe.blk[i]);
+	pthread_mutex_destroy(&r.pipe.mu);
+	pthread_cond_destroy(&r.pipe.cv);
+	ps_archive_index_free(&r.seen);
+	strset_free(&r.symlinks);
+	strset_free(&r.files);
+	ps_buf_free(&r.index);
+	ps_buf_free(&r.full);
+	ps_buf_free(&r.full2);
+	return rc;
+}
+
+void
+ps_archive_result_free(struct ps_archive_result *res)
+{
+	if (res)
+		ps_archive_index_free(&res->index);
+}

@@ -1,0 +1,361 @@
+/* Unit tests for lib/archive: write a tree, verify, list, extract, the
+ * index parser, tampering, and unsafe archives refused. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <zstd.h>
+
+#include "lib/archive.h"
+
+static char root[256];
+
+static void
+sh(const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	ck_assert_msg(system(cmd) == 0, "command failed: %s", cmd);
+}
+
+static void
+setup(void)
+{
+	snprintf(root, sizeof(root), "/tmp/ps-test-archive.%d", (int)getpid());
+	sh("rm -rf %s && mkdir -p %s/src/sub/deeper %s/src/empty-dir", root, root, root);
+	sh("cd %s/src && printf 'hello\\n' > a.txt && : > empty && "
+	   "head -c 3000000 /dev/urandom > sub/random.bin && "
+	   "ln -s a.txt link && ln -s ../../outside sub/dangling && ln a.txt hard && "
+	   "printf x > 'with space' && printf y > \"$(printf 'new\\nline')\" && "
+	   "printf z > 'ünïcødé' && chmod 751 sub && printf q > sub/deeper/skip.tmp",
+	   root);
+}
+
+static void
+teardown(void)
+{
+	sh("chmod -R u+rwx %s 2>/dev/null; rm -rf %s", root, root);
+}
+
+static int
+buf_write(void *ctx, const void *p, size_t n, struct ps_error *err)
+{
+	ps_buf_add(ctx, p, n);
+	return 0;
+}
+
+struct memsrc {
+	const char *p;
+	size_t n, off, step;
+};
+
+static ssize_t
+mem_read(void *ctx, void *buf, size_t n, struct ps_error *err)
+{
+	struct memsrc *m = ctx;
+	size_t take = m->n - m->off;
+
+	if (take > n)
+		take = n;
+	if (take > m->step)
+		take = m->step;
+	memcpy(buf, m->p + m->off, take);
+	m->off += take;
+	return (ssize_t)take;
+}
+
+static const char *const excl[] = { "*.tmp", NULL };
+
+static void
+write_tree(struct ps_buf *out, struct ps_archive_stats *st, int threads)
+{
+	struct ps_archive_wopts o = { .level = 3, .threads = threads, .exclude = excl };
+	struct ps_archive_sink s = { buf_write, out };
+	struct ps_error err = {0};
+	struct ps_archive_writer *w = ps_archive_writer_new(&o, &s, &err);
+	char src[300];
+
+	ck_assert_msg(w != NULL, "%s", err.msg);
+	snprintf(src, sizeof(src), "%s/src", root);
+	ck_assert_msg(ps_archive_add_tree(w, src, "data/src", &err) == 0, "%s", err.msg);
+	ck_assert_msg(ps_archive_writer_finish(w, st, &err) == 0, "%s", err.msg);
+	ps_archive_writer_free(w);
+}
+
+static int
+read_mem(const struct ps_buf *b, enum ps_archive_mode mode, const char *dest,
+	 struct ps_archive_result *res, struct ps_error *err)
+{
+	struct memsrc m = { b->data, b->len, 0, 100000 };
+	struct ps_archive_source s = { mem_read, &m };
+	struct ps_archive_ropts o = { .mode = mode, .dest = dest };
+
+	return ps_archive_read(&s, &o, res, err);
+}
+
+START_TEST(write_and_verify)
+{
+	struct ps_buf b = {0};
+	struct ps_archive_stats st;
+	struct ps_archive_result res;
+	struct ps_error err = {0};
+
+	write_tree(&b, &st, _i == 0 ? -1 : 2);
+	ck_assert_uint_eq(st.files, 6);	/* a.txt empty random with-space newline unicode */
+	ck_assert_uint_eq(st.hardlinks, 1);
+	ck_assert_uint_eq(st.symlinks, 2);
+	ck_assert_uint_eq(st.dirs, 4);	/* src sub deeper empty-dir */
+	ck_assert_uint_eq(st.zst_bytes, b.len);
+	ck_assert_uint_lt(b.len, st.tar_bytes);
+	ck_assert_msg(read_mem(&b, PS_ARCHIVE_VERIFY, NULL, &res, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(res.st.files, 6);
+	ck_assert_uint_eq(res.hashed, 6);
+	ck_assert_str_eq(res.st.index_sha256, st.index_sha256);
+	ck_assert_uint_eq(res.index.len, 13);
+	/* the digest in the index is the file's */
+	for (size_t i = 0; i < res.index.len; i++)
+		if (strcmp(res.index.v[i].path, "data/src/a.txt") == 0)
+			ck_assert_str_eq(res.index.v[i].sha256,
+					 "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03");
+	ps_archive_result_free(&res);
+	ps_buf_free(&b);
+}
+END_TEST
+
+START_TEST(extract_identical)
+{
+	struct ps_buf b = {0};
+	struct ps_archive_stats st;
+	struct ps_archive_result res;
+	struct ps_error err = {0};
+	char dest[300];
+	struct stat a, h;
+
+	write_tree(&b, &st, 2);
+	snprintf(dest, sizeof(dest), "%s/out", root);
+	mkdir(dest, 0700);
+	ck_assert_msg(read_mem(&b, PS_ARCHIVE_EXTRACT, dest, &res, &err) == 0, "%s", err.msg);
+	sh("cd %s && rm src/sub/deeper/skip.tmp && diff -r --no-dereference src out/data/src", root);
+	sh("test \"$(stat -c %%a %s/out/data/src/sub)\" = 751", root);
+	sh("test \"$(readlink %s/out/data/src/sub/dangling)\" = ../../outside", root);
+	snprintf(dest, sizeof(dest), "%s/out/data/src/a.txt", root);
+	ck_assert_int_eq(stat(dest, &a), 0);
+	snprintf(dest, sizeof(dest), "%s/out/data/src/hard", root);
+	ck_assert_int_eq(stat(dest, &h), 0);
+	ck_assert_uint_eq(a.st_ino, h.st_ino);
+	sh("cd %s && test \"$(stat -c %%Y src/a.txt)\" = \"$(stat -c %%Y out/data/src/a.txt)\"", root);
+	ps_archive_result_free(&res);
+	ps_buf_free(&b);
+}
+END_TEST
+
+START_TEST(corruption_detected)
+{
+	struct ps_buf b = {0};
+	struct ps_archive_stats st;
+	struct ps_error err = {0};
+	size_t pos[] = { 0, 100, 1000, 5000, 0, 0 };
+	/* (header bits such as the window size need not matter: the manifest's
+	 * object digest covers those) */
+
+	write_tree(&b, &st, 2);
+	pos[4] = b.len / 2;
+	pos[5] = b.len - 2;
+	for (size_t i = 0; i < PS_ARRAY_LEN(pos); i++) {
+		struct ps_archive_result res;
+		b.data[pos[i]] ^= 0x20;
+		ck_assert_msg(read_mem(&b, PS_ARCHIVE_VERIFY, NULL, &res, &err) < 0,
+			      "flip at %zu accepted", pos[i]);
+		ck_assert_int_eq(err.code, PS_EXIT_FAIL);
+		ps_archive_result_free(&res);
+		b.data[pos[i]] ^= 0x20;
+	}
+	/* truncated */
+	for (size_t cut = 0; cut < b.len; cut += b.len / 7 + 1) {
+		struct ps_buf t = {0};
+		struct ps_archive_result res;
+		ps_buf_add(&t, b.data, cut);
+		ck_assert_msg(read_mem(&t, PS_ARCHIVE_VERIFY, NULL, &res, &err) < 0,
+			      "truncation at %zu accepted", cut);
+		ck_assert_int_eq(err.code, PS_EXIT_FAIL);
+		ps_archive_result_free(&res);
+		ps_buf_free(&t);
+	}
+	ps_buf_free(&b);
+}
+END_TEST
+
+/* A hand-made tar.zst from entries: name, type ('f', 'l' symlink, 'h' hard
+ * link, 'c' char device, 'd' dir), target or content. */
+struct craft {
+	const char *name;
+	char type;
+	const char *arg;
+};
+
+static void
+craft(struct ps_buf *out, const struct craft *c, size_t n)
+{
+	struct archive *a = archive_write_new();
+	struct archive_entry *e = archive_entry_new();
+	char *tar = malloc(1 << 20);
+	size_t used = 0;
+
+	archive_write_set_format_pax_restricted(a);
+	ck_assert_int_eq(archive_write_open_memory(a, tar, 1 << 20, &used), ARCHIVE_OK);
+	for (size_t i = 0; i < n; i++) {
+		archive_entry_clear(e);
+		archive_entry_set_pathname(e, c[i].name);
+		archive_entry_set_perm(e, 0644);
+		switch (c[i].type) {
+		case 'f':
+			archive_entry_set_filetype(e, AE_IFREG);
+			archive_entry_set_size(e, (la_int64_t)strlen(c[i].arg));
+			break;
+		case 'd':
+			archive_entry_set_filetype(e, AE_IFDIR);
+			break;
+		case 'l':
+			archive_entry_set_filetype(e, AE_IFLNK);
+			archive_entry_set_symlink(e, c[i].arg);
+			break;
+		case 'h':
+			archive_entry_set_filetype(e, AE_IFREG);
+			archive_entry_set_hardlink(e, c[i].arg);
+			break;
+		case 'c':
+			archive_entry_set_filetype(e, AE_IFCHR);
+			archive_entry_set_rdev(e, 0x0103);
+			break;
+		}
+		ck_assert_int_ge(archive_write_header(a, e), ARCHIVE_WARN);
+		if (c[i].type == 'f')
+			archive_write_data(a, c[i].arg, strlen(c[i].arg));
+	}
+	archive_write_close(a);
+	archive_write_free(a);
+	archive_entry_free(e);
+	ps_buf_reset(out);
+	ps_xgrow(&out->data, &out->cap, ZSTD_compressBound(used) + 1, 1);
+	out->len = ZSTD_compress(out->data, out->cap, tar, used, 3);
+	ck_assert(!ZSTD_isError(out->len));
+	free(tar);
+}
+
+START_TEST(unsafe_refused)
+{
+	static const struct craft dotdot[] = { { "ok", 'f', "x" }, { "a/../../evil", 'f', "x" } };
+	static const struct craft abs[] = { { "/tmp/ps-evil", 'f', "x" } };
+	static const struct craft through[] = { { "link", 'l', "/tmp" }, { "link/ps-evil", 'f', "x" } };
+	static const struct craft through2[] = { { "d", 'd', "" }, { "d/l", 'l', "../.." }, { "d/l/x", 'f', "x" } };
+	static const struct craft dev[] = { { "null", 'c', "" } };
+	static const struct craft hl[] = { { "h", 'h', "/etc/passwd" } };
+	static const struct craft hl2[] = { { "h", 'h', "never-seen" } };
+	static const struct craft noindex[] = { { "plain", 'f', "data" } };
+	const struct { const struct craft *c; size_t n; const char *msg; } cases[] = {
+		{ dotdot, 2, "'..'" }, { abs, 1, "absolute" }, { through, 2, "symlink" },
+		{ through2, 3, "symlink" }, { dev, 1, "device" }, { hl, 1, "absolute" },
+		{ hl2, 1, "hard link" }, { noindex, 1, "no index" },
+	};
+	struct ps_buf b = {0};
+	char dest[300];
+
+	snprintf(dest, sizeof(dest), "%s/out", root);
+	for (size_t i = 0; i < PS_ARRAY_LEN(cases); i++) {
+		struct ps_archive_result res;
+		struct ps_error err = {0};
+
+		sh("rm -rf %s && mkdir %s", dest, dest);
+		craft(&b, cases[i].c, cases[i].n);
+		ck_assert_int_lt(read_mem(&b, PS_ARCHIVE_EXTRACT, dest, &res, &err), 0);
+		ck_assert_int_eq(err.code, PS_EXIT_FAIL);
+		ck_assert_msg(strstr(err.msg, cases[i].msg) != NULL, "case %zu: %s", i, err.msg);
+		ps_archive_result_free(&res);
+		ck_assert_int_ne(access("/tmp/ps-evil", F_OK), 0);
+	}
+	ps_buf_free(&b);
+}
+END_TEST
+
+START_TEST(index_parser)
+{
+	struct ps_archive_index idx;
+	struct ps_error err = {0};
+	struct ps_buf b = {0};
+	struct ps_archive_entry e = { .path = "bad\xff name", .type = PS_ARCHIVE_FILE,
+				      .size = 3, .mode = 0644, .mtime = 5 };
+	const char *bad[] = {
+		"",
+		"{\"ps_archive_index\":2,\"entries\":0}\n",
+		"{\"ps_archive_index\":1,\"entries\":1}\n",
+		"{\"ps_archive_index\":1,\"entries\":1}\n{\"path\":\"x\",\"type\":\"file\"}\n",
+		"{\"ps_archive_index\":1,\"entries\":1}\n{\"path\":\"x\",\"type\":\"fifo\"}\n",
+		"{\"ps_archive_index\":1,\"entries\":1}\n{\"path\":\"x\",\"type\":\"symlink\"}\n",
+		"{\"ps_archive_index\":1,\"entries\":1}\n[1]\n",
+		"{\"ps_archive_index\":1,\"entries\":1}\n{\"path_hex\":\"zz\",\"type\":\"dir\"}\n",
+	};
+
+	memset(e.sha256, 'a', 64);
+	ps_buf_adds(&b, "{\"ps_archive_index\":1,\"entries\":2}\n");
+	ps_archive_index_line(&b, &e);
+	ps_buf_adds(&b, "{\"path\":\"l\",\"type\":\"symlink\",\"target\":\"a b\",\"mode\":511}\n");
+	ck_assert_msg(ps_archive_index_parse(b.data, b.len, &idx, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(idx.len, 2);
+	ck_assert_str_eq(idx.v[0].path, "bad\xff name");
+	ck_assert_uint_eq(idx.v[0].size, 3);
+	ck_assert_str_eq(idx.v[1].target, "a b");
+	ck_assert_int_eq(idx.v[1].type, PS_ARCHIVE_SYMLINK);
+	ps_archive_index_free(&idx);
+	for (size_t i = 0; i < PS_ARRAY_LEN(bad); i++) {
+		ck_assert_msg(ps_archive_index_parse(bad[i], strlen(bad[i]), &idx, &err) < 0,
+			      "accepted: %s", bad[i]);
+		ck_assert_int_eq(err.code, PS_EXIT_FAIL);
+	}
+	ps_buf_free(&b);
+	ck_assert_int_eq(ps_archive_check_name("a/b", &err), 0);
+	ck_assert_int_eq(ps_archive_check_name("a..b/..c", &err), 0);
+	ck_assert_int_lt(ps_archive_check_name("a/..", &err), 0);
+	ck_assert_int_lt(ps_archive_check_name("/a", &err), 0);
+	ck_assert_int_lt(ps_archive_check_name("", &err), 0);
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite *s = suite_create("archive");
+	TCase *t = tcase_create("core");
+
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_set_timeout(t, 60);
+	tcase_add_loop_test(t, write_and_verify, 0, 2);
+	tcase_add_test(t, extract_identical);
+	tcase_add_test(t, corruption_detected);
+	tcase_add_test(t, unsafe_refused);
+	tcase_add_test(t, index_parser);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *r = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(r, CK_NORMAL);
+	failed = srunner_ntests_failed(r);
+	srunner_free(r);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
