@@ -345,11 +345,10 @@ ps_cli_parse(const struct ps_cli *cli, int argc, char **argv,
 			return ps_cli_usage_error(cli, "unknown option");
 		if (o->id >= 1000)
 			status = handle_common(cli, o->id, optarg, common);
-		else if (on_opt)
-			status = on_opt(o->id, optarg, ctx);
+		else if (on_opt && (status = on_opt(o->id, optarg, ctx)) == 0)
+			status = -1;	/* the tool's callback said: go on */
 		if (status >= 0)
 			return status;
-		status = -1;
 	}
 	ps_log_set_verbosity(common->verbosity);
 	ps_log_set_color(common->color);

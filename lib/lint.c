@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "log.h"
 #include "util.h"
 
 struct ps_lint_pragma {
@@ -509,9 +510,16 @@ ps_lint_report(struct ps_lint_ctx *ctx, const char *code, int line, int col,
 				p++;
 		}
 	}
+	/* The snippet feeds the fingerprint and is printed in some formats:
+	 * never with a secret in it. */
 	text = ps_lint_line(ctx, line, &len);
-	if (len)
-		ps_finding_set_snippet(f, text, len);
+	if (len) {
+		char *raw = ps_xstrndup(text, len), *red = ps_redact(raw);
+
+		ps_finding_set_snippet(f, red, strlen(red));
+		free(raw);
+		free(red);
+	}
 	if (r->summary && !f->help)
 		f->help = ps_xstrdup(r->summary);
 	return f;

@@ -155,9 +155,10 @@ static const char *const secret_suffixes[] = {
 	"CREDENTIALS", "PASSPHRASE",
 };
 
-/* Names containing one of these anywhere hold secrets. */
+/* Names containing one of these run-together words anywhere hold secrets
+ * (APIKEY_PROD, myprivatekeyfile is not: see not_secret). */
 static const char *const secret_words[] = {
-	"SECRET", "PASSWORD", "PASSWD", "TOKEN", "APIKEY", "PRIVATEKEY",
+	"APIKEY", "PRIVATEKEY", "SECRETKEY", "ACCESSKEY", "AUTHTOKEN",
 };
 
 /* Public identifiers that merely end like secrets. */

@@ -62,6 +62,7 @@ START_TEST(secret_names)
 	ck_assert(!ps_is_secret_name("PWD"));
 	ck_assert(!ps_is_secret_name("LOG_LEVEL"));
 	ck_assert(!ps_is_secret_name("KEY_FILE"));
+	ck_assert(!ps_is_secret_name("FLEET_TOKEN_POLICY_NAME"));
 	ck_assert(!ps_is_secret_name(""));
 }
 END_TEST
