@@ -74,27 +74,29 @@ deps-ok:
 deps:
 	scripts/deps.sh
 
+# Objects and the archive are written under a temporary name and renamed, so
+# that several makes running in one tree never see a half-written file.
 $(BUILD)/%.o: %.c | deps-ok
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -MF $(@:.o=.d) -c $< -o $@.$$$$.tmp && mv -f $@.$$$$.tmp $@
 
 $(LIBPS): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@
-	$(AR) rcs $@ $^
+	rm -f $@.$$$$.tmp
+	$(AR) rcs $@.$$$$.tmp $^ && mv -f $@.$$$$.tmp $@
 
 # One binary per cmd/ folder, from every .c file in it.
 define tool_rule
 $(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard cmd/$(1)/*.c))) $(LIBPS)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$(filter %.o,$$^) $(LIBPS) $$(LIBS_$(1)) $$(LIBS)
+	$$(CC) $$(ALL_LDFLAGS) -o $$@.$$$$$$$$.tmp $$(filter %.o,$$^) $(LIBPS) $$(LIBS_$(1)) $$(LIBS) && mv -f $$@.$$$$$$$$.tmp $$@
 endef
 $(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIBPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBPS) \
-		$(CHECK_LIBS) $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) $(ALL_LDFLAGS) -MF $@.d -o $@.$$$$.tmp $< $(LIBPS) \
+		$(CHECK_LIBS) $(LIBS) && mv -f $@.$$$$.tmp $@
 
 unit: all $(UNIT_BINS)
 

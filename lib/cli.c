@@ -470,9 +470,12 @@ complete_zsh(const struct ps_cli *cli, const struct optlist *l, FILE *out)
 		if (l->hidden[i])
 			continue;
 		fprintf(out, "  ");
-		if (o->short_name)
-			fprintf(out, "'(-%c --%s)'{%s-%c,%s--%s%s}'", o->short_name,
-				o->name, rep, o->short_name, rep, o->name,
+		if (o->short_name && *rep)	/* repeatable: no exclusion list */
+			fprintf(out, "'*'{-%c,--%s}'", o->short_name, o->name);
+		else if (o->short_name)
+			fprintf(out, "'(-%c --%s)'{-%c%s,--%s%s}'", o->short_name,
+				o->name, o->short_name,
+				o->arg == PS_ARG_REQUIRED ? "+" : "", o->name,
 				o->arg == PS_ARG_REQUIRED ? "=" :
 				o->arg == PS_ARG_OPTIONAL ? "=-" : "");
 		else
