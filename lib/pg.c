@@ -39,7 +39,7 @@ set_error(struct ps_pg_health *h, const char *what, const char *msg)
 	char *p;
 
 	for (p = red; *p; p++)
-		if (*p == '\n' || *p == '\r')
+		if (*p == '\n' || *p == '\r' || *p == '\t')
 			*p = ' ';
 	while (p > red && p[-1] == ' ')
 		*--p = 0;
