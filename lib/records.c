@@ -131,10 +131,33 @@ ps_rec_type(const json_t *rec)
 	return ps_json_str(rec, "type");
 }
 
+/* One fwrite per value: json_dumpf writes token by token, which costs a
+ * stdio call (and lock) per token. */
+int
+ps_json_write(FILE *out, const json_t *v, size_t flags)
+{
+	char stack[4096], *p = stack;
+	size_t n = json_dumpb(v, stack, sizeof(stack), flags);
+	int st = 0;
+
+	if (n == 0)
+		return -1;
+	if (n > sizeof(stack)) {
+		p = ps_xmalloc(n);
+		if (json_dumpb(v, p, n, flags) != n)
+			st = -1;
+	}
+	if (st == 0 && fwrite(p, 1, n, out) != n)
+		st = -1;
+	if (p != stack)
+		free(p);
+	return st;
+}
+
 int
 ps_rec_write(FILE *out, const json_t *rec)
 {
-	if (json_dumpf(rec, out, PS_REC_JSON_FLAGS) != 0 ||
+	if (ps_json_write(out, rec, PS_REC_JSON_FLAGS) != 0 ||
 	    putc('\n', out) == EOF)
 		return -1;
 	if (__flbf(out) && fflush(out) == EOF)

@@ -49,6 +49,8 @@ int ps_rec_write(FILE *out, const json_t *rec);
  */
 #define PS_REC_JSON_FLAGS \
 	(JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15))
+/* Write v with json_dumpb flags in one piece (no newline); 0 or -1. */
+int ps_json_write(FILE *out, const json_t *v, size_t flags);
 /* A JSON string from s (NUL-terminated); bytes that are not valid UTF-8
  * become U+FFFD instead of making jansson refuse the value. */
 json_t *ps_json_string(const char *s);

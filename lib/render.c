@@ -350,7 +350,7 @@ add_uri_path(struct ps_buf *b, const char *s)
 static void
 write_json_obj(struct ps_render *r, json_t *o)
 {
-	json_dumpf(o, r->out, JSON_FLAGS);
+	ps_json_write(r->out, o, JSON_FLAGS);
 	json_decref(o);
 }
 
