@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <libgen.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli.h"
 #include "log.h"
 #include "util.h"
 
@@ -771,4 +773,115 @@ ps_lint_print_rules(FILE *out, const struct ps_lint_rule *rules, size_t n)
 			ps_severity_name(rules[i].severity), rules[i].name,
 			rules[i].summary ? rules[i].summary : "",
 			rules[i].off_by_default ? " (off by default)" : "");
+}
+
+/* ---- the driver ---- */
+
+static int
+lint_one(const struct ps_lint_tool *t, const char *path,
+	 const struct ps_lint_run_opts *o, struct ps_diags *diags)
+{
+	static const char *const conf_names[] = {
+		".ps-lint.yml", ".ps-lint.yaml", NULL
+	};
+	struct ps_buf text = {0};
+	struct ps_error err = {0};
+	struct ps_lint_conf conf;
+	struct ps_lint_ctx ctx = {0};
+	struct ps_doc *doc;
+	char *dir;
+	int status = 0;
+
+	if (ps_read_file(path, &text, &err) < 0) {
+		ps_diags_add(diags, t->name, "io", "unreadable", PS_SEV_ERROR,
+			     path, 0, 0, "%s", err.msg);
+		return PS_EXIT_USAGE;
+	}
+	dir = ps_xstrdup(strcmp(path, "-") ? path : "./-");
+	if (ps_lint_conf_load(&conf, o->config, dirname(dir), conf_names,
+			      t->section, diags) < 0)
+		status = PS_EXIT_USAGE;
+	free(dir);
+	if (o->ignore)
+		ps_lint_conf_ignore(&conf, o->ignore);
+	if (o->enable)
+		ps_lint_conf_enable(&conf, o->enable);
+	doc = ps_doc_load_mem(path, text.data, text.len, diags);
+	if (!doc) {
+		status = PS_EXIT_USAGE;
+	} else {
+		ctx.tool = t->name;
+		ctx.file = path;
+		ctx.rules = t->rules;
+		ctx.nrules = t->nrules;
+		ctx.conf = &conf;
+		ctx.text = text.data;
+		ctx.text_len = text.len;
+		ctx.out = diags;
+		ps_lint_begin(&ctx, t->prefixes);
+		t->check(&ctx, doc, t->arg);
+		ps_lint_end(&ctx);
+		ps_doc_free(doc);
+	}
+	ps_lint_conf_free(&conf);
+	ps_buf_free(&text);
+	return status;
+}
+
+int
+ps_lint_run(const struct ps_lint_tool *t, const struct ps_lint_files *files,
+	    const struct ps_lint_run_opts *o, FILE *out)
+{
+	struct ps_render *rend = ps_render_open(out, &o->render);
+	int worst = 0, status;
+	size_t k, j;
+
+	for (k = 0; k < files->n; k++) {
+		struct ps_diags d = {0};
+		int st = lint_one(t, files->v[k], o, &d);
+
+		if (st > worst)
+			worst = st;
+		ps_diags_sort(&d);
+		for (j = 0; j < d.len; j++)
+			ps_render_finding(rend, d.v[j]);
+		ps_diags_free(&d);
+	}
+	status = ps_render_close(rend);
+	return worst > status ? worst : status;
+}
+
+int
+ps_lint_main(const struct ps_lint_tool *t, const struct ps_cli_common *common,
+	     struct ps_lint_run_opts *o, char **operands, int n,
+	     int (*match)(const char *relpath, const char *base),
+	     const char *const *keep_dirs, FILE *out, struct ps_error *err)
+{
+	struct ps_lint_files files = {0};
+	struct ps_baseline *bl = NULL;
+	int i, status = 0;
+
+	for (i = 0; i < n; i++)
+		if (ps_lint_collect(&files, operands[i], match, keep_dirs, err) < 0)
+			status = PS_EXIT_USAGE;
+	if (n == 0)
+		ps_lint_collect(&files, ".", match, keep_dirs, err);
+	if (common->baseline && !(bl = ps_baseline_load(common->baseline, err))) {
+		ps_lint_files_free(&files);
+		return PS_EXIT_USAGE;
+	}
+	o->config = common->config_given ? common->config : NULL;
+	o->render.format = common->format;
+	o->render.fail_on = common->fail_on;
+	o->render.color = ps_log_use_color(out);
+	o->render.summary = common->verbosity >= 0;
+	o->render.tool = t->name;
+	o->render.tool_version = PS_VERSION;
+	o->render.baseline = bl;
+	i = ps_lint_run(t, &files, o, out);
+	if (i > status)
+		status = i;
+	ps_baseline_free(bl);
+	ps_lint_files_free(&files);
+	return status;
 }

@@ -24,6 +24,7 @@
 
 #include <stddef.h>
 
+#include "cli.h"
 #include "config.h"
 #include "diag.h"
 
@@ -151,6 +152,48 @@ int ps_lint_collect(struct ps_lint_files *files, const char *operand,
 		    int (*match)(const char *relpath, const char *base),
 		    const char *const *keep_dirs, struct ps_error *err);
 void ps_lint_files_free(struct ps_lint_files *files);
+
+/*
+ * The driver of a YAML linter: for each file, read it, load the
+ * configuration that applies to it, parse the YAML (syntax errors become
+ * findings), read the pragmas, call the linter's check and render what it
+ * found. The linter supplies only its rules and its check.
+ */
+struct ps_lint_tool {
+	const char *name;			/* "ps-lint-compose" */
+	const struct ps_lint_rule *rules;
+	size_t nrules;
+	const char *section;			/* its .ps-lint.yml section: "compose" */
+	const char *const *prefixes;		/* pragma words: "ps-lint", "dclint" */
+	void (*check)(struct ps_lint_ctx *ctx, const struct ps_doc *doc,
+		      void *arg);
+	void *arg;
+};
+
+struct ps_lint_run_opts {
+	const char *config;			/* -c FILE, or NULL to search */
+	const char *ignore;			/* --ignore RULES */
+	const char *enable;			/* --enable RULES */
+	struct ps_render_opts render;		/* format, fail-on, baseline, ... */
+};
+
+/* Returns the exit status: the renderer's 0/1 (3 on a write error), or 2
+ * when a file could not be read or parsed, or a configuration was bad. */
+int ps_lint_run(const struct ps_lint_tool *t, const struct ps_lint_files *files,
+		const struct ps_lint_run_opts *o, FILE *out);
+
+/*
+ * What a linter's main does after parsing options: collect the files of
+ * the operands (the current directory when there are none), load the
+ * baseline, fill o->render from the common options and run. Problems with
+ * operands or the baseline go to err (the last one) and make the status 2;
+ * the caller prints err.msg when err->code is set.
+ */
+int ps_lint_main(const struct ps_lint_tool *t,
+		 const struct ps_cli_common *common, struct ps_lint_run_opts *o,
+		 char **operands, int n,
+		 int (*match)(const char *relpath, const char *base),
+		 const char *const *keep_dirs, FILE *out, struct ps_error *err);
 
 /* Print the rule table (code, severity, name, summary) for --list-rules. */
 void ps_lint_print_rules(FILE *out, const struct ps_lint_rule *rules, size_t n);

@@ -10,13 +10,15 @@
 extern const struct ps_lint_rule compose_rules[];
 extern const size_t compose_nrules;
 
-/* Where variables may be defined besides the process environment. */
+/* Where variables may be defined besides the process environment: the
+ * .env file beside each compose file, and these. */
 struct compose_env {
-	char **names;		/* NULL-terminated: keys of .env and --env-file */
+	const char **env_files;		/* --env-file */
+	size_t nenv_files;
 };
 
-/* Run every rule over one compose document. */
+/* Run every rule over one compose document (arg: struct compose_env). */
 void compose_lint(struct ps_lint_ctx *ctx, const struct ps_doc *doc,
-		  const struct compose_env *env);
+		  void *arg);
 
 #endif

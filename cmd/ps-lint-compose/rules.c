@@ -4,10 +4,12 @@
  * resource limits, no obsolete version:) and what users of dclint expect.
  */
 #include <ctype.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/dotenv.h"
 #include "lib/log.h"
 #include "lib/time.h"
 
@@ -94,7 +96,8 @@ const size_t compose_nrules = PS_ARRAY_LEN(compose_rules);
 struct cctx {
 	struct ps_lint_ctx *lint;
 	const struct ps_node *services;
-	const struct compose_env *env;
+	char **vars;		/* NULL-terminated: keys of .env and --env-file */
+	size_t nvars;
 	/* published host ports seen so far, for duplicates */
 	struct port_seen {
 		long lo, hi;
@@ -900,8 +903,8 @@ defined(const struct cctx *c, const char *name)
 
 	if (getenv(name))
 		return 1;
-	for (i = 0; c->env && c->env->names && c->env->names[i]; i++)
-		if (strcmp(c->env->names[i], name) == 0)
+	for (i = 0; i < c->nvars; i++)
+		if (strcmp(c->vars[i], name) == 0)
 			return 1;
 	return 0;
 }
@@ -956,9 +959,41 @@ check_vars(void *ctx, const struct ps_node *n, const struct ps_node *key,
 		check_vars_in(ctx, n);
 }
 
+/* Add the keys of a dotenv file to the defined variables. */
+static void
+add_env_file(struct cctx *c, const char *path)
+{
+	struct ps_buf b = {0};
+	struct ps_dotenv d;
+	size_t i;
+
+	if (ps_read_file(path, &b, NULL) < 0)
+		return;
+	ps_dotenv_parse(b.data, b.len, &d);
+	for (i = 0; i < d.nentries; i++) {
+		c->vars = ps_xrealloc(c->vars, (c->nvars + 1) * sizeof(*c->vars));
+		c->vars[c->nvars++] = ps_xstrdup(d.entries[i].key);
+	}
+	ps_dotenv_free(&d);
+	ps_buf_free(&b);
+}
+
+static void
+load_vars(struct cctx *c, const char *file, const struct compose_env *env)
+{
+	char *dir = ps_xstrdup(strcmp(file, "-") ? file : "./-");
+	char *dotenv = ps_xasprintf("%s/.env", dirname(dir));
+	size_t i;
+
+	add_env_file(c, dotenv);
+	free(dotenv);
+	free(dir);
+	for (i = 0; env && i < env->nenv_files; i++)
+		add_env_file(c, env->env_files[i]);
+}
+
 void
-compose_lint(struct ps_lint_ctx *ctx, const struct ps_doc *doc,
-	     const struct compose_env *env)
+compose_lint(struct ps_lint_ctx *ctx, const struct ps_doc *doc, void *arg)
 {
 	static const struct ps_lint_visit visits[] = {
 		{"services.*", check_service},
@@ -977,7 +1012,7 @@ compose_lint(struct ps_lint_ctx *ctx, const struct ps_doc *doc,
 	}
 	memset(&c, 0, sizeof(c));
 	c.lint = ctx;
-	c.env = env;
+	load_vars(&c, ctx->file, arg);
 	c.services = ps_node_get(root, "services");
 	check_top(&c, root);
 	if (c.services && c.services->kind == PS_NODE_MAP)
@@ -985,6 +1020,9 @@ compose_lint(struct ps_lint_ctx *ctx, const struct ps_doc *doc,
 	else
 		c.services = NULL;
 	ps_lint_walk(root, visits, PS_ARRAY_LEN(visits), &c);
+	for (size_t i = 0; i < c.nvars; i++)
+		free(c.vars[i]);
+	free(c.vars);
 	free(c.ports);
 	free(c.names);
 }
