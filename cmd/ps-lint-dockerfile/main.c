@@ -1,0 +1,315 @@
+/*
+ * ps-lint-dockerfile: lints Dockerfiles against the Docker standards
+ * (multi-stage builds, official minimal pinned bases, layer hygiene,
+ * non-root USER, HEALTHCHECK, no secrets in ENV/ARG) and every hadolint
+ * DL rule, with an optional ShellCheck pass over RUN scripts.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/cli.h"
+#include "lib/diag.h"
+#include "lib/log.h"
+
+#include "cmd/ps-lint-dockerfile/lint.h"
+#include "cmd/ps-lint-dockerfile/run.h"
+
+enum { OPT_ENABLE = 1, OPT_IGNORE, OPT_SHELLCHECK, OPT_JOBS, OPT_DIGEST,
+       OPT_REGISTRY, OPT_LIST_RULES };
+
+static const struct ps_opt opts[] = {
+	{"enable", 0, PS_ARG_REQUIRED, "RULES",
+	 "also run these rules (codes, names or DL codes, comma-separated; all)",
+	 OPT_ENABLE, PS_COMPLETE_NONE, NULL},
+	{"ignore", 0, PS_ARG_REQUIRED, "RULES",
+	 "skip these rules (codes, names, DL or SC codes, comma-separated)",
+	 OPT_IGNORE, PS_COMPLETE_NONE, NULL},
+	{"shellcheck", 0, PS_ARG_REQUIRED, "WHEN",
+	 "run ShellCheck over RUN scripts: auto (when installed), never, always",
+	 OPT_SHELLCHECK, PS_COMPLETE_WORDS, "auto never always"},
+	{"jobs", 'j', PS_ARG_REQUIRED, "N",
+	 "worker threads (default: the number of CPUs, at most 16)", OPT_JOBS,
+	 PS_COMPLETE_NONE, NULL},
+	{"require-digest", 0, PS_ARG_NONE, NULL,
+	 "require base images pinned by digest (PSD304)", OPT_DIGEST,
+	 PS_COMPLETE_NONE, NULL},
+	{"trusted-registry", 0, PS_ARG_REQUIRED, "REGISTRY",
+	 "allow only these registries in FROM (repeatable; *.example.com)",
+	 OPT_REGISTRY, PS_COMPLETE_NONE, NULL},
+	{"list-rules", 0, PS_ARG_NONE, NULL, "list the rules and exit",
+	 OPT_LIST_RULES, PS_COMPLETE_NONE, NULL},
+	{NULL, 0, 0, NULL, NULL, 0, 0, NULL},
+};
+
+static const struct ps_cli cli = {
+	.prog = "ps-lint-dockerfile",
+	.usage = "[-q] [-c FILE] [-f FMT] [--fail-on SEV] [--enable RULES] "
+		 "[--ignore RULES] [-j N] [FILE|DIR|- ...]",
+	.summary = "Lint Dockerfiles against the Docker standards and hadolint's rules.",
+	.epilog = "A directory is searched for Dockerfile, Containerfile, *.Dockerfile and\n"
+		  "Dockerfile.*; without operands, ./Dockerfile; - reads stdin.\n"
+		  "-c names a .ps-lint.yml or .hadolint.yaml (default: searched upward\n"
+		  "from each file; a .ps-lint.yml's dockerfile: section applies).",
+	.opts = opts,
+	.common = PS_CLI_LINT | PS_CLI_CONFIG,
+	.operands = PS_COMPLETE_FILE,
+};
+
+struct opts_state {
+	struct lint_settings *set;
+	struct lint_run *run;
+	int list_rules;
+	int bad;
+};
+
+static int
+each_id(struct opts_state *st, const char *list, int on)
+{
+	char *copy = ps_xstrdup(list), *save = NULL;
+
+	for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+		if (lint_settings_enable(st->set, t, on) < 0) {
+			if (on) {
+				free(copy);
+				return ps_cli_usage_error(&cli, "no rule named '%s'", t);
+			}
+			st->set->ignore_ids = ps_xrealloc(st->set->ignore_ids,
+				(st->set->nignore_ids + 1) * sizeof(char *));
+			st->set->ignore_ids[st->set->nignore_ids++] = ps_xstrdup(t);
+		}
+	}
+	free(copy);
+	return 0;
+}
+
+static int
+on_opt(int id, const char *arg, void *ctx)
+{
+	struct opts_state *st = ctx;
+	long n;
+
+	switch (id) {
+	case OPT_ENABLE:
+		return each_id(st, arg, 1);
+	case OPT_IGNORE:
+		return each_id(st, arg, 0);
+	case OPT_SHELLCHECK:
+		if (strcmp(arg, "auto") == 0)
+			st->set->shellcheck = SC_AUTO;
+		else if (strcmp(arg, "never") == 0)
+			st->set->shellcheck = SC_NEVER;
+		else if (strcmp(arg, "always") == 0)
+			st->set->shellcheck = SC_ALWAYS;
+		else
+			return ps_cli_usage_error(&cli,
+				"--shellcheck takes auto, never or always, not '%s'", arg);
+		break;
+	case OPT_JOBS:
+		if (ps_parse_long(arg, 1, 16, &n) < 0)
+			return ps_cli_usage_error(&cli, "--jobs takes 1 to 16, not '%s'", arg);
+		st->run->jobs = (int)n;
+		break;
+	case OPT_DIGEST:
+		lint_settings_enable(st->set, "PSD304", 1);
+		break;
+	case OPT_REGISTRY:
+		st->set->registries = ps_xrealloc(st->set->registries,
+			(st->set->nregistries + 1) * sizeof(char *));
+		st->set->registries[st->set->nregistries++] = ps_xstrdup(arg);
+		break;
+	case OPT_LIST_RULES:
+		st->list_rules = 1;
+		break;
+	}
+	return 0;
+}
+
+static void
+list_rules(void)
+{
+	for (size_t i = 0; i < lint_nrules; i++) {
+		const struct lint_rule *r = &lint_rules[i];
+
+		printf("%s\t%s\t%s\t%s\t%s%s\n", r->code, r->name,
+		       ps_severity_name(r->sev), r->ref ? r->ref : "-",
+		       r->off ? "(off by default) " : "", r->help);
+	}
+}
+
+/* The shellcheck binary on PATH, or NULL. */
+static char *
+find_shellcheck(void)
+{
+	const char *path = getenv("PATH");
+	char *copy, *save = NULL, *found = NULL;
+
+	if (!path)
+		return NULL;
+	copy = ps_xstrdup(path);
+	for (char *d = strtok_r(copy, ":", &save); d && !found;
+	     d = strtok_r(NULL, ":", &save)) {
+		char *p = ps_xasprintf("%s/shellcheck", *d ? d : ".");
+
+		if (access(p, X_OK) == 0)
+			found = p;
+		else
+			free(p);
+	}
+	free(copy);
+	return found;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ps_cli_common com;
+	struct lint_settings set, fixed;
+	struct lint_run run = { .jobs = 0 };
+	struct opts_state st = { .set = &set, .run = &run };
+	struct file_list files = { 0 };
+	struct ps_render_opts ro = { 0 };
+	struct ps_render *rd;
+	char *sc = NULL;
+	int first, status, fail_on_given = 0;
+
+	ps_cli_init(&cli, argv[0]);
+	lint_settings_init(&set);
+	status = ps_cli_parse(&cli, argc, argv, on_opt, &st, &com, &first);
+	if (status >= 0)
+		goto out;
+	ps_log_set_verbosity(com.verbosity);
+	ps_log_set_color(com.color);
+	if (st.list_rules) {
+		list_rules();
+		status = 0;
+		goto out;
+	}
+	for (int i = 1; i < first; i++)
+		if (strncmp(argv[i], "--fail-on", 9) == 0)
+			fail_on_given = 1;
+	if (set.shellcheck != SC_NEVER) {
+		sc = find_shellcheck();
+		if (!sc && set.shellcheck == SC_ALWAYS) {
+			ps_log_error("--shellcheck=always: shellcheck is not on PATH");
+			status = PS_EXIT_OPER;
+			goto out;
+		}
+		set.shellcheck_path = sc;
+	}
+	for (size_t i = 0; i < lint_nrules; i++)
+		run.cli_sev[i] = set.sev[i] != (lint_rules[i].off ? -1 : (int)lint_rules[i].sev) ?
+				 set.sev[i] : CLI_SEV_UNSET;
+	run.base = &set;
+	if (com.config_given) {
+		struct ps_diags d = { 0 };
+
+		fixed = set;
+		fixed.registries = NULL;
+		fixed.nregistries = 0;
+		fixed.ignore_ids = NULL;
+		fixed.nignore_ids = 0;
+		for (size_t i = 0; i < set.nregistries; i++) {
+			fixed.registries = ps_xrealloc(fixed.registries, (i + 1) * sizeof(char *));
+			fixed.registries[i] = ps_xstrdup(set.registries[i]);
+			fixed.nregistries = i + 1;
+		}
+		for (size_t i = 0; i < set.nignore_ids; i++) {
+			fixed.ignore_ids = ps_xrealloc(fixed.ignore_ids, (i + 1) * sizeof(char *));
+			fixed.ignore_ids[i] = ps_xstrdup(set.ignore_ids[i]);
+			fixed.nignore_ids = i + 1;
+		}
+		int bad = lint_settings_load(&fixed, com.config, &d) < 0;
+
+		for (size_t i = 0; i < d.len; i++)
+			ps_finding_print(stderr, d.v[i], ps_log_use_color(stderr));
+		ps_diags_free(&d);
+		if (bad) {
+			lint_settings_free(&fixed);
+			status = PS_EXIT_USAGE;
+			goto out;
+		}
+		for (size_t i = 0; i < lint_nrules; i++)
+			if (run.cli_sev[i] != CLI_SEV_UNSET)
+				fixed.sev[i] = run.cli_sev[i];
+		run.fixed = &fixed;
+	}
+	if (first >= argc) {
+		if (access("Dockerfile", F_OK) != 0) {
+			status = ps_cli_usage_error(&cli, "no Dockerfile here: name files, directories or -");
+			goto out_fixed;
+		}
+		lint_collect("Dockerfile", &files, NULL);
+	}
+	for (int i = first; i < argc; i++) {
+		struct ps_error err = { 0 };
+
+		if (lint_collect(argv[i], &files, &err) < 0) {
+			ps_log_error("%s", err.msg);
+			status = PS_EXIT_USAGE;
+			goto out_files;
+		}
+	}
+	run.files = &files;
+	if (run.jobs == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		run.jobs = n < 1 ? 1 : (n > 16 ? 16 : (int)n);
+	}
+	lint_run_all(&run);
+	if (run.config_error) {
+		status = PS_EXIT_USAGE;
+		goto out_run;
+	}
+	ro.format = com.format;
+	ro.fail_on = com.fail_on;
+	if (!fail_on_given && files.len > 0 && run.sets[0]->has_threshold)
+		ro.fail_on = run.sets[0]->failure_threshold;
+	ro.color = ps_log_use_color(stdout);
+	ro.summary = com.verbosity >= 0;
+	ro.tool = LINT_TOOL;
+	ro.tool_version = PS_VERSION;
+	if (com.baseline) {
+		struct ps_error err = { 0 };
+
+		ro.baseline = ps_baseline_load(com.baseline, &err);
+		if (!ro.baseline) {
+			ps_log_error("%s", err.msg);
+			status = PS_EXIT_USAGE;
+			goto out_run;
+		}
+	}
+	rd = ps_render_open(stdout, &ro);
+	status = 0;
+	for (size_t i = 0; i < files.len; i++) {
+		struct lint_result *res = &run.results[i];
+
+		if (res->error) {
+			ps_log_error("%s", res->error);
+			if (res->status > status)
+				status = res->status;
+			continue;
+		}
+		for (size_t k = 0; k < res->diags.len; k++)
+			ps_render_finding(rd, res->diags.v[k]);
+	}
+	{
+		int rs = ps_render_close(rd);
+
+		if (rs > status)
+			status = rs;
+	}
+	ps_baseline_free(ro.baseline);
+out_run:
+	lint_run_free(&run);
+out_files:
+	lint_files_free(&files);
+out_fixed:
+	if (run.fixed)
+		lint_settings_free(&fixed);
+out:
+	lint_settings_free(&set);
+	free(sc);
+	return ps_cli_finish(status);
+}

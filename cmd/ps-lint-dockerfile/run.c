@@ -1,0 +1,217 @@
+/*
+ * Running the linter over many files: settings per file (the nearest
+ * .ps-lint.yml / .hadolint.yaml, cached by directory and by path), files
+ * read with one read(2), worker threads over the file list, findings kept
+ * per file so the output stays in input order.
+ */
+#include "cmd/ps-lint-dockerfile/run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+
+/* Read a whole regular file with one read(2) (looping only on short reads). */
+static int
+read_whole(const char *path, struct ps_buf *b, struct ps_error *err)
+{
+	struct stat st;
+	int fd;
+
+	if (strcmp(path, "-") == 0)
+		return ps_read_file("-", b, err);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ps_error_set(err, PS_EXIT_USAGE, "cannot open '%s': %s", path,
+				    strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return ps_read_file(path, b, err);
+	}
+	ps_buf_reset(b);
+	ps_xgrow(&b->data, &b->cap, (size_t)st.st_size + 1, 1);
+	size_t got = 0;
+
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, b->data + got, (size_t)st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+
+			close(fd);
+			return ps_error_set(err, PS_EXIT_OPER, "cannot read '%s': %s",
+					    path, strerror(e));
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	b->len = got;
+	b->data[got] = '\0';
+	return 0;
+}
+
+static char *
+dir_of(const char *path)
+{
+	const char *sl = strrchr(path, '/');
+
+	if (!sl)
+		return ps_xstrdup(".");
+	if (sl == path)
+		return ps_xstrdup("/");
+	return ps_xstrndup(path, (size_t)(sl - path));
+}
+
+/* The settings for a directory (config found upward), cached. */
+static const struct lint_settings *
+settings_for(struct lint_run *r, const char *dir)
+{
+	char *cfg;
+
+	if (r->fixed)
+		return r->fixed;
+	if (r->last_dir && strcmp(r->last_dir, dir) == 0)
+		return r->last_set;
+	cfg = lint_settings_find(dir);
+	free(r->last_dir);
+	r->last_dir = ps_xstrdup(dir);
+	for (size_t i = 0; i < r->ncached; i++)
+		if ((!cfg && !r->cached[i].path) ||
+		    (cfg && r->cached[i].path && strcmp(cfg, r->cached[i].path) == 0)) {
+			free(cfg);
+			r->last_set = r->cached[i].set;
+			return r->last_set;
+		}
+	struct lint_settings *s = ps_xmalloc(sizeof(*s));
+
+	*s = *r->base;
+	/* the base's arrays are shared: copy the ones a file may extend */
+	s->registries = NULL;
+	s->nregistries = 0;
+	s->labels = NULL;
+	s->nlabels = 0;
+	s->versions = NULL;
+	s->nversions = 0;
+	s->ignore_ids = NULL;
+	s->nignore_ids = 0;
+	for (size_t i = 0; i < r->base->nregistries; i++) {
+		s->registries = ps_xrealloc(s->registries, (i + 1) * sizeof(char *));
+		s->registries[i] = ps_xstrdup(r->base->registries[i]);
+		s->nregistries = i + 1;
+	}
+	if (cfg) {
+		struct ps_diags d = { 0 };
+
+		if (lint_settings_load(s, cfg, &d) < 0)
+			r->config_error = 1;
+		for (size_t i = 0; i < d.len; i++)
+			ps_finding_print(stderr, d.v[i], 0);
+		ps_diags_free(&d);
+		/* command-line choices win over the file */
+		for (size_t i = 0; i < lint_nrules; i++)
+			if (r->cli_sev[i] != CLI_SEV_UNSET)
+				s->sev[i] = r->cli_sev[i];
+	}
+	r->cached = ps_xrealloc(r->cached, (r->ncached + 1) * sizeof(*r->cached));
+	r->cached[r->ncached].path = cfg;
+	r->cached[r->ncached].set = s;
+	r->ncached++;
+	r->last_set = s;
+	return s;
+}
+
+struct job {
+	struct lint_run *r;
+	atomic_size_t next;
+};
+
+static void
+lint_one(struct lint_run *r, size_t i)
+{
+	struct lint_result *res = &r->results[i];
+	const char *path = r->files->v[i];
+	struct ps_buf b = { 0 };
+	struct ps_error err = { 0 };
+	char *dir = strcmp(path, "-") ? dir_of(path) : NULL;
+
+	if (read_whole(path, &b, &err) < 0) {
+		res->error = ps_xstrdup(err.msg);
+		res->status = err.code ? err.code : PS_EXIT_USAGE;
+	} else {
+		lint_text(r->sets[i], path, dir, b.data ? b.data : "", b.len,
+			  &res->diags);
+		ps_diags_sort(&res->diags);
+	}
+	free(dir);
+	ps_buf_free(&b);
+}
+
+static void *
+worker(void *arg)
+{
+	struct job *j = arg;
+	size_t i;
+
+	while ((i = atomic_fetch_add(&j->next, 1)) < j->r->files->len)
+		lint_one(j->r, i);
+	return NULL;
+}
+
+void
+lint_run_all(struct lint_run *r)
+{
+	size_t n = r->files->len;
+	struct job j = { .r = r };
+	pthread_t th[16];
+	int nth = r->jobs < 1 ? 1 : (r->jobs > 16 ? 16 : r->jobs);
+
+	r->results = ps_xcalloc(n + 1, sizeof(*r->results));
+	r->sets = ps_xcalloc(n + 1, sizeof(*r->sets));
+	/* settings first (not thread-safe: it caches), in this thread */
+	for (size_t i = 0; i < n; i++) {
+		const char *p = r->files->v[i];
+		char *dir = strcmp(p, "-") ? dir_of(p) : ps_xstrdup(".");
+
+		r->sets[i] = settings_for(r, dir);
+		free(dir);
+	}
+	atomic_init(&j.next, 0);
+	if ((size_t)nth > n)
+		nth = (int)(n ? n : 1);
+	int started = 0;
+
+	for (int t = 1; t < nth; t++)
+		if (pthread_create(&th[started], NULL, worker, &j) == 0)
+			started++;
+	worker(&j);
+	for (int t = 0; t < started; t++)
+		pthread_join(th[t], NULL);
+}
+
+void
+lint_run_free(struct lint_run *r)
+{
+	for (size_t i = 0; r->results && i < r->files->len; i++) {
+		ps_diags_free(&r->results[i].diags);
+		free(r->results[i].error);
+	}
+	free(r->results);
+	free(r->sets);
+	for (size_t i = 0; i < r->ncached; i++) {
+		free(r->cached[i].path);
+		lint_settings_free(r->cached[i].set);
+		free(r->cached[i].set);
+	}
+	free(r->cached);
+	free(r->last_dir);
+}
