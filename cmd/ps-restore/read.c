@@ -1,0 +1,256 @@
+/*
+ * Finding a backup and reading its object back: the stored bytes are
+ * hashed (the manifest's object digest), decrypted chunk by chunk (each
+ * authenticated before use) and handed to the archive reader.
+ */
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "cmd/ps-restore/read.h"
+#include "lib/log.h"
+
+#define RAW_BUF (256u << 10)
+
+static int
+find_in(struct ps_store *st, const char *set, const char *id, struct ps_backup_manifest *m,
+	struct ps_error *err)
+{
+	if (strcmp(id, "latest") == 0) {
+		struct ps_backup_listing l;
+		size_t i;
+
+		if (ps_backup_list(st, set, &l, err) < 0)
+			return -1;
+		/* the newest backup whose data object is there */
+		for (i = l.len; i > 0; i--)
+			if (ps_backup_listing_ok(&l, i - 1))
+				break;
+		if (i == 0) {
+			ps_backup_listing_free(&l);
+			return 1;
+		}
+		*m = l.v[i - 1];
+		memset(&l.v[i - 1], 0, sizeof(l.v[i - 1]));
+		ps_backup_listing_free(&l);
+		return 0;
+	} else {
+		struct ps_buf text = {0};
+		struct ps_store_entry e;
+		char *name = ps_backup_manifest_name(set, id);
+		int r = ps_store_stat(st, name, &e, err);
+
+		if (r != 0) {
+			free(name);
+			return r;
+		}
+		ps_store_entry_free(&e);
+		r = ps_store_get_all(st, name, &text, err);
+		free(name);
+		if (r == 0)
+			r = ps_backup_manifest_parse(ps_buf_str(&text), text.len, m, err);
+		ps_buf_free(&text);
+		if (r == 0 && (strcmp(m->id, id) != 0 || strcmp(m->set, set) != 0)) {
+			ps_backup_manifest_free(m);
+			return ps_error_set(err, PS_EXIT_FAIL,
+					    "manifest of %s does not describe that backup", id);
+		}
+		return r;
+	}
+}
+
+int
+rs_find(const struct ps_backup_config *c, const struct ps_backup_set *s, const char *id,
+	const char *from, struct rs_found *f)
+{
+	const char *const *locs = s->locations;
+	const char *one[2] = { from, NULL };
+	int worst = 0;
+
+	memset(f, 0, sizeof(*f));
+	if (strcmp(id, "latest") != 0 && !ps_backup_id_parse(id, NULL)) {
+		ps_log_error("'%s' is not a backup id (like 20261126T010000Z-7f3a) or 'latest'", id);
+		return PS_EXIT_USAGE;
+	}
+	if (from)
+		locs = one;
+	for (size_t i = 0; locs && locs[i]; i++) {
+		struct ps_error e = {0};
+		struct ps_store *st = ps_backup_store_open(c, s, locs[i], &e);
+		int r;
+
+		if (!st) {
+			ps_log_warn("%s: %s", locs[i], e.msg);
+			worst = e.code > worst ? e.code : worst;
+			continue;
+		}
+		r = find_in(st, s->name, id, &f->m, &e);
+		if (r == 0) {
+			f->st = st;
+			f->location = locs[i];
+			return 0;
+		}
+		if (r < 0) {
+			ps_log_warn("%s: %s", locs[i], e.msg);
+			worst = e.code > worst ? e.code : worst;
+		}
+		ps_store_close(st);
+	}
+	if (worst) {
+		ps_log_error("backup %s of set '%s' not found in any readable location", id, s->name);
+		return worst;
+	}
+	ps_log_error("no backup %s of set '%s' in %s", id, s->name,
+		     from ? from : "its locations");
+	return PS_EXIT_FAIL;
+}
+
+void
+rs_found_free(struct rs_found *f)
+{
+	ps_backup_manifest_free(&f->m);
+	ps_store_close(f->st);
+	memset(f, 0, sizeof(*f));
+}
+
+/* ---- the source the archive reader pulls from ---- */
+
+struct src {
+	struct ps_store_reader *r;
+	struct ps_crypt_dec *dec;
+	EVP_MD_CTX *sha;
+	const struct ps_backup_manifest *m;
+	unsigned char *raw;
+	struct ps_buf plain;	/* decrypted bytes not yet handed out */
+	size_t off;
+	uint64_t nraw;
+	int eof;
+};
+
+static int
+to_plain(void *ctx, const void *p, size_t n, struct ps_error *err)
+{
+	struct src *s = ctx;
+
+	ps_buf_add(&s->plain, p, n);
+	return 0;
+}
+
+/* At the end of the object: the size and digest must be the manifest's. */
+static int
+check_object(struct src *s, struct ps_error *err)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned len = 0;
+	char hex[65];
+
+	EVP_DigestFinal_ex(s->sha, md, &len);
+	ps_hex(md, len, hex);
+	if (s->nraw != s->m->stored_bytes)
+		return ps_error_set(err, PS_EXIT_FAIL,
+				    "the backup object has %llu bytes, its manifest says %llu: it is truncated or was altered",
+				    (unsigned long long)s->nraw,
+				    (unsigned long long)s->m->stored_bytes);
+	if (strcmp(hex, s->m->object_sha256) != 0)
+		return ps_error_set(err, PS_EXIT_FAIL,
+				    "the backup object's SHA-256 %.16s... differs from its manifest's %.16s...: it was altered",
+				    hex, s->m->object_sha256);
+	return 0;
+}
+
+static ssize_t
+src_read(void *ctx, void *buf, size_t n, struct ps_error *err)
+{
+	struct src *s = ctx;
+
+	for (;;) {
+		ssize_t r;
+
+		if (s->off < s->plain.len) {
+			size_t take = s->plain.len - s->off;
+			if (take > n)
+				take = n;
+			memcpy(buf, s->plain.data + s->off, take);
+			s->off += take;
+			return (ssize_t)take;
+		}
+		s->plain.len = 0;
+		s->off = 0;
+		if (s->eof)
+			return 0;
+		r = ps_store_get_read(s->r, s->raw, RAW_BUF, err);
+		if (r < 0)
+			return -1;
+		if (r == 0) {
+			s->eof = 1;
+			if (check_object(s, err) < 0)
+				return -1;
+			if (s->dec && ps_crypt_dec_finish(s->dec, err) < 0)
+				return -1;
+			continue;
+		}
+		EVP_DigestUpdate(s->sha, s->raw, (size_t)r);
+		s->nraw += (uint64_t)r;
+		if (s->nraw > s->m->stored_bytes)
+			return ps_error_set(err, PS_EXIT_FAIL,
+					    "the backup object is longer than its manifest says");
+		if (!s->dec) {
+			memcpy(buf, s->raw, (size_t)r < n ? (size_t)r : n);
+			if ((size_t)r > n) {	/* keep the rest */
+				ps_buf_add(&s->plain, s->raw + n, (size_t)r - n);
+				return (ssize_t)n;
+			}
+			return r;
+		}
+		if (ps_crypt_dec_update(s->dec, s->raw, (size_t)r, err) < 0)
+			return -1;
+	}
+}
+
+int
+rs_read(struct rs_found *f, const struct ps_crypt_key *key,
+	const struct ps_archive_ropts *opts, struct ps_archive_result *res,
+	struct ps_error *err)
+{
+	struct src s = { .m = &f->m };
+	struct ps_archive_source as = { src_read, &s };
+	struct ps_crypt_sink sink = { to_plain, &s };
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	if (f->m.encrypted) {
+		if (!key)
+			return ps_error_set(err, PS_EXIT_USAGE,
+					    "backup %s is encrypted: the set needs an encryption key",
+					    f->m.id);
+		if (key->kdf == PS_CRYPT_KDF_NONE) {
+			char kid[17];
+			ps_crypt_key_id_hex(key->id, kid);
+			if (strcmp(kid, f->m.key_id) != 0)
+				return ps_error_set(err, PS_EXIT_USAGE,
+						    "wrong key: backup %s was encrypted with key id %s, the configured key has id %s",
+						    f->m.id, f->m.key_id, kid);
+		}
+		s.dec = ps_crypt_dec_new(key, &sink);
+	}
+	s.r = ps_store_get_open(f->st, f->m.object, err);
+	if (!s.r) {
+		ps_crypt_dec_free(s.dec);
+		return -1;
+	}
+	s.sha = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(s.sha, EVP_sha256(), NULL);
+	s.raw = ps_xmalloc(RAW_BUF);
+	rc = ps_archive_read(&as, opts, res, err);
+	if (rc == 0 && !s.eof)
+		rc = ps_error_set(err, PS_EXIT_FAIL, "the backup object was not read to its end");
+	if (rc == 0 && res->st.index_sha256[0] && f->m.index_sha256 &&
+	    strcmp(res->st.index_sha256, f->m.index_sha256) != 0)
+		rc = ps_error_set(err, PS_EXIT_FAIL, "the archive index differs from the manifest's");
+	ps_store_get_close(s.r);
+	ps_crypt_dec_free(s.dec);
+	EVP_MD_CTX_free(s.sha);
+	free(s.raw);
+	ps_buf_free(&s.plain);
+	return rc;
+}
