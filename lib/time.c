@@ -240,7 +240,17 @@ ps_duration_format(double secs, char *buf, size_t n)
 	}
 	ms = llround(a * 1000);
 	if (fabs((double)ms / 1000.0 - a) > 1e-9 * (a > 1 ? a : 1)) {
-		snprintf(buf, n, "%.9gs", secs);
+		/* finer than milliseconds: plain decimal seconds */
+		char tmp[64];
+		size_t k;
+
+		snprintf(tmp, sizeof(tmp), "%.9f", a);
+		k = strlen(tmp);
+		while (k > 0 && tmp[k - 1] == '0')
+			tmp[--k] = '\0';
+		if (k > 0 && tmp[k - 1] == '.')
+			tmp[--k] = '\0';
+		snprintf(buf, n, "%s%ss", secs < 0 ? "-" : "", tmp);
 		return;
 	}
 	if (ms == 0) {
@@ -275,11 +285,13 @@ static const struct size_unit size_units[] = {
 	{ "g", 1000000000ULL }, { "gb", 1000000000ULL },
 	{ "t", 1000000000000ULL }, { "tb", 1000000000000ULL },
 	{ "p", 1000000000000000ULL }, { "pb", 1000000000000000ULL },
+	{ "e", 1000000000000000000ULL }, { "eb", 1000000000000000000ULL },
 	{ "ki", 1ULL << 10 }, { "kib", 1ULL << 10 },
 	{ "mi", 1ULL << 20 }, { "mib", 1ULL << 20 },
 	{ "gi", 1ULL << 30 }, { "gib", 1ULL << 30 },
 	{ "ti", 1ULL << 40 }, { "tib", 1ULL << 40 },
 	{ "pi", 1ULL << 50 }, { "pib", 1ULL << 50 },
+	{ "ei", 1ULL << 60 }, { "eib", 1ULL << 60 },
 };
 
 int
@@ -373,8 +385,13 @@ size_scaled(unsigned long long bytes, unsigned long long u, const char *name,
 
 	if (!force && x % u != 0)
 		return 0;
-	if (force)	/* round to one decimal */
-		x = (x * 10 / u + 50) / 100 * 10;
+	if (force) {	/* round to one decimal, down when up would overflow */
+		unsigned __int128 t = x * 10 / u;
+
+		x = (t + 50) / 100 * 10;
+		if (x * u / 100 > (unsigned __int128)~0ULL)
+			x = t / 100 * 10;
+	}
 	else
 		x /= u;
 	whole = (unsigned long long)(x / 100);
@@ -1574,6 +1591,87 @@ tz_known(const char *tz)
 }
 
 int
+ps_time_zone_known(const char *tz)
+{
+	return tz_is_utc(tz) || tz_known(tz);
+}
+
+struct tz_saved {
+	char *old;
+};
+
+static void
+tz_enter(const char *tz, struct tz_saved *sv)
+{
+	const char *old = getenv("TZ");
+
+	sv->old = old ? ps_xstrdup(old) : NULL;
+	setenv("TZ", tz, 1);
+	tzset();
+}
+
+static void
+tz_leave(struct tz_saved *sv)
+{
+	if (sv->old) {
+		setenv("TZ", sv->old, 1);
+		free(sv->old);
+		sv->old = NULL;
+	} else {
+		unsetenv("TZ");
+	}
+	tzset();
+}
+
+int
+ps_time_format_tz(double t, const char *tz, char *buf, size_t n,
+		  struct ps_error *err)
+{
+	struct tz_saved sv;
+	struct tm tm;
+	time_t tt;
+	long off;
+	int ms;
+	double fl;
+
+	if (tz_is_utc(tz)) {
+		ps_time_format(t, buf, n);
+		return 0;
+	}
+	if (!tz_known(tz))
+		return ps_error_at(err, PS_EXIT_USAGE, 0, 0,
+				   "unknown time zone '%s'", tz);
+	if (!isfinite(t) || fabs(t) > 253402300799.0) {
+		snprintf(buf, n, "invalid-time");
+		return 0;
+	}
+	fl = floor(t);
+	ms = (int)llround((t - fl) * 1000);
+	if (ms >= 1000) {
+		fl += 1;
+		ms -= 1000;
+	}
+	tt = (time_t)fl;
+	tz_enter(tz, &sv);
+	if (!localtime_r(&tt, &tm))
+		memset(&tm, 0, sizeof(tm));
+	tz_leave(&sv);
+	off = tm.tm_gmtoff;
+	{
+		char frac[16] = "";
+		long a = off < 0 ? -off : off;
+
+		if (ms)
+			snprintf(frac, sizeof(frac), ".%03d", ms);
+		snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d%s%c%02ld:%02ld",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+			 tm.tm_min, tm.tm_sec, frac, off < 0 ? '-' : '+',
+			 a / 3600, a % 3600 / 60);
+	}
+	return 0;
+}
+
+int
 ps_sched_next(const struct ps_sched *s, time_t after, const char *tz,
 	      time_t *next, struct ps_error *err)
 {
@@ -1602,19 +1700,11 @@ ps_sched_next(const struct ps_sched *s, time_t after, const char *tz,
 	if (z.utc) {
 		rc = cron_next(s, &z, (int64_t)after, &out);
 	} else {
-		const char *old = getenv("TZ");
-		char *saved = old ? ps_xstrdup(old) : NULL;
+		struct tz_saved sv;
 
-		setenv("TZ", tz, 1);
-		tzset();
+		tz_enter(tz, &sv);
 		rc = cron_next(s, &z, (int64_t)after, &out);
-		if (saved) {
-			setenv("TZ", saved, 1);
-			free(saved);
-		} else {
-			unsetenv("TZ");
-		}
-		tzset();
+		tz_leave(&sv);
 	}
 	if (rc < 0) {
 		char when[40];

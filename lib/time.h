@@ -39,6 +39,13 @@ double ps_time_now(void);
 void ps_time_format(double t, char *buf, size_t n);
 /* RFC 3339 with Z or an offset, optional fraction; -1 with err otherwise. */
 int ps_time_parse(const char *s, double *t, struct ps_error *err);
+/* Like ps_time_format, as local time in zone tz with its offset
+ * ("2026-11-26T02:00:00+01:00"); UTC ("...Z") for NULL or "UTC".
+ * -1 with err when tz is unknown. */
+int ps_time_format_tz(double t, const char *tz, char *buf, size_t n,
+		      struct ps_error *err);
+/* Whether tz is UTC or a zone of the system's tz database. */
+int ps_time_zone_known(const char *tz);
 
 /* ---- schedules ---- */
 

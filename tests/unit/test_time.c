@@ -76,6 +76,7 @@ static const struct {
 	{ 5400, "1h30m" }, { 45, "45s" }, { 0.25, "250ms" }, { 0, "0s" },
 	{ 86400, "1d" }, { 90061.5, "1d1h1m1s500ms" }, { 300, "5m" },
 	{ 3600, "1h" }, { 1.5, "1s500ms" }, { -60, "-1m" },
+	{ 0.0000125, "0.0000125s" },
 };
 
 START_TEST(test_duration_format)
@@ -152,6 +153,7 @@ static const struct {
 	{ 512, "512 B" }, { 1572864, "1.5 MiB" }, { 50000000, "50 MB" },
 	{ 1024, "1 KiB" }, { 1073741824, "1 GiB" }, { 0, "0 B" },
 	{ 1500000000, "1.5 GB" }, { 1234567, "1.2 MiB" }, { 1000, "1 KB" },
+	{ 18446744073709551615ULL, "15.9 EiB" },
 };
 
 START_TEST(test_size_format)
@@ -245,6 +247,30 @@ START_TEST(test_rfc3339_format)
 	ck_assert_int_eq(ps_time_parse("2031-07-04T23:59:58.125Z", &t, NULL), 0);
 	ps_time_format(t, buf, sizeof(buf));
 	ck_assert_str_eq(buf, "2031-07-04T23:59:58.125Z");
+}
+END_TEST
+
+START_TEST(test_time_format_tz)
+{
+	char buf[48];
+	struct ps_error err = { 0 };
+
+	ck_assert_int_eq(ps_time_format_tz(1795654800, "Europe/Berlin", buf,
+					   sizeof(buf), &err), 0);
+	ck_assert_str_eq(buf, "2026-11-26T02:00:00+01:00");
+	ck_assert_int_eq(ps_time_format_tz(1782435600.5, "America/New_York", buf,
+					   sizeof(buf), &err), 0);
+	ck_assert_str_eq(buf, "2026-06-25T21:00:00.500-04:00");
+	ck_assert_int_eq(ps_time_format_tz(1795654800, "Asia/Kathmandu", buf,
+					   sizeof(buf), &err), 0);
+	ck_assert_str_eq(buf, "2026-11-26T06:45:00+05:45");
+	ck_assert_int_eq(ps_time_format_tz(1795654800, NULL, buf, sizeof(buf), &err), 0);
+	ck_assert_str_eq(buf, "2026-11-26T01:00:00Z");
+	ck_assert_int_eq(ps_time_format_tz(0, "Mars/Olympus", buf, sizeof(buf), &err), -1);
+	ck_assert_int_eq(ps_time_zone_known("UTC"), 1);
+	ck_assert_int_eq(ps_time_zone_known("Europe/Berlin"), 1);
+	ck_assert_int_eq(ps_time_zone_known("Europe"), 0);
+	ck_assert_int_eq(ps_time_zone_known("/etc/passwd"), 0);
 }
 END_TEST
 
@@ -710,6 +736,7 @@ time_suite(void)
 	tcase_add_loop_test(tc, test_rfc3339_ok, 0, N(rfc_ok));
 	tcase_add_loop_test(tc, test_rfc3339_bad, 0, N(rfc_bad));
 	tcase_add_test(tc, test_rfc3339_format);
+	tcase_add_test(tc, test_time_format_tz);
 	tcase_add_test(tc, test_time_now);
 	tcase_add_loop_test(tc, test_sched_ok, 0, N(sched_ok));
 	tcase_add_test(tc, test_sched_fields);
