@@ -460,13 +460,13 @@ static unsigned char *edit_script(const struct lines *a, const struct lines *b,
 			ops[k++] = 0;
 			i++;
 			j++;
-		} else if (j < m && (i == n || lcs[i * (m + 1) + j + 1] >=
-					       lcs[(i + 1) * (m + 1) + j])) {
-			ops[k++] = 2;
-			j++;
-		} else {
+		} else if (i < n && (j == m || lcs[(i + 1) * (m + 1) + j] >=
+					       lcs[i * (m + 1) + j + 1])) {
 			ops[k++] = 1;
 			i++;
+		} else {
+			ops[k++] = 2;
+			j++;
 		}
 	}
 	free(lcs);

@@ -76,7 +76,8 @@ int envcheck_keydiff(FILE *out, struct envfile *files, size_t n, int json)
 				int has = ps_dotenv_get(&files[i].doc, keys[j]) != NULL;
 				int cw = (int)strlen(files[i].path);
 
-				fprintf(out, "  %-*s", cw, has ? "set" : "MISSING");
+				fprintf(out, "  %-*s", i + 1 < n ? cw : 0,
+					has ? "set" : "MISSING");
 			}
 			fputc('\n', out);
 		}

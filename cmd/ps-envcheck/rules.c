@@ -602,11 +602,20 @@ static int substitution_bad(const char *v, size_t n)
 		has_start = ikn > 0 && *ik == '{';
 		bad = has_start != (eb != NULL);
 		if (!bad && eb && eb > ik) {
-			const char *c;
+			const char *c = ik + 1;
 
-			for (c = ik + 1; c < eb; c++)
-				if (!(isalnum((unsigned char)*c) || *c == '_'))
-					bad = 1;
+			while (c < eb && (isalnum((unsigned char)*c) || *c == '_'))
+				c++;
+			/* ${NAME:-default} and the other shell forms that
+			 * compose and dotenv-expand read are fine */
+			if (c < eb && c > ik + 1) {
+				if (*c == ':')
+					c++;
+				if (c < eb && strchr("-?+=", *c))
+					c = eb;
+			}
+			if (c < eb)
+				bad = 1;
 		}
 		if (bad && !escaped(v, idx))
 			return 1;
@@ -635,6 +644,16 @@ static int quote_needless(const char *v, size_t n)
 	return quote;
 }
 
+static int problem_on(const struct envfile *f, int line)
+{
+	size_t i;
+
+	for (i = 0; i < f->doc.nproblems; i++)
+		if (f->doc.problems[i].line == line)
+			return 1;
+	return 0;
+}
+
 struct seen {
 	char **keys;
 	int *lines;
@@ -649,6 +668,9 @@ static void check_line(struct envcheck *ck, struct envfile *f,
 	size_t kn = 0, vn = 0;
 	int empty = ll_empty(l), comment = ll_comment(l);
 	int has_key = ll_key(l, &k, &kn), has_value = ll_value(l, &v, &vn);
+
+	while (has_key && kn && ws((unsigned char)k[kn - 1]))
+		kn--;
 	char *key = has_key ? dupn(k, kn) : NULL;
 	char *rawz = dupn(l->raw, l->len);
 
@@ -750,7 +772,7 @@ static void check_line(struct envcheck *ck, struct envfile *f,
 				rawz, "line starts with %s instead of a "
 				"letter or '_'", what);
 	}
-	if (has_value && quote_needless(v, vn))
+	if (has_value && quote_needless(v, vn) && !problem_on(f, l->number))
 		envcheck_report(ck, f, R_QUOTE_CHARACTER, l->number,
 				value_col(f, l), rawz,
 				"value of \"%s\" is quoted but needs no quotes",
