@@ -24,6 +24,14 @@ enum {
 	OPT_DIFF, OPT_ONLY, OPT_IGNORE, OPT_ENABLE, OPT_ENV, OPT_LIST_RULES,
 };
 
+#define RULE_WORDS "duplicated-key ending-blank-line extra-blank-line " \
+	"incorrect-delimiter key-without-value leading-character lowercase-key " \
+	"quote-character space-character substitution-key trailing-whitespace " \
+	"unordered-key value-without-quotes schema-violation syntax-error " \
+	"env-drift shared-data-store literal-secret unknown-log-level " \
+	"debug-in-production environment-mismatch invalid-url " \
+	"node-env-nonstandard"
+
 static const struct ps_opt opts[] = {
 	{"schema", 's', PS_ARG_REQUIRED, "FILE",
 	 "required keys from a .env.example, or a typed YAML schema",
@@ -48,13 +56,13 @@ static const struct ps_opt opts[] = {
 	 OPT_DIFF, PS_COMPLETE_NONE, NULL},
 	{"only", 0, PS_ARG_REQUIRED, "RULES",
 	 "run only these rules (codes or names, comma-separated)",
-	 OPT_ONLY, PS_COMPLETE_NONE, NULL},
+	 OPT_ONLY, PS_COMPLETE_WORDS, RULE_WORDS},
 	{"ignore", 'i', PS_ARG_REQUIRED, "RULES",
 	 "skip these rules (repeatable)",
-	 OPT_IGNORE, PS_COMPLETE_NONE, NULL},
+	 OPT_IGNORE, PS_COMPLETE_WORDS, RULE_WORDS},
 	{"enable", 0, PS_ARG_REQUIRED, "RULES",
 	 "also run rules that are off by default (unordered-key)",
-	 OPT_ENABLE, PS_COMPLETE_NONE, NULL},
+	 OPT_ENABLE, PS_COMPLETE_WORDS, RULE_WORDS},
 	{"env", 'e', PS_ARG_REQUIRED, "NAME",
 	 "the environment of every file (default: from .env.NAME)",
 	 OPT_ENV, PS_COMPLETE_WORDS, "development staging production test"},
