@@ -15,6 +15,7 @@ Endpoints (GET unless said):
   /status/NNN                            answer status NNN
   /delay/SECS[/...]                      wait SECS seconds, then 200
   /hang                                  accept and never answer
+  /flaky/N/KEY                           503 for the first N requests of KEY, then 200
   /json                                  {"status":"ok","db":{"up":true,"n":3}}
   /text                                  a text body "hello world"
   /echo                                  the method and headers as JSON
@@ -102,6 +103,14 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(400, {"error": "bad delay"})
             STOP.wait(min(secs, 600))
             return self.send(200, {"status": "ok", "delay": secs})
+        if parts[:1] == ["flaky"] and len(parts) > 2 and parts[1].isdigit():
+            with LOCK:
+                seen = STATE.setdefault("flaky", {})
+                seen[parts[2]] = seen.get(parts[2], 0) + 1
+                n = seen[parts[2]]
+            if n <= int(parts[1]):
+                return self.send(503, {"status": "fail", "attempt": n})
+            return self.send(200, {"status": "ok", "attempt": n})
         if path == "/hang":
             STOP.wait(3600)
             return None

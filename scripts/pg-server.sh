@@ -59,11 +59,11 @@ start)
 	if [ "$(id -u)" -eq 0 ]; then
 		id postgres >/dev/null 2>&1 || die "no postgres user to run the cluster as"
 		chown postgres "$DIR"
-		# the postgres user must be able to reach DIR
+		# the postgres user must be able to reach DIR (mktemp -d makes 0700 dirs)
 		p=$DIR
 		while [ "$p" != / ]; do
 			p=$(dirname "$p")
-			[ -x "$p" ] || chmod o+x "$p"
+			runuser -u postgres -- test -x "$p" || chmod o+x "$p"
 		done
 	fi
 	if [ ! -f "$DATA/PG_VERSION" ]; then

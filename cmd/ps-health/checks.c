@@ -213,15 +213,15 @@ join_url(const char *base, const char *rel)
 	return ps_xasprintf("%.*s%s", (int)n, base, rel);
 }
 
+/* Command-line settings win over the config's. */
 static void
-apply_defaults(struct hcheck *c, const struct hdefaults *d, int have_interval,
-	       int have_timeout, int have_retries)
+apply_defaults(struct hcheck *c, const struct hdefaults *d)
 {
-	if (d->interval > 0 && !have_interval)
+	if (d->interval > 0)
 		c->interval = d->interval;
-	if (d->timeout > 0 && !have_timeout)
+	if (d->timeout > 0)
 		c->timeout = d->timeout;
-	if (d->retries >= 0 && !have_retries)
+	if (d->retries >= 0)
 		c->retries = d->retries;
 	if (d->insecure)
 		c->insecure = 1;
@@ -240,7 +240,7 @@ hconfig_add_url(struct hconfig *cfg, const char *url, const struct hdefaults *d,
 	}
 	c = new_check(cfg);
 	c->url = url[0] == '/' ? join_url(d->base_url, url) : ps_xstrdup(url);
-	apply_defaults(c, d, 0, 0, 0);
+	apply_defaults(c, d);
 	if (setup_target(c, 0, err) || url_thresholds(c, err)) {
 		cfg->n--;
 		free(c->url);
@@ -290,7 +290,7 @@ load_check(struct ps_cfgck *ck, const struct ps_node *m, const struct hdefaults 
 	struct hcheck *c;
 	const char *name = NULL, *url = NULL, *s = NULL;
 	struct ps_error err = { 0 };
-	int kind = 0, kind_given, hi, ht, hr, b;
+	int kind = 0, kind_given, b;
 	double secs;
 	size_t i;
 
@@ -326,10 +326,9 @@ load_check(struct ps_cfgck *ck, const struct ps_node *m, const struct hdefaults 
 		ps_cfg_error(ck, ps_node_get(m, "url") ? ps_node_get(m, "url") : m, "%s", err.msg);
 		return;
 	}
-	hi = ps_cfg_duration(ck, m, "interval", 0, &c->interval) == 1;
-	ht = ps_cfg_duration(ck, m, "timeout", 0, &c->timeout) == 1;
-	hr = ps_cfg_long(ck, m, "retries", 0, 0, 100, "a number of retries (0-100)",
-			 &c->retries) == 1;
+	ps_cfg_duration(ck, m, "interval", 0, &c->interval);
+	ps_cfg_duration(ck, m, "timeout", 0, &c->timeout);
+	ps_cfg_long(ck, m, "retries", 0, 0, 100, "a number of retries (0-100)", &c->retries);
 	if (c->interval <= 0)
 		ps_cfg_error(ck, ps_node_get(m, "interval"), "interval must be longer than 0s");
 	if (c->timeout <= 0)
@@ -369,7 +368,7 @@ load_check(struct ps_cfgck *ck, const struct ps_node *m, const struct hdefaults 
 				     "min_available: expected a size like 256MB or a percentage, got \"%s\"", s);
 	}
 	ps_cfg_double(ck, m, "max_load", 0, "a load average", &c->max_load);
-	apply_defaults(c, d, hi, ht, hr);
+	apply_defaults(c, d);
 }
 
 static const char *const metric_keys[] = { "name", "type", "labels", "help", NULL };
