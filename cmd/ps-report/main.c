@@ -14,6 +14,7 @@
 #include "lib/diag.h"
 #include "lib/log.h"
 #include "lib/records.h"
+#include "cmd/ps-report/report.h"
 
 enum { OPT_SUMMARY = 1, OPT_MIN_SEVERITY, OPT_KEEP_GOING, OPT_TOOL };
 
@@ -40,11 +41,14 @@ static const struct ps_cli cli = {
 	.summary = "Render ps-toolkit records (JSON lines, from FILEs or stdin) "
 		   "in any report format; exit 1 on findings at or above --fail-on.",
 	.epilog = "Other records pass through with -f json, show as one line each "
-		  "with -f text\nand are skipped by the other formats. The summary "
+		  "with -f text,\nbecome metrics with -f prom and are skipped by the "
+		  "other formats. The summary "
 		  "goes to stdout after\ntext output and to stderr otherwise.\n\n"
 		  "  ps-lint-dockerfile Dockerfile | ps-report -f sarif > out.sarif",
 	.opts = opts,
 	.common = PS_CLI_LINT,
+	.formats = "text json sarif junit github checkstyle codeclimate gnu "
+		   "markdown prom",
 	.operands = PS_COMPLETE_FILE,
 };
 
@@ -54,6 +58,7 @@ struct report {
 	enum ps_severity min_severity;
 	const char *tool;
 	size_t skipped;		/* bad lines skipped with --keep-going */
+	struct prom *prom;	/* -f prom */
 };
 
 static int
@@ -154,6 +159,8 @@ read_input(struct report *rp, struct ps_render *r, FILE *in, const char *name)
 			continue;
 		}
 		type = ps_rec_type(rec);
+		if (rp->prom)
+			prom_record(rp->prom, rec);
 		if (type && strcmp(type, "finding") == 0) {
 			struct ps_finding *f = ps_finding_from_json(rec, &err);
 
@@ -218,6 +225,8 @@ main(int argc, char **argv)
 	ro.baseline = baseline;
 	ro.min_severity = rp.min_severity;
 	r = ps_render_open(stdout, &ro);
+	if (ps_render_format(r) == PS_FMT_PROM)
+		rp.prom = prom_new();
 	if (first >= argc)
 		status = read_input(&rp, r, stdin, "stdin");
 	for (i = first; i < argc && (status == 0 || rp.keep_going); i++) {
@@ -240,6 +249,8 @@ main(int argc, char **argv)
 	if (rp.skipped)
 		ps_log_warn("%zu bad input line%s skipped", rp.skipped,
 			    rp.skipped == 1 ? "" : "s");
+	if (rp.prom)
+		prom_write_free(rp.prom, stdout);
 	status = max_status(status, ps_render_close(r));
 	ps_baseline_free(baseline);
 	return ps_cli_finish(status);

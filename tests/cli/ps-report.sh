@@ -150,6 +150,31 @@ for i in a:
     assert i['location']['path'] and i['location']['lines']['begin'] >= 1
 " "$out"; then pass "codeclimate: a GitLab code quality array"; else fail "codeclimate: structure"; fi
 
+run ps-report -f prom "$FIXR/ops.jsonl"
+expect_status 0 "prom: no findings, exit 0"
+expect_out_file "$FIXR/ops.prom" "prom: output is the golden file"
+if python3 - "$out" <<'PY'
+import re, sys
+series = re.compile(r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? -?[0-9.e+]+$')
+seen_type = set()
+for line in open(sys.argv[1]):
+    line = line.rstrip("\n")
+    if line.startswith("# TYPE "):
+        name = line.split()[2]
+        assert name not in seen_type, "family twice: " + name
+        seen_type.add(name)
+    elif not line.startswith("# HELP "):
+        assert series.match(line), line
+        assert line.split("{")[0].split(" ")[0] in seen_type, line
+PY
+then pass "prom: every line is exposition format, one TYPE per family"; else fail "prom: exposition format"; fi
+expect_out_has 'probe_success{check="api",kind="http",target="https://api.example.com/health"} 0' "prom: the last probe of a check wins"
+expect_out_lacks 'alertname="db-slow"' "prom: a resolved alert drops out of ALERTS"
+expect_out_has 'ps_backup_last_success_timestamp_seconds{set="files"} 1795654804' "prom: the time of the last good backup"
+run ps-report -f prom --fail-on warning "$MIXED"
+expect_status 1 "prom: --fail-on applies to findings"
+expect_out_has 'ps_findings{severity="error"} 3' "prom: findings counted by severity"
+
 # ---- fail-on and min-severity ----
 grep -v '"severity":"error"' "$MIXED" >"$TMP/noerr.jsonl"
 run ps-report -f gnu "$TMP/noerr.jsonl"
