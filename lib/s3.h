@@ -132,6 +132,7 @@ struct ps_s3_config {
 	unsigned retry_base_ms;	/* first backoff; 0: 200 ms (cap 20 s) */
 	long connect_timeout_ms;	/* 0: 10 s */
 	long low_speed_secs;	/* abort a transfer stalled this long; 0: 30 */
+	int list_max_keys;	/* ListObjectsV2 page size; 0: server's (1000) */
 };
 
 struct ps_s3;

@@ -1,0 +1,803 @@
+/*
+ * store: backup locations by URI (local://, file://, s3://) with atomic
+ * streaming writes, streaming reads, stat, listing and deletion.
+ * See store.h for the rules; DESIGN.md section 8 for how backups use them.
+ */
+#include "store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define TMP_SUFFIX ".ps-tmp"
+#define MAX_NAME 1024
+
+struct ps_store {
+	enum ps_store_kind kind;
+	char *uri;
+	char *root;		/* local: absolute directory, no trailing '/' */
+	char *bucket;		/* s3 */
+	char *prefix;		/* s3: "" or ending in '/' */
+	struct ps_s3 *s3;
+};
+
+struct ps_store_writer {
+	struct ps_store *st;
+	char *name;
+	uint64_t bytes;
+	int fd;
+	char *tmp;
+	char *final;
+	char *dir;
+	struct ps_s3_upload *up;
+	int failed;
+};
+
+struct ps_store_reader {
+	struct ps_store *st;
+	char *name;
+	int fd;
+	uint64_t size;
+	struct ps_s3_reader *r;
+};
+
+/* ---- URIs and names ---- */
+
+static int
+valid_bucket(const char *b, size_t n)
+{
+	size_t i;
+
+	if (n < 3 || n > 63)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = b[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '-'))
+			return 0;
+	}
+	return b[0] != '.' && b[0] != '-' && b[n - 1] != '.' && b[n - 1] != '-';
+}
+
+int
+ps_store_check_name(const char *name, struct ps_error *err)
+{
+	const char *p = name;
+	size_t n = name ? strlen(name) : 0;
+
+	if (!name || !*name)
+		return ps_error_set(err, PS_EXIT_USAGE, "empty object name");
+	if (n > MAX_NAME)
+		return ps_error_set(err, PS_EXIT_USAGE,
+				    "object name longer than %d bytes", MAX_NAME);
+	if (n >= strlen(TMP_SUFFIX) &&
+	    strcmp(name + n - strlen(TMP_SUFFIX), TMP_SUFFIX) == 0)
+		return ps_error_set(err, PS_EXIT_USAGE,
+				    "object name '%s' ends in '%s', which is "
+				    "reserved for temporary files", name,
+				    TMP_SUFFIX);
+	for (;;) {
+		const char *s = strchr(p, '/');
+		size_t len = s ? (size_t)(s - p) : strlen(p);
+
+		if (len == 0 || (len == 1 && p[0] == '.') ||
+		    (len == 2 && p[0] == '.' && p[1] == '.'))
+			return ps_error_set(err, PS_EXIT_USAGE,
+					    "bad object name '%s': empty, '.' "
+					    "or '..' component", name);
+		if (!s)
+			break;
+		p = s + 1;
+	}
+	return 0;
+}
+
+static void
+store_free(struct ps_store *st)
+{
+	if (!st)
+		return;
+	ps_s3_free(st->s3);
+	free(st->uri);
+	free(st->root);
+	free(st->bucket);
+	free(st->prefix);
+	free(st);
+}
+
+void
+ps_store_close(struct ps_store *st)
+{
+	store_free(st);
+}
+
+static int
+open_local(struct ps_store *st, const char *path, const struct ps_store_opts *o,
+	   struct ps_error *err)
+{
+	size_t n;
+
+	if (!*path)
+		return ps_error_set(err, PS_EXIT_USAGE,
+				    "bad location '%s': no path", st->uri);
+	if (path[0] == '/') {
+		st->root = ps_xstrdup(path);
+	} else {
+		char cwd[PATH_MAX];
+		const char *base = o && o->base_dir ? o->base_dir : NULL;
+
+		if (!base) {
+			if (!getcwd(cwd, sizeof(cwd)))
+				return ps_error_set(err, PS_EXIT_OPER,
+						    "cannot get the current "
+						    "directory: %s",
+						    strerror(errno));
+			base = cwd;
+		}
+		st->root = ps_xasprintf("%s/%s", base, path);
+	}
+	n = strlen(st->root);
+	while (n > 1 && st->root[n - 1] == '/')
+		st->root[--n] = 0;
+	st->kind = PS_STORE_LOCAL;
+	return 0;
+}
+
+struct ps_store *
+ps_store_open(const char *uri, const struct ps_store_opts *o,
+	      struct ps_error *err)
+{
+	struct ps_store *st;
+	int rc = 0;
+
+	if (!uri || !*uri) {
+		ps_error_set(err, PS_EXIT_USAGE, "empty backup location");
+		return NULL;
+	}
+	st = ps_xcalloc(1, sizeof(*st));
+	st->uri = ps_xstrdup(uri);
+	if (strncmp(uri, "local://", 8) == 0) {
+		rc = open_local(st, uri + 8, o, err);
+	} else if (strncmp(uri, "file://", 7) == 0) {
+		const char *p = uri + 7;
+
+		if (strncmp(p, "localhost/", 10) == 0)
+			p += 9;
+		rc = open_local(st, p, o, err);
+	} else if (strncmp(uri, "s3://", 5) == 0) {
+		const char *b = uri + 5, *slash = strchr(b, '/');
+		size_t bl = slash ? (size_t)(slash - b) : strlen(b);
+		const char *pre = slash ? slash + 1 : "";
+		size_t pl = strlen(pre);
+
+		st->kind = PS_STORE_S3;
+		if (!valid_bucket(b, bl)) {
+			rc = ps_error_set(err, PS_EXIT_USAGE,
+					  "bad location '%s': '%.*s' is not a "
+					  "valid bucket name", uri, (int)bl, b);
+		} else if (pl && (pre[0] == '/' || strstr(pre, "//"))) {
+			rc = ps_error_set(err, PS_EXIT_USAGE,
+					  "bad location '%s': empty path "
+					  "component in the prefix", uri);
+		} else {
+			st->bucket = ps_xstrndup(b, bl);
+			st->prefix = pl && pre[pl - 1] != '/'
+				     ? ps_xasprintf("%s/", pre)
+				     : ps_xstrdup(pre);
+			st->s3 = ps_s3_new(o ? o->s3 : NULL, err);
+			if (!st->s3)
+				rc = -1;
+		}
+	} else {
+		rc = ps_error_set(err, PS_EXIT_USAGE,
+				  "bad location '%s': expected local://PATH, "
+				  "file://PATH or s3://BUCKET/PREFIX", uri);
+	}
+	if (rc < 0) {
+		store_free(st);
+		return NULL;
+	}
+	return st;
+}
+
+enum ps_store_kind
+ps_store_kind(const struct ps_store *st)
+{
+	return st->kind;
+}
+
+const char *
+ps_store_uri(const struct ps_store *st)
+{
+	return st->uri;
+}
+
+struct ps_s3 *
+ps_store_s3(struct ps_store *st)
+{
+	return st->s3;
+}
+
+char *
+ps_store_object_uri(const struct ps_store *st, const char *name)
+{
+	if (st->kind == PS_STORE_S3)
+		return ps_xasprintf("s3://%s/%s%s", st->bucket, st->prefix, name);
+	return ps_xasprintf("%s/%s", st->root, name);
+}
+
+static char *
+s3_key(const struct ps_store *st, const char *name)
+{
+	return ps_xasprintf("%s%s", st->prefix, name);
+}
+
+/* ---- local helpers ---- */
+
+static int
+fsync_dir(const char *dir, struct ps_error *err)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return ps_error_set(err, PS_EXIT_OPER, "cannot open '%s': %s",
+				    dir, strerror(errno));
+	if (fsync(fd) < 0 && errno != EINVAL) {
+		int e = errno;
+
+		close(fd);
+		return ps_error_set(err, PS_EXIT_OPER, "cannot sync '%s': %s",
+				    dir, strerror(e));
+	}
+	close(fd);
+	return 0;
+}
+
+/* mkdir -p, syncing the parent of every directory it creates. */
+static int
+mkdir_p(const char *dir, struct ps_error *err)
+{
+	char *p = ps_xstrdup(dir), *s;
+	struct stat sb;
+	int rc = 0;
+
+	if (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		free(p);
+		return 0;
+	}
+	for (s = p + 1; rc == 0; s++) {
+		char c = *s;
+
+		if (c != '/' && c != 0)
+			continue;
+		*s = 0;
+		if (mkdir(p, 0700) == 0) {
+			char *slash = strrchr(p, '/');
+
+			if (slash && slash != p) {
+				*slash = 0;
+				rc = fsync_dir(p, err);
+				*slash = '/';
+			} else {
+				rc = fsync_dir("/", err);
+			}
+		} else if (errno != EEXIST) {
+			rc = ps_error_set(err, PS_EXIT_OPER,
+					  "cannot create directory '%s': %s", p,
+					  strerror(errno));
+		} else if (stat(p, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+			rc = ps_error_set(err, PS_EXIT_OPER,
+					  "'%s' exists and is not a directory", p);
+		}
+		*s = c;
+		if (!c)
+			break;
+	}
+	free(p);
+	return rc;
+}
+
+static int
+write_all(int fd, const void *p, size_t n)
+{
+	const char *s = p;
+
+	while (n) {
+		ssize_t k = write(fd, s, n);
+
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		s += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+/* ---- writer ---- */
+
+static void
+writer_free(struct ps_store_writer *w)
+{
+	free(w->name);
+	free(w->tmp);
+	free(w->final);
+	free(w->dir);
+	free(w);
+}
+
+struct ps_store_writer *
+ps_store_put_begin(struct ps_store *st, const char *name, struct ps_error *err)
+{
+	struct ps_store_writer *w;
+
+	if (ps_store_check_name(name, err) < 0)
+		return NULL;
+	w = ps_xcalloc(1, sizeof(*w));
+	w->st = st;
+	w->name = ps_xstrdup(name);
+	w->fd = -1;
+	if (st->kind == PS_STORE_S3) {
+		char *k = s3_key(st, name);
+
+		w->up = ps_s3_upload_begin(st->s3, st->bucket, k, err);
+		free(k);
+		if (!w->up) {
+			writer_free(w);
+			return NULL;
+		}
+		return w;
+	}
+	w->final = ps_xasprintf("%s/%s", st->root, name);
+	w->dir = ps_xstrdup(w->final);
+	*strrchr(w->dir, '/') = 0;
+	if (mkdir_p(w->dir, err) < 0) {
+		writer_free(w);
+		return NULL;
+	}
+	w->tmp = ps_xasprintf("%s/.%s.XXXXXX%s", w->dir,
+			      strrchr(w->final, '/') + 1, TMP_SUFFIX);
+	w->fd = mkostemps(w->tmp, (int)strlen(TMP_SUFFIX), O_CLOEXEC);
+	if (w->fd < 0) {
+		ps_error_set(err, PS_EXIT_OPER,
+			     "cannot create a temporary file in '%s': %s",
+			     w->dir, strerror(errno));
+		writer_free(w);
+		return NULL;
+	}
+	return w;
+}
+
+int
+ps_store_put_write(struct ps_store_writer *w, const void *p, size_t n,
+		   struct ps_error *err)
+{
+	if (w->failed)
+		return ps_error_set(err, PS_EXIT_OPER,
+				    "write to '%s' after a failure", w->name);
+	if (w->up) {
+		if (ps_s3_upload_write(w->up, p, n, err) < 0) {
+			w->failed = 1;
+			return -1;
+		}
+	} else if (write_all(w->fd, p, n) < 0) {
+		w->failed = 1;
+		return ps_error_set(err, PS_EXIT_OPER, "cannot write '%s': %s",
+				    w->tmp, strerror(errno));
+	}
+	w->bytes += n;
+	return 0;
+}
+
+uint64_t
+ps_store_put_bytes(const struct ps_store_writer *w)
+{
+	return w->bytes;
+}
+
+void
+ps_store_put_abort(struct ps_store_writer *w)
+{
+	if (!w)
+		return;
+	if (w->up) {
+		ps_s3_upload_abort(w->up);
+	} else {
+		if (w->fd >= 0)
+			close(w->fd);
+		if (w->tmp)
+			unlink(w->tmp);
+	}
+	writer_free(w);
+}
+
+int
+ps_store_put_commit(struct ps_store_writer *w, struct ps_error *err)
+{
+	int rc = 0;
+
+	if (w->failed) {
+		ps_store_put_abort(w);
+		return ps_error_set(err, PS_EXIT_OPER,
+				    "'%s' was not written completely", w->name);
+	}
+	if (w->up) {
+		rc = ps_s3_upload_commit(w->up, err);
+		w->up = NULL;
+		writer_free(w);
+		return rc;
+	}
+	if (fsync(w->fd) < 0) {
+		rc = ps_error_set(err, PS_EXIT_OPER, "cannot sync '%s': %s",
+				  w->tmp, strerror(errno));
+	} else if (close(w->fd) < 0) {
+		w->fd = -1;
+		rc = ps_error_set(err, PS_EXIT_OPER, "cannot close '%s': %s",
+				  w->tmp, strerror(errno));
+	} else {
+		w->fd = -1;
+		if (rename(w->tmp, w->final) < 0)
+			rc = ps_error_set(err, PS_EXIT_OPER,
+					  "cannot rename '%s' to '%s': %s",
+					  w->tmp, w->final, strerror(errno));
+		else if (fsync_dir(w->dir, err) < 0)
+			rc = -1;
+		else {
+			writer_free(w);
+			return 0;
+		}
+	}
+	if (rc < 0 && w->fd >= 0) {
+		close(w->fd);
+		w->fd = -1;
+	}
+	unlink(w->tmp);
+	writer_free(w);
+	return rc;
+}
+
+int
+ps_store_put_small(struct ps_store *st, const char *name, const void *p,
+		   size_t n, struct ps_error *err)
+{
+	struct ps_store_writer *w = ps_store_put_begin(st, name, err);
+
+	if (!w)
+		return -1;
+	if (ps_store_put_write(w, p, n, err) < 0) {
+		ps_store_put_abort(w);
+		return -1;
+	}
+	return ps_store_put_commit(w, err);
+}
+
+/* ---- reader ---- */
+
+struct ps_store_reader *
+ps_store_get_open(struct ps_store *st, const char *name, struct ps_error *err)
+{
+	struct ps_store_reader *r;
+
+	if (ps_store_check_name(name, err) < 0)
+		return NULL;
+	r = ps_xcalloc(1, sizeof(*r));
+	r->st = st;
+	r->name = ps_xstrdup(name);
+	r->fd = -1;
+	if (st->kind == PS_STORE_S3) {
+		char *k = s3_key(st, name);
+
+		r->r = ps_s3_reader_open(st->s3, st->bucket, k, err);
+		free(k);
+		if (!r->r) {
+			ps_store_get_close(r);
+			return NULL;
+		}
+		r->size = ps_s3_reader_size(r->r);
+	} else {
+		char *path = ps_xasprintf("%s/%s", st->root, name);
+		struct stat sb;
+
+		r->fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (r->fd < 0 || fstat(r->fd, &sb) < 0) {
+			ps_error_set(err, PS_EXIT_OPER, "%s '%s'%s%s",
+				     errno == ENOENT ? "not found:"
+						     : "cannot open",
+				     path, errno == ENOENT ? "" : ": ",
+				     errno == ENOENT ? "" : strerror(errno));
+			free(path);
+			ps_store_get_close(r);
+			return NULL;
+		}
+		if (!S_ISREG(sb.st_mode)) {
+			ps_error_set(err, PS_EXIT_OPER,
+				     "'%s' is not a regular file", path);
+			free(path);
+			ps_store_get_close(r);
+			return NULL;
+		}
+		r->size = (uint64_t)sb.st_size;
+		free(path);
+	}
+	return r;
+}
+
+ssize_t
+ps_store_get_read(struct ps_store_reader *r, void *buf, size_t n,
+		  struct ps_error *err)
+{
+	ssize_t k;
+
+	if (r->r)
+		return ps_s3_reader_read(r->r, buf, n, err);
+	do {
+		k = read(r->fd, buf, n);
+	} while (k < 0 && errno == EINTR);
+	if (k < 0)
+		return ps_error_set(err, PS_EXIT_OPER, "cannot read '%s': %s",
+				    r->name, strerror(errno));
+	return k;
+}
+
+uint64_t
+ps_store_get_size(const struct ps_store_reader *r)
+{
+	return r->size;
+}
+
+void
+ps_store_get_close(struct ps_store_reader *r)
+{
+	if (!r)
+		return;
+	if (r->r)
+		ps_s3_reader_close(r->r);
+	if (r->fd >= 0)
+		close(r->fd);
+	free(r->name);
+	free(r);
+}
+
+int
+ps_store_get_all(struct ps_store *st, const char *name, struct ps_buf *out,
+		 struct ps_error *err)
+{
+	struct ps_store_reader *r = ps_store_get_open(st, name, err);
+	char buf[65536];
+	ssize_t k;
+
+	if (!r)
+		return -1;
+	while ((k = ps_store_get_read(r, buf, sizeof(buf), err)) > 0)
+		ps_buf_add(out, buf, (size_t)k);
+	ps_store_get_close(r);
+	return k < 0 ? -1 : 0;
+}
+
+/* ---- metadata ---- */
+
+void
+ps_store_entry_free(struct ps_store_entry *e)
+{
+	if (!e)
+		return;
+	free(e->name);
+	e->name = NULL;
+}
+
+void
+ps_store_entries_free(struct ps_store_entry *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i].name);
+	free(v);
+}
+
+int
+ps_store_stat(struct ps_store *st, const char *name, struct ps_store_entry *out,
+	      struct ps_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (ps_store_check_name(name, err) < 0)
+		return -1;
+	if (st->kind == PS_STORE_S3) {
+		struct ps_s3_object o;
+		char *k = s3_key(st, name);
+		int rc = ps_s3_head(st->s3, st->bucket, k, &o, err);
+
+		free(k);
+		if (rc == 0) {
+			out->name = ps_xstrdup(name);
+			out->size = o.size;
+			out->mtime = o.mtime;
+			ps_s3_object_free(&o);
+		}
+		return rc;
+	} else {
+		char *path = ps_xasprintf("%s/%s", st->root, name);
+		struct stat sb;
+		int rc = 0;
+
+		if (stat(path, &sb) < 0) {
+			if (errno == ENOENT || errno == ENOTDIR)
+				rc = 1;
+			else
+				rc = ps_error_set(err, PS_EXIT_OPER,
+						  "cannot stat '%s': %s", path,
+						  strerror(errno));
+		} else if (!S_ISREG(sb.st_mode)) {
+			rc = 1;
+		} else {
+			out->name = ps_xstrdup(name);
+			out->size = (uint64_t)sb.st_size;
+			out->mtime = sb.st_mtime;
+		}
+		free(path);
+		return rc;
+	}
+}
+
+struct collect {
+	struct ps_store_entry *v;
+	size_t n;
+	size_t cap;
+	size_t strip;		/* S3: length of the store prefix */
+};
+
+static void
+collect_add(struct collect *c, const char *name, uint64_t size, time_t mtime)
+{
+	ps_xgrow(&c->v, &c->cap, c->n + 1, sizeof(*c->v));
+	c->v[c->n].name = ps_xstrdup(name);
+	c->v[c->n].size = size;
+	c->v[c->n].mtime = mtime;
+	c->n++;
+}
+
+static int
+collect_s3(void *arg, const struct ps_s3_object *o)
+{
+	struct collect *c = arg;
+
+	if (strlen(o->key) > c->strip)
+		collect_add(c, o->key + c->strip, o->size, o->mtime);
+	return 0;
+}
+
+static int
+is_tmp(const char *name)
+{
+	size_t n = strlen(name), t = strlen(TMP_SUFFIX);
+
+	return name[0] == '.' && n > t && strcmp(name + n - t, TMP_SUFFIX) == 0;
+}
+
+/* Walk abs (= root/rel) for regular files whose names start with prefix. */
+static int
+walk(const char *abs, const char *rel, const char *prefix, struct collect *c,
+     struct ps_error *err)
+{
+	DIR *d = opendir(abs);
+	struct dirent *e;
+	int rc = 0;
+
+	if (!d) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return 0;
+		return ps_error_set(err, PS_EXIT_OPER, "cannot list '%s': %s",
+				    abs, strerror(errno));
+	}
+	while (rc == 0 && (e = readdir(d)) != NULL) {
+		struct stat sb;
+		char *name, *path;
+		size_t nl, pl = strlen(prefix);
+
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
+		    is_tmp(e->d_name))
+			continue;
+		name = ps_xasprintf("%s%s", rel, e->d_name);
+		nl = strlen(name);
+		/* prune subtrees that cannot match */
+		if (strncmp(name, prefix, nl < pl ? nl : pl) != 0) {
+			free(name);
+			continue;
+		}
+		if (fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
+			free(name);
+			continue;
+		}
+		if (S_ISDIR(sb.st_mode)) {
+			char *sub = ps_xasprintf("%s/", name);
+
+			path = ps_xasprintf("%s/%s", abs, e->d_name);
+			rc = walk(path, sub, prefix, c, err);
+			free(path);
+			free(sub);
+		} else if (S_ISREG(sb.st_mode) && nl >= pl) {
+			collect_add(c, name, (uint64_t)sb.st_size, sb.st_mtime);
+		}
+		free(name);
+	}
+	closedir(d);
+	return rc;
+}
+
+static int
+entry_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct ps_store_entry *)a)->name,
+		      ((const struct ps_store_entry *)b)->name);
+}
+
+int
+ps_store_list(struct ps_store *st, const char *prefix,
+	      struct ps_store_entry **out, size_t *n, struct ps_error *err)
+{
+	struct collect c = { 0 };
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (!prefix)
+		prefix = "";
+	if (st->kind == PS_STORE_S3) {
+		char *k = s3_key(st, prefix);
+
+		c.strip = strlen(st->prefix);
+		rc = ps_s3_list(st->s3, st->bucket, k, collect_s3, &c, err);
+		free(k);
+	} else {
+		rc = walk(st->root, "", prefix, &c, err);
+	}
+	if (rc < 0) {
+		ps_store_entries_free(c.v, c.n);
+		return -1;
+	}
+	if (c.n)
+		qsort(c.v, c.n, sizeof(*c.v), entry_cmp);
+	*out = c.v;
+	*n = c.n;
+	return 0;
+}
+
+int
+ps_store_delete(struct ps_store *st, const char *name, struct ps_error *err)
+{
+	char *path, *dir;
+	int rc = 0;
+
+	if (ps_store_check_name(name, err) < 0)
+		return -1;
+	if (st->kind == PS_STORE_S3) {
+		char *k = s3_key(st, name);
+
+		rc = ps_s3_delete(st->s3, st->bucket, k, err);
+		free(k);
+		return rc;
+	}
+	path = ps_xasprintf("%s/%s", st->root, name);
+	if (unlink(path) < 0) {
+		if (errno != ENOENT && errno != ENOTDIR)
+			rc = ps_error_set(err, PS_EXIT_OPER,
+					  "cannot delete '%s': %s", path,
+					  strerror(errno));
+	} else {
+		dir = ps_xstrdup(path);
+		*strrchr(dir, '/') = 0;
+		rc = fsync_dir(dir, err);
+		free(dir);
+	}
+	free(path);
+	return rc;
+}
