@@ -1173,8 +1173,6 @@ scan_comments(struct loader *L)
 
 			while (e < d->len && !break_len(d->text, e, d->len))
 				e++;
-			if (e > 0 && e - 1 > i && d->text[e - 1] == '\r')
-				e--;
 			add_comment(d, i + 1, e, line, col);
 			for (; i < e; i++)
 				if (((unsigned char)d->text[i] & 0xC0) != 0x80)
@@ -1209,10 +1207,8 @@ load_text(const char *name, char *text, size_t len, struct ps_diags *diags)
 {
 	struct ps_doc *d = ps_xcalloc(1, sizeof(*d));
 	struct loader L;
-	size_t ndiag = diags ? diags->len : 0;
 	const struct ps_node *r;
 
-	(void)ndiag;
 	d->name = ps_xstrdup(name ? name : "-");
 	d->text = text;
 	d->len = len;
