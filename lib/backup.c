@@ -200,6 +200,7 @@ load_set(struct ps_cfgck *ck, struct ps_backup_config *c, const struct ps_pair *
 	s->enabled = 1;
 	s->retention = -1;
 	s->level = 3;
+	s->s3.part_size = 8u << 20;	/* bounded memory: a few parts in flight */
 	/* top-level defaults first, the set's own keys win */
 	load_encryption(ck, c, ps_node_get(root, "encryption"), s);
 	load_compression(ck, ps_node_get(root, "compression"), s);
