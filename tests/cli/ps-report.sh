@@ -277,9 +277,16 @@ else
 	skip "a write error exits 3" "/dev/full is absent"
 fi
 
-# ---- the example of ps-report(1) ----
+# ---- the examples of ps-report(1) and examples/ps-report/run.sh ----
 run ps-report -f markdown --fail-on never "$ROOT/examples/ps-report/findings.jsonl"
 expect_status 0 "the example renders"
 expect_out_has "| error | PSD030 | Dockerfile | 20 |" "the example's markdown table"
+PATH="$BIN:$PATH" run "$ROOT/examples/ps-report/run.sh" "$TMP"
+expect_status 0 "examples/ps-report/run.sh runs"
+expect_out_has "3 errors, 1 warning, 1 info, 1 style in 4 files" "the example's text summary"
+expect_out_has "::error file=Dockerfile,line=20" "the example's annotations"
+if python3 -c "import json, sys; json.load(open(sys.argv[1]))" "$TMP/findings.sarif" &&
+	python3 -c "import sys, xml.etree.ElementTree as ET; ET.parse(sys.argv[1])" "$TMP/findings.junit.xml"; then
+	pass "the example writes SARIF and JUnit files that parse"; else fail "the example's files"; fi
 
 finish
