@@ -113,11 +113,13 @@ ps_doc_strdup(struct ps_doc *doc, const char *s, size_t n)
 /* ---- the text: lines ---- */
 
 /* Length of the line break at p (libyaml's: \n, \r\n, \r, NEL, LS, PS). */
-static size_t
+static inline size_t
 break_len(const char *t, size_t i, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)t + i;
 
+	if (p[0] > '\r' && p[0] != 0xC2 && p[0] != 0xE2)
+		return 0;
 	if (p[0] == '\n')
 		return 1;
 	if (p[0] == '\r')
