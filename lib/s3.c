@@ -587,7 +587,8 @@ sign_common(const struct ps_s3_sign_req *r, const struct ps_s3_sign_params *p,
 		q[nq].v = ps_buf_detach(&e);
 		nq++;
 	}
-	qsort(q, nq, sizeof(*q), kv_cmp);
+	if (nq)
+		qsort(q, nq, sizeof(*q), kv_cmp);
 
 	/* the canonical request */
 	ps_buf_adds(&cr, r->method);
