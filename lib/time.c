@@ -890,9 +890,9 @@ parse_list(struct pctx *c, const struct field *f, struct bitset *bs)
 					n = n * 10 + (*p - '0');
 				p++;
 			}
-			if (n < 1 || n > f->max - f->min + 1)
-				return perr(c, at, "%s: step %ld out of range 1-%d",
-					    field_names[f->id], n, f->max - f->min + 1);
+			if (n < 1)	/* cron takes any larger step */
+				return perr(c, at, "%s: step %ld must be at least 1",
+					    field_names[f->id], n);
 			step = (int)n;
 		} else if (star && p < ie) {
 			return perr(c, p, "%s: unexpected '%c' after '*'",

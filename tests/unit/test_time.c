@@ -387,7 +387,7 @@ static const struct {
 	{ "0 0 * * FUN", 9, "unknown day-of-week name 'FUN'" },
 	{ "0 1 * *", 8, "expected 5 fields" },
 	{ "0 1 * * * *", 11, "got 6; AWS schedules are written cron(...)" },
-	{ "*/0 * * * *", 3, "step 0" },
+	{ "*/0 * * * *", 3, "step 0 must be at least 1" },
 	{ "5-1 * * * *", 3, "goes backwards" },
 	{ "0 0 ? * *", 5, "only valid in AWS" },
 	{ "0 0 L * *", 5, "only valid in AWS" },
