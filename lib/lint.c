@@ -612,7 +612,7 @@ walk_node(struct walk_state *w, const struct ps_node *node,
 
 		if (match_path(w->pat[i], w->np[i], w->seg, depth, caps, &nc)) {
 			caps[nc] = NULL;
-			w->v[i].check(w->ctx, node, key, caps);
+			w->v[i].check(w->ctx, w->v[i].data, node, key, caps);
 		}
 	}
 	if (!node || depth + 1 >= WALK_MAX_DEPTH)

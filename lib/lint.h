@@ -123,14 +123,16 @@ const char *ps_lint_line(const struct ps_lint_ctx *ctx, int line, size_t *len);
  * ps_lint_walk calls each check on every node whose path matches. Patterns
  * are dotted: "services.*.ports.*" (a literal key, "*" for any key or
  * sequence index, "**" for any number of levels). The check gets the node,
- * the mapping key it stands under (NULL for sequence items and the root,
+ * the visit's data, the mapping key it stands under (NULL for sequence
+ * items and the root,
  * whose position is where a finding about the key belongs) and the path
  * segments that matched the wildcards, e.g. {"web", "0"}.
  */
 struct ps_lint_visit {
 	const char *pattern;
-	void (*check)(void *ctx, const struct ps_node *node,
+	void (*check)(void *ctx, const void *data, const struct ps_node *node,
 		      const struct ps_node *key, const char *const *caps);
+	const void *data;	/* handed to check: what this visit is about */
 };
 
 void ps_lint_walk(const struct ps_node *root, const struct ps_lint_visit *v,

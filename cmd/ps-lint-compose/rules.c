@@ -800,7 +800,7 @@ check_key_order(struct cctx *c, const char *name, const struct ps_node *svc)
 }
 
 static void
-check_service(void *ctx, const struct ps_node *svc, const struct ps_node *key,
+check_service(void *ctx, const void *data, const struct ps_node *svc, const struct ps_node *key,
 	      const char *const *caps)
 {
 	struct cctx *c = ctx;
@@ -952,7 +952,7 @@ check_vars_in(struct cctx *c, const struct ps_node *n)
 }
 
 static void
-check_vars(void *ctx, const struct ps_node *n, const struct ps_node *key,
+check_vars(void *ctx, const void *data, const struct ps_node *n, const struct ps_node *key,
 	   const char *const *caps)
 {
 	if (n && n->kind == PS_NODE_SCALAR && n->value && strchr(n->value, '$'))

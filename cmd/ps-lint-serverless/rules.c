@@ -429,7 +429,7 @@ check_plugins(struct sctx *c)
 }
 
 static void
-check_function(void *ctx, const struct ps_node *fn, const struct ps_node *key,
+check_function(void *ctx, const void *data, const struct ps_node *fn, const struct ps_node *key,
 	       const char *const *caps)
 {
 	struct sctx *c = ctx;
