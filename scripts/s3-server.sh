@@ -37,8 +37,8 @@ install_deps() {
 
 # wait_file FILE PID NAME: until FILE exists (the server is listening).
 wait_file() {
-	local i
-	for i in $(seq 1 200); do
+
+	for _ in $(seq 1 200); do
 		[ -s "$1" ] && return 0
 		kill -0 "$2" 2>/dev/null || die "$3 exited at start; see ${1%.url}.log"
 		sleep 0.1
@@ -71,12 +71,12 @@ start() {
 
 stop() {
 	local dir=${1:?usage: s3-server.sh stop DIR}
-	local f pid i
+	local f pid
 	for f in "$dir/proxy.pid" "$dir/s3rver.pid"; do
 		[ -f "$f" ] || continue
 		pid=$(cat "$f")
 		if kill "$pid" 2>/dev/null; then
-			for i in $(seq 1 50); do
+			for _ in $(seq 1 50); do
 				kill -0 "$pid" 2>/dev/null || break
 				sleep 0.1
 			done
