@@ -37,7 +37,6 @@ install_deps() {
 
 # wait_file FILE PID NAME: until FILE exists (the server is listening).
 wait_file() {
-
 	for _ in $(seq 1 200); do
 		[ -s "$1" ] && return 0
 		kill -0 "$2" 2>/dev/null || die "$3 exited at start; see ${1%.url}.log"
