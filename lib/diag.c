@@ -366,6 +366,35 @@ ps_finding_fingerprint(struct ps_finding *f)
 	return f->fingerprint;
 }
 
+/* ---- text ---- */
+
+size_t
+ps_utf8_len(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len = 0, i;
+
+	if (*p < 0x80)
+		return *p ? 1 : 0;
+	if (*p >= 0xc2 && *p <= 0xdf)
+		len = 2;
+	else if (*p >= 0xe0 && *p <= 0xef)
+		len = 3;
+	else if (*p >= 0xf0 && *p <= 0xf4)
+		len = 4;
+	for (i = 1; i < len; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	/* overlong forms, surrogates and values past U+10FFFF */
+	if (len == 3 && ((p[0] == 0xe0 && p[1] < 0xa0) ||
+			 (p[0] == 0xed && p[1] >= 0xa0)))
+		return 0;
+	if (len == 4 && ((p[0] == 0xf0 && p[1] < 0x90) ||
+			 (p[0] == 0xf4 && p[1] >= 0x90)))
+		return 0;
+	return len;
+}
+
 /* ---- the compiler-style line ---- */
 
 #define C_RESET "\033[0m"

@@ -92,6 +92,9 @@ void ps_finding_print(FILE *out, const struct ps_finding *f, int color);
  * that text quoted from a file can neither break a line of the line-based
  * formats nor drive a terminal. */
 void ps_diag_put_clean(FILE *out, const char *s);
+/* Length of the valid UTF-8 sequence that starts at s (1 to 4), or 0 for
+ * an invalid one or the terminating NUL. */
+size_t ps_utf8_len(const char *s);
 
 /* ---- output formats ---- */
 

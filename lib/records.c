@@ -179,26 +179,8 @@ ps_json_string(const char *s)
 	if (v)
 		return v;
 	while (*p) {
-		size_t len = 0, i;
+		size_t len = ps_utf8_len((const char *)p);
 
-		if (*p < 0x80)
-			len = 1;
-		else if (*p >= 0xc2 && *p <= 0xdf)
-			len = 2;
-		else if (*p >= 0xe0 && *p <= 0xef)
-			len = 3;
-		else if (*p >= 0xf0 && *p <= 0xf4)
-			len = 4;
-		for (i = 1; i < len; i++)
-			if ((p[i] & 0xc0) != 0x80)
-				len = 0;
-		/* overlong forms, surrogates and values past U+10FFFF */
-		if (len == 3 && ((p[0] == 0xe0 && p[1] < 0xa0) ||
-				 (p[0] == 0xed && p[1] >= 0xa0)))
-			len = 0;
-		if (len == 4 && ((p[0] == 0xf0 && p[1] < 0x90) ||
-				 (p[0] == 0xf4 && p[1] >= 0x90)))
-			len = 0;
 		if (len) {
 			ps_buf_add(&b, p, len);
 			p += len;

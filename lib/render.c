@@ -247,13 +247,25 @@ ps_render_format(const struct ps_render *r)
 
 /* ---- escaping ---- */
 
-/* XML text or attribute value; characters XML 1.0 cannot carry become U+FFFD. */
+/* XML text or attribute value; control characters XML 1.0 cannot carry
+ * and bytes that are not UTF-8 become U+FFFD. */
 static void
 put_xml(FILE *out, const char *s)
 {
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 
+		if (c >= 0x80) {
+			size_t n = ps_utf8_len(s);
+
+			if (n) {
+				fwrite(s, 1, n, out);
+				s += n - 1;
+			} else {
+				fputs("\xef\xbf\xbd", out);
+			}
+			continue;
+		}
 		switch (c) {
 		case '&': fputs("&amp;", out); break;
 		case '<': fputs("&lt;", out); break;

@@ -354,6 +354,30 @@ START_TEST(test_invalid_utf8_in_json_formats)
 }
 END_TEST
 
+START_TEST(test_utf8_in_xml)
+{
+	struct ps_diags d = {0};
+	char *s;
+
+	ck_assert_uint_eq(ps_utf8_len("a"), 1);
+	ck_assert_uint_eq(ps_utf8_len(""), 0);
+	ck_assert_uint_eq(ps_utf8_len("\xc3\xa9"), 2);
+	ck_assert_uint_eq(ps_utf8_len("\xe2\x82\xac"), 3);
+	ck_assert_uint_eq(ps_utf8_len("\xf0\x9f\x90\xb3"), 4);
+	ck_assert_uint_eq(ps_utf8_len("\xc3("), 0);
+	ck_assert_uint_eq(ps_utf8_len("\xc0\xaf"), 0);	/* overlong */
+	ck_assert_uint_eq(ps_utf8_len("\xed\xa0\x80"), 0);	/* surrogate */
+	ck_assert_uint_eq(ps_utf8_len("\xf4\x90\x80\x80"), 0); /* > U+10FFFF */
+	ps_diags_add(&d, "t", "R", NULL, PS_SEV_ERROR, "caf\xc3\xa9", 1, 0,
+		     "Latin-1 \xe9 and \xe2\x82\xac");
+	s = render(&d, std_opts, PS_FMT_CHECKSTYLE, 0, NULL);
+	ck_assert_ptr_nonnull(strstr(s, "<file name=\"caf\xc3\xa9\">"));
+	ck_assert_ptr_nonnull(strstr(s, "message=\"Latin-1 \xef\xbf\xbd and \xe2\x82\xac\""));
+	free(s);
+	ps_diags_free(&d);
+}
+END_TEST
+
 START_TEST(test_xml_parses_with_markup_in_names)
 {
 	struct ps_diags d = {0};
@@ -808,6 +832,7 @@ diag_suite(void)
 	tcase_add_test(tr, test_escaping);
 	tcase_add_test(tr, test_invalid_utf8_in_json_formats);
 	tcase_add_test(tr, test_xml_parses_with_markup_in_names);
+	tcase_add_test(tr, test_utf8_in_xml);
 	tcase_add_test(tr, test_gnu_ranges);
 	tcase_add_test(tr, test_fail_on_and_min_severity);
 	tcase_add_test(tr, test_write_error_and_auto);
