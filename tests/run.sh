@@ -85,7 +85,7 @@ if [ "${SANITIZE:-}" != 1 ] && [ -z "${TESTS:-}" ] || want fuzz; then
 			name=$(basename "$f")
 			corpus="fuzz/corpus/${name#fuzz_}"
 			log="$logs/$name.log"
-			args=(-seed=1 -runs=${FUZZ_RUNS:-20000} -max_len=4096)
+			args=(-seed=1 -runs=${FUZZ_RUNS:-20000} -max_total_time=${FUZZ_SECONDS:-20} -max_len=4096)
 			if [ -d "$corpus" ]; then
 				"$f" "${args[@]}" "$corpus" >"$log" 2>&1
 			else
