@@ -1,0 +1,251 @@
+/* Check suite for lib/lint.c: pragmas, .ps-lint.yml, the path walker,
+ * file discovery and the report filter. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/config.h"
+#include "lib/lint.h"
+
+static const struct ps_lint_rule rules[] = {
+	{"PST001", "first-rule", PS_SEV_ERROR, "the first", "peer:one", 0},
+	{"PST002", "second-rule", PS_SEV_WARNING, "the second", NULL, 0},
+	{"PST003", "opt-in", PS_SEV_INFO, "off by default", NULL, 1},
+};
+
+static void
+ctx_init(struct ps_lint_ctx *c, const char *text, struct ps_diags *d,
+	 const struct ps_lint_conf *conf)
+{
+	static const char *const prefixes[] = { "ps-lint", "peer", NULL };
+
+	memset(c, 0, sizeof(*c));
+	c->tool = "test";
+	c->file = "t.yml";
+	c->rules = rules;
+	c->nrules = 3;
+	c->conf = conf;
+	c->text = text;
+	c->text_len = strlen(text);
+	c->out = d;
+	ps_lint_begin(c, prefixes);
+}
+
+START_TEST(pragmas_suppress_the_next_line)
+{
+	const char *text =
+		"a: 1\n"
+		"# ps-lint ignore=PST001 -- known\n"
+		"b: 2\n"
+		"c: 3\n"
+		"# peer ignore=second-rule\n"
+		"# another comment\n"
+		"d: 4\n"
+		"e: 5  # ps-lint ignore=PST002\n";
+	struct ps_diags d = {0};
+	struct ps_lint_ctx c;
+
+	ctx_init(&c, text, &d, NULL);
+	ck_assert_ptr_null(ps_lint_report(&c, "PST001", 3, 1, "x"));
+	ck_assert_ptr_nonnull(ps_lint_report(&c, "PST002", 3, 1, "x"));
+	ck_assert_ptr_nonnull(ps_lint_report(&c, "PST001", 4, 1, "x"));
+	/* through a block of comments, by name, with the peer's prefix */
+	ck_assert_ptr_null(ps_lint_report(&c, "PST002", 7, 1, "x"));
+	/* on the same line */
+	ck_assert_ptr_null(ps_lint_report(&c, "PST002", 8, 1, "x"));
+	/* a rule the table does not know is never reported */
+	ck_assert_ptr_null(ps_lint_report(&c, "NOPE", 1, 1, "x"));
+	/* an opt-in rule stays off */
+	ck_assert_ptr_null(ps_lint_report(&c, "PST003", 1, 1, "x"));
+	ck_assert_uint_eq(d.len, 2);
+	ps_lint_end(&c);
+	ps_diags_free(&d);
+}
+END_TEST
+
+START_TEST(global_pragma_and_refs)
+{
+	const char *text = "# ps-lint global ignore=PST002\nk: API_KEY=abc123\n";
+	struct ps_diags d = {0};
+	struct ps_lint_ctx c;
+	struct ps_finding *f;
+
+	ctx_init(&c, text, &d, NULL);
+	ck_assert_ptr_null(ps_lint_report(&c, "PST002", 2, 1, "x"));
+	f = ps_lint_report(&c, "PST001", 2, 4, "message %d", 7);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_str_eq(f->message, "message 7");
+	ck_assert_str_eq(f->name, "first-rule");
+	ck_assert_str_eq(f->refs[0], "peer:one");
+	ck_assert_int_eq(f->severity, PS_SEV_ERROR);
+	/* the snippet keeps the line but never the secret */
+	ck_assert_str_eq(f->snippet, "k: API_KEY=***");
+	ps_lint_end(&c);
+	ps_diags_free(&d);
+}
+END_TEST
+
+static char tmpdir[64];
+
+static void
+write_file(const char *rel, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, rel);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+START_TEST(config_is_found_upward_and_applies)
+{
+	static const char *const names[] = { ".ps-lint.yml", NULL };
+	struct ps_lint_conf conf;
+	struct ps_diags errs = {0}, d = {0};
+	struct ps_lint_ctx c;
+	char sub[128];
+	struct ps_finding *f;
+
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ps-lint-test-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	snprintf(sub, sizeof(sub), "%s/a/b", tmpdir);
+	snprintf(sub, sizeof(sub), "%s/a", tmpdir);
+	mkdir(sub, 0755);
+	snprintf(sub, sizeof(sub), "%s/a/b", tmpdir);
+	mkdir(sub, 0755);
+	write_file(".ps-lint.yml",
+		   "failure-threshold: warning\n"
+		   "ignored: [PST002]\n"
+		   "compose:\n"
+		   "  enabled: [opt-in]\n"
+		   "  override:\n"
+		   "    style: [PST001]\n");
+	ck_assert_int_eq(ps_lint_conf_load(&conf, NULL, sub, names, "compose", &errs), 0);
+	ck_assert_ptr_nonnull(conf.path);
+	ck_assert_int_eq(conf.has_threshold, 1);
+	ck_assert_int_eq(conf.threshold, PS_SEV_WARNING);
+	ctx_init(&c, "x: 1\n", &d, &conf);
+	ck_assert_ptr_null(ps_lint_report(&c, "PST002", 1, 1, "ignored"));
+	ck_assert_ptr_nonnull(ps_lint_report(&c, "PST003", 1, 1, "enabled"));
+	f = ps_lint_report(&c, "PST001", 1, 1, "overridden");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(f->severity, PS_SEV_STYLE);
+	ps_lint_end(&c);
+	ps_diags_free(&d);
+	ps_lint_conf_free(&conf);
+
+	/* A bad value is an error with its position. */
+	write_file(".ps-lint.yml", "override:\n  loud: [PST001]\n");
+	ck_assert_int_eq(ps_lint_conf_load(&conf, NULL, sub, names, "compose", &errs), -1);
+	ck_assert_uint_ge(errs.len, 1);
+	ck_assert_int_eq(errs.v[errs.len - 1]->line, 2);
+	ps_lint_conf_free(&conf);
+	ps_diags_free(&errs);
+}
+END_TEST
+
+struct seen {
+	char buf[512];
+};
+
+static void
+record(void *ctx, const void *data, const struct ps_node *n,
+       const struct ps_node *key, const char *const *caps)
+{
+	struct seen *s = ctx;
+	size_t i;
+
+	strncat(s->buf, (const char *)data, sizeof(s->buf) - strlen(s->buf) - 1);
+	for (i = 0; caps[i]; i++) {
+		strncat(s->buf, ":", sizeof(s->buf) - strlen(s->buf) - 1);
+		strncat(s->buf, caps[i], sizeof(s->buf) - strlen(s->buf) - 1);
+	}
+	strncat(s->buf, " ", sizeof(s->buf) - strlen(s->buf) - 1);
+}
+
+START_TEST(walk_matches_patterns)
+{
+	const char *y = "services:\n  web:\n    ports: [a, b]\n  db:\n    image: x\n";
+	struct ps_diags errs = {0};
+	struct ps_doc *doc = ps_doc_load_mem("t.yml", y, strlen(y), &errs);
+	struct ps_lint_visit v[] = {
+		{"services.*", record, "S"},
+		{"services.*.ports.*", record, "P"},
+		{"**.image", record, "I"},
+	};
+	struct seen s = {{0}};
+
+	ck_assert_ptr_nonnull(doc);
+	ps_lint_walk(ps_doc_root(doc), v, 3, &s);
+	ck_assert_str_eq(s.buf, "S:web P:web:0 P:web:1 S:db I ");
+	ps_doc_free(doc);
+	ps_diags_free(&errs);
+}
+END_TEST
+
+static int
+yml(const char *rel, const char *base)
+{
+	size_t n = strlen(base);
+
+	return n > 4 && strcmp(base + n - 4, ".yml") == 0;
+}
+
+START_TEST(collect_walks_a_tree_in_order)
+{
+	static const char *const keep[] = { ".github", NULL };
+	struct ps_lint_files files = {0};
+	struct ps_error err = {0};
+	char path[256];
+
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ps-lint-test-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	snprintf(path, sizeof(path), "%s/.github", tmpdir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/.hidden", tmpdir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/node_modules", tmpdir);
+	mkdir(path, 0755);
+	write_file("b.yml", "");
+	write_file("a.yml", "");
+	write_file("c.txt", "");
+	write_file(".github/w.yml", "");
+	write_file(".hidden/h.yml", "");
+	write_file("node_modules/n.yml", "");
+	ck_assert_int_eq(ps_lint_collect(&files, tmpdir, yml, keep, &err), 0);
+	ck_assert_uint_eq(files.n, 3);
+	ck_assert_ptr_nonnull(strstr(files.v[0], ".github/w.yml"));
+	ck_assert_ptr_nonnull(strstr(files.v[1], "/a.yml"));
+	ck_assert_ptr_nonnull(strstr(files.v[2], "/b.yml"));
+	ck_assert_int_eq(ps_lint_collect(&files, "/no/such/dir", yml, NULL, &err), -1);
+	ck_assert_int_eq(err.code, 2);
+	ps_lint_files_free(&files);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("lint");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, pragmas_suppress_the_next_line);
+	tcase_add_test(tc, global_pragma_and_refs);
+	tcase_add_test(tc, config_is_found_upward_and_applies);
+	tcase_add_test(tc, walk_matches_patterns);
+	tcase_add_test(tc, collect_walks_a_tree_in_order);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
