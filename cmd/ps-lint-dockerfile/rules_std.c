@@ -478,6 +478,8 @@ lint_rules_std(struct lint_ctx *cx)
 		}
 		switch (x->kind) {
 		case PS_DF_FROM: {
+			if (in != x || in->stage < 0)
+				break;
 			const struct ps_df_stage *sg = &df->stages[in->stage];
 			const char *img = sg->image_expanded;
 			int is_stage = stage_parent(df, in->stage) >= 0;
