@@ -1704,6 +1704,19 @@ struct ps_s3_upload {
 	int stop;
 	int failed;
 	struct ps_error ferr;
+
+	/* streaming single PUT of a declared size (ps_s3_upload_begin_size) */
+	int streaming;
+	uint64_t declared;
+	char *ring;		/* bytes written, not yet sent */
+	size_t rcap, rhead, rlen;
+	int eof;		/* commit: no more bytes */
+	int cancel;		/* abort: end the transfer */
+	int sent_done;		/* the transfer ended */
+	pthread_t put_thread;
+	int put_started;
+	struct s3_resp put_resp;
+	EVP_MD_CTX *md5;
 };
 
 /* Part size for part number n: the configured size, doubled every 2,000
@@ -1823,6 +1836,194 @@ ps_s3_upload_begin(struct ps_s3 *s3, const char *bucket, const char *key,
 	return u;
 }
 
+/* curl's read callback of a streaming PUT: wait for bytes from the writer. */
+static size_t
+stream_read(char *buf, size_t size, size_t n, void *arg)
+{
+	struct ps_s3_upload *u = arg;
+	size_t want = size * n, k = 0;
+
+	pthread_mutex_lock(&u->mu);
+	while (u->rlen == 0 && !u->eof && !u->cancel)
+		pthread_cond_wait(&u->cv, &u->mu);
+	if (u->cancel) {
+		pthread_mutex_unlock(&u->mu);
+		return CURL_READFUNC_ABORT;
+	}
+	while (k < want && u->rlen) {
+		size_t chunk = u->rcap - u->rhead;
+
+		if (chunk > u->rlen)
+			chunk = u->rlen;
+		if (chunk > want - k)
+			chunk = want - k;
+		memcpy(buf + k, u->ring + u->rhead, chunk);
+		u->rhead = (u->rhead + chunk) % u->rcap;
+		u->rlen -= chunk;
+		k += chunk;
+	}
+	pthread_cond_broadcast(&u->cv);
+	pthread_mutex_unlock(&u->mu);
+	return k;
+}
+
+static void *
+stream_worker(void *arg)
+{
+	struct ps_s3_upload *u = arg;
+	struct s3_req q = { "PUT", u->bucket, u->key, NULL, NULL,
+			    (size_t)u->declared, "UNSIGNED-PAYLOAD", NULL, NULL,
+			    NULL };
+	struct upload_src src;
+	struct curl_slist *hl = NULL;
+	struct ps_error err = { 0 };
+	CURL *c = curl_easy_init();
+
+	u->put_resp.attempts = 1;
+	if (!c || prepare(u->s3, c, &q, &u->put_resp, &src, &hl, &err) < 0) {
+		u->put_resp.cres = CURLE_FAILED_INIT;
+	} else {
+		curl_easy_setopt(c, CURLOPT_READFUNCTION, stream_read);
+		curl_easy_setopt(c, CURLOPT_READDATA, u);
+		curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, NULL);
+		u->s3->requests++;
+		u->put_resp.cres = curl_easy_perform(c);
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE,
+				  &u->put_resp.status);
+		u->s3->bytes_up += u->declared;
+	}
+	curl_slist_free_all(hl);
+	if (c)
+		curl_easy_cleanup(c);
+	pthread_mutex_lock(&u->mu);
+	u->sent_done = 1;
+	pthread_cond_broadcast(&u->cv);
+	pthread_mutex_unlock(&u->mu);
+	return NULL;
+}
+
+struct ps_s3_upload *
+ps_s3_upload_begin_size(struct ps_s3 *s3, const char *bucket, const char *key,
+			uint64_t size, struct ps_error *err)
+{
+	struct ps_s3_upload *u = ps_s3_upload_begin(s3, bucket, key, err);
+
+	if (!u || size <= u->cur.cap || size > ((uint64_t)5 << 30))
+		return u;	/* one buffered PUT, or multipart */
+	free(u->cur.p);
+	u->cur.p = NULL;
+	u->cur.cap = 0;
+	u->streaming = 1;
+	u->declared = size;
+	u->rcap = 4 * (size_t)MIB;
+	u->ring = ps_xmalloc(u->rcap);
+	u->md5 = EVP_MD_CTX_new();
+	if (!u->md5 || !EVP_DigestInit_ex(u->md5, EVP_md5(), NULL) ||
+	    pthread_create(&u->put_thread, NULL, stream_worker, u) != 0) {
+		ps_error_set(err, PS_EXIT_OPER, "cannot start the upload of "
+			     "s3://%s/%s", bucket, key);
+		ps_s3_upload_abort(u);
+		return NULL;
+	}
+	u->put_started = 1;
+	return u;
+}
+
+static int
+stream_write(struct ps_s3_upload *u, const char *p, size_t n,
+	     struct ps_error *err)
+{
+	if (u->total + n > u->declared)
+		return ps_error_set(err, PS_EXIT_USAGE,
+				    "S3 upload of s3://%s/%s: more than the "
+				    "declared %llu bytes", u->bucket, u->key,
+				    (unsigned long long)u->declared);
+	EVP_DigestUpdate(u->md5, p, n);
+	pthread_mutex_lock(&u->mu);
+	while (n) {
+		size_t tail, chunk;
+
+		while (u->rlen == u->rcap && !u->sent_done)
+			pthread_cond_wait(&u->cv, &u->mu);
+		if (u->sent_done) {
+			pthread_mutex_unlock(&u->mu);
+			return ps_error_set(err, PS_EXIT_OPER,
+					    "S3 PUT s3://%s/%s: the transfer "
+					    "ended early: %s", u->bucket, u->key,
+					    u->put_resp.cerr[0]
+					    ? u->put_resp.cerr
+					    : curl_easy_strerror(u->put_resp.cres));
+		}
+		tail = (u->rhead + u->rlen) % u->rcap;
+		chunk = u->rcap - u->rlen;
+		if (chunk > u->rcap - tail)
+			chunk = u->rcap - tail;
+		if (chunk > n)
+			chunk = n;
+		memcpy(u->ring + tail, p, chunk);
+		u->rlen += chunk;
+		u->total += chunk;
+		p += chunk;
+		n -= chunk;
+		pthread_cond_broadcast(&u->cv);
+	}
+	pthread_mutex_unlock(&u->mu);
+	return 0;
+}
+
+static void
+stream_stop(struct ps_s3_upload *u, int cancel)
+{
+	if (!u->put_started)
+		return;
+	pthread_mutex_lock(&u->mu);
+	if (cancel)
+		u->cancel = 1;
+	else
+		u->eof = 1;
+	pthread_cond_broadcast(&u->cv);
+	pthread_mutex_unlock(&u->mu);
+	pthread_join(u->put_thread, NULL);
+	u->put_started = 0;
+}
+
+static int
+stream_commit(struct ps_s3_upload *u, struct ps_error *err)
+{
+	struct s3_req q = { "PUT", u->bucket, u->key, NULL, NULL, 0, NULL,
+			    NULL, NULL, NULL };
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int ml = 0;
+	char hex[33];
+
+	if (u->total != u->declared) {
+		stream_stop(u, 1);
+		return ps_error_set(err, PS_EXIT_USAGE,
+				    "S3 upload of s3://%s/%s: %llu bytes "
+				    "written, %llu declared", u->bucket, u->key,
+				    (unsigned long long)u->total,
+				    (unsigned long long)u->declared);
+	}
+	stream_stop(u, 0);
+	if (u->put_resp.cres != CURLE_OK || !ok_status(u->put_resp.status))
+		return request_error(&q, &u->put_resp, err);
+	EVP_DigestFinal_ex(u->md5, md, &ml);
+	ps_hex(md, 16, hex);
+	/* a plain ETag is the MD5 of the content: check what arrived */
+	if (strlen(u->put_resp.etag) == 32 &&
+	    strspn(u->put_resp.etag, "0123456789abcdef") == 32 &&
+	    strcmp(u->put_resp.etag, hex) != 0) {
+		struct ps_error derr = { 0 };
+
+		ps_s3_delete(u->s3, u->bucket, u->key, &derr);
+		return ps_error_set(err, PS_EXIT_OPER,
+				    "S3 PUT s3://%s/%s: the stored object's "
+				    "MD5 (%s) differs from what was sent (%s)",
+				    u->bucket, u->key, u->put_resp.etag, hex);
+	}
+	return 0;
+}
+
 static int
 initiate(struct ps_s3_upload *u, struct ps_error *err)
 {
@@ -1919,6 +2120,8 @@ ps_s3_upload_write(struct ps_s3_upload *u, const void *p, size_t n,
 {
 	const char *s = p;
 
+	if (u->streaming)
+		return stream_write(u, s, n, err);
 	while (n) {
 		size_t room = u->cur.cap - u->cur.len, k = n < room ? n : room;
 
@@ -1971,6 +2174,10 @@ upload_free(struct ps_s3_upload *u)
 	free(u->upload_id);
 	free(u->bucket);
 	free(u->key);
+	free(u->ring);
+	if (u->md5)
+		EVP_MD_CTX_free(u->md5);
+	resp_reset(&u->put_resp);
 	pthread_mutex_destroy(&u->mu);
 	pthread_cond_destroy(&u->cv);
 	free(u);
@@ -2004,6 +2211,7 @@ ps_s3_upload_abort(struct ps_s3_upload *u)
 {
 	if (!u)
 		return;
+	stream_stop(u, 1);
 	pthread_mutex_lock(&u->mu);
 	u->failed = 1;		/* workers skip what is still queued */
 	pthread_mutex_unlock(&u->mu);
@@ -2070,6 +2278,11 @@ ps_s3_upload_commit(struct ps_s3_upload *u, struct ps_error *err)
 {
 	int rc;
 
+	if (u->streaming) {
+		rc = stream_commit(u, err);
+		upload_free(u);
+		return rc;
+	}
 	if (!u->upload_id) {
 		rc = ps_s3_put(u->s3, u->bucket, u->key, u->cur.p, u->cur.len,
 			       err);

@@ -213,6 +213,20 @@ int ps_s3_get(struct ps_s3 *s3, const char *bucket, const char *key,
 struct ps_s3_upload;
 struct ps_s3_upload *ps_s3_upload_begin(struct ps_s3 *s3, const char *bucket,
 					const char *key, struct ps_error *err);
+/*
+ * The same for a caller that knows the exact size in advance. An object
+ * larger than one part (and up to 5 GiB) then goes as one streaming PUT
+ * (like `curl -T`): bytes are sent as they are written through a 4 MiB
+ * buffer, with x-amz-content-sha256: UNSIGNED-PAYLOAD, and the MD5 of what
+ * was written is checked against the returned ETag when that is a plain
+ * MD5. No retries once bytes have been sent (the data is not kept): use
+ * ps_s3_upload_begin where resilience matters more than one request.
+ * Writing more or fewer bytes than declared fails (code 2).
+ */
+struct ps_s3_upload *ps_s3_upload_begin_size(struct ps_s3 *s3,
+					     const char *bucket,
+					     const char *key, uint64_t size,
+					     struct ps_error *err);
 int ps_s3_upload_write(struct ps_s3_upload *u, const void *p, size_t n,
 		       struct ps_error *err);
 int ps_s3_upload_commit(struct ps_s3_upload *u, struct ps_error *err);

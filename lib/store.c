@@ -37,6 +37,8 @@ struct ps_store_writer {
 	char *dir;
 	struct ps_s3_upload *up;
 	int failed;
+	int sized;
+	uint64_t declared;
 };
 
 struct ps_store_reader {
@@ -335,8 +337,9 @@ writer_free(struct ps_store_writer *w)
 	free(w);
 }
 
-struct ps_store_writer *
-ps_store_put_begin(struct ps_store *st, const char *name, struct ps_error *err)
+static struct ps_store_writer *
+put_begin(struct ps_store *st, const char *name, int sized, uint64_t size,
+	  struct ps_error *err)
 {
 	struct ps_store_writer *w;
 
@@ -346,10 +349,14 @@ ps_store_put_begin(struct ps_store *st, const char *name, struct ps_error *err)
 	w->st = st;
 	w->name = ps_xstrdup(name);
 	w->fd = -1;
+	w->sized = sized;
+	w->declared = size;
 	if (st->kind == PS_STORE_S3) {
 		char *k = s3_key(st, name);
 
-		w->up = ps_s3_upload_begin(st->s3, st->bucket, k, err);
+		w->up = sized ? ps_s3_upload_begin_size(st->s3, st->bucket, k,
+							size, err)
+			      : ps_s3_upload_begin(st->s3, st->bucket, k, err);
 		free(k);
 		if (!w->up) {
 			writer_free(w);
@@ -375,6 +382,19 @@ ps_store_put_begin(struct ps_store *st, const char *name, struct ps_error *err)
 		return NULL;
 	}
 	return w;
+}
+
+struct ps_store_writer *
+ps_store_put_begin(struct ps_store *st, const char *name, struct ps_error *err)
+{
+	return put_begin(st, name, 0, 0, err);
+}
+
+struct ps_store_writer *
+ps_store_put_begin_size(struct ps_store *st, const char *name, uint64_t size,
+			struct ps_error *err)
+{
+	return put_begin(st, name, 1, size, err);
 }
 
 int
@@ -429,6 +449,14 @@ ps_store_put_commit(struct ps_store_writer *w, struct ps_error *err)
 		ps_store_put_abort(w);
 		return ps_error_set(err, PS_EXIT_OPER,
 				    "'%s' was not written completely", w->name);
+	}
+	if (w->sized && w->bytes != w->declared) {
+		ps_error_set(err, PS_EXIT_USAGE,
+			     "'%s': %llu bytes written, %llu declared", w->name,
+			     (unsigned long long)w->bytes,
+			     (unsigned long long)w->declared);
+		ps_store_put_abort(w);
+		return -1;
 	}
 	if (w->up) {
 		rc = ps_s3_upload_commit(w->up, err);

@@ -71,6 +71,15 @@ struct ps_store_writer;
 struct ps_store_writer *ps_store_put_begin(struct ps_store *st,
 					   const char *name,
 					   struct ps_error *err);
+/*
+ * The same when the exact size is known in advance (s3: one streaming PUT
+ * for objects up to 5 GiB, see ps_s3_upload_begin_size; local: the size
+ * is checked at commit). Writing more or fewer bytes fails with code 2.
+ */
+struct ps_store_writer *ps_store_put_begin_size(struct ps_store *st,
+						const char *name,
+						uint64_t size,
+						struct ps_error *err);
 int ps_store_put_write(struct ps_store_writer *w, const void *p, size_t n,
 		       struct ps_error *err);
 /* Bytes written so far. */

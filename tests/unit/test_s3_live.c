@@ -628,6 +628,55 @@ START_TEST(test_fault_gives_up_and_aborts)
 }
 END_TEST
 
+START_TEST(test_sized_streaming_put)
+{
+	struct ps_s3 *s3 = client();
+	struct ps_error err = { 0 };
+	size_t n = 7 * 1024 * 1024 + 99, off = 0;
+	unsigned char *p = ps_xmalloc(n);
+	char *k = key("sized.bin"), *want, *got;
+	struct ps_s3_upload *u;
+	struct ps_s3_stats st;
+	struct ps_s3_object o;
+
+	fill_random(p, n, 8);
+	want = expect_line(p, n);
+	u = ps_s3_upload_begin_size(s3, bucket, k, n, &err);
+	ck_assert_ptr_nonnull(u);
+	while (off < n) {
+		size_t m = n - off < 300001 ? n - off : 300001;
+
+		ck_assert_int_eq(ps_s3_upload_write(u, p + off, m, &err), 0);
+		off += m;
+	}
+	ck_assert_msg(ps_s3_upload_commit(u, &err) == 0, "%s", err.msg);
+	ps_s3_get_stats(s3, &st);
+	ck_assert_uint_eq(st.requests, 1);	/* one PUT */
+	got = readback_sha(k);
+	ck_assert_str_eq(got, want);
+	free(got);
+
+	/* more than declared is refused */
+	u = ps_s3_upload_begin_size(s3, bucket, k, n, &err);
+	ck_assert_int_eq(ps_s3_upload_write(u, p, n, &err), 0);
+	ck_assert_int_eq(ps_s3_upload_write(u, p, 1, &err), -1);
+	ck_assert_int_eq(err.code, PS_EXIT_USAGE);
+	ps_s3_upload_abort(u);
+	/* fewer than declared: commit fails, nothing new is stored */
+	free(k);
+	k = key("short.bin");
+	u = ps_s3_upload_begin_size(s3, bucket, k, n, &err);
+	ck_assert_int_eq(ps_s3_upload_write(u, p, n / 2, &err), 0);
+	ck_assert_int_eq(ps_s3_upload_commit(u, &err), -1);
+	ck_assert_int_eq(err.code, PS_EXIT_USAGE);
+	ck_assert_int_ne(ps_s3_head(s3, bucket, k, &o, &err), 0);
+	free(want);
+	free(p);
+	free(k);
+	ps_s3_free(s3);
+}
+END_TEST
+
 START_TEST(test_abort_leaves_nothing)
 {
 	struct ps_s3 *s3 = client();
@@ -788,13 +837,23 @@ bench(const char *file)
 		c.part_size = (size_t)strtoul(ps, NULL, 10) * 1024 * 1024;
 	else
 		c.part_size = 0;
+	if (getenv("S3_BENCH_PARALLEL"))
+		c.parallel = atoi(getenv("S3_BENCH_PARALLEL"));
 	o.s3 = &c;
 	if (fd < 0 || !(st = ps_store_open(uri, &o, &err))) {
 		fprintf(stderr, "bench: cannot open %s / %s: %s\n", file, uri, err.msg);
 		return 3;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	w = ps_store_put_begin(st, "object.bin", &err);
+	if (getenv("S3_BENCH_SIZED")) {
+		struct stat sb;
+
+		fstat(fd, &sb);
+		w = ps_store_put_begin_size(st, "object.bin",
+					    (uint64_t)sb.st_size, &err);
+	} else {
+		w = ps_store_put_begin(st, "object.bin", &err);
+	}
 	while (w && (n = read(fd, buf, bs)) > 0) {
 		if (ps_store_put_write(w, buf, (size_t)n, &err) < 0) {
 			w = NULL;
@@ -802,6 +861,11 @@ bench(const char *file)
 		}
 		total += (uint64_t)n;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (getenv("S3_BENCH_VERBOSE"))
+		fprintf(stderr, "bench: data sent after %.3f s\n",
+			(double)(t1.tv_sec - t0.tv_sec) +
+			(double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	if (!w || ps_store_put_commit(w, &err) < 0) {
 		fprintf(stderr, "bench: upload failed: %s\n", err.msg);
 		return 3;
@@ -832,6 +896,7 @@ live_suite(void)
 	tcase_add_test(tc, test_presigned_get);
 	tcase_add_test(tc, test_session_token);
 	tcase_add_test(tc, test_abort_leaves_nothing);
+	tcase_add_test(tc, test_sized_streaming_put);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("faults");
 	tcase_set_timeout(tc, 120);

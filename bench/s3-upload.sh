@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# bench/s3-upload.sh: upload throughput of the S3 client through the s3://
+# store against the peer `curl --aws-sigv4 -T` (one streaming PUT,
+# UNSIGNED-PAYLOAD): the same object to the same s3rver, interleaved runs,
+# best of RUNS each. Two ways of ours:
+#   sized     ps_store_put_begin_size: one streaming PUT, like curl -T
+#             (the size is known in advance)
+#   streamed  ps_store_put_begin: size unknown (what a backup pipeline
+#             writes): multipart upload, SHA-256 payload hash per part,
+#             parts uploaded in the background. s3rver re-reads and
+#             re-writes the whole object at CompleteMultipartUpload, so
+#             this path costs s3rver about twice the work of one PUT.
+# Target (issue 5): ours >= 80% of curl's throughput.
+#
+#   bench/s3-upload.sh [SIZE_MIB]       (default 500)
+# Environment: BUILD (default build), RUNS (default 3).
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-build}
+case "$BUILD" in /*) ;; *) BUILD="$root/$BUILD" ;; esac
+size=${1:-500}
+runs=${RUNS:-3}
+live="$BUILD/tests/test_s3_live"
+[ -x "$live" ] || { echo "s3-upload: build $live first (make unit)" >&2; exit 2; }
+command -v curl >/dev/null || { echo "s3-upload: curl is needed" >&2; exit 2; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ps-bench-s3.XXXXXX")
+cleanup() { "$root/scripts/s3-server.sh" stop "$tmp/s3" || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+"$root/scripts/s3-server.sh" start "$tmp/s3" bench >/dev/null
+direct=$(cat "$tmp/s3/s3rver.url")	# s3rver itself: no proxy in the way
+
+head -c "$((size * 1024 * 1024))" /dev/urandom >"$tmp/object.bin"
+bytes=$(stat -c %s "$tmp/object.bin")
+cat "$tmp/object.bin" >/dev/null	# every run starts from the page cache
+
+now() { date +%s.%N; }
+minf() { awk -v a="$1" -v b="${2:-1e9}" 'BEGIN { print (a < b) ? a : b }'; }
+ours() {
+	env "$@" S3_TEST_ENDPOINT="$direct" S3_TEST_BUCKET=bench \
+		S3_BENCH_FILE="$tmp/object.bin" "$live" | cut -d' ' -f1
+}
+best_curl='' best_sized='' best_streamed=''
+for i in $(seq 1 "$runs"); do
+	t0=$(now)
+	curl -sS -f -o /dev/null --aws-sigv4 "aws:amz:us-east-1:s3" \
+		--user "S3RVER:S3RVER" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
+		-T "$tmp/object.bin" "$direct/bench/curl.bin"
+	t1=$(now)
+	c=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+	s=$(ours S3_BENCH_SIZED=1)
+	m=$(ours S3_BENCH_STREAMED=1)
+	printf 'run %d: curl %.2f s, sized %.2f s, streamed %.2f s\n' "$i" "$c" "$s" "$m"
+	best_curl=$(minf "$c" "$best_curl")
+	best_sized=$(minf "$s" "$best_sized")
+	best_streamed=$(minf "$m" "$best_streamed")
+done
+awk -v bytes="$bytes" -v c="$best_curl" -v s="$best_sized" -v m="$best_streamed" \
+	-v runs="$runs" -v url="$direct" 'BEGIN {
+	mib = bytes / 1048576
+	printf "object: %d MiB to s3rver %s (best of %d)\n", mib, url, runs
+	printf "curl --aws-sigv4 -T      : %7.1f MiB/s (%.2f s)\n", mib / c, c
+	printf "ps-toolkit sized (1 PUT) : %7.1f MiB/s (%.2f s)  ratio %.2f\n", mib / s, s, c / s
+	printf "ps-toolkit streamed (MPU): %7.1f MiB/s (%.2f s)  ratio %.2f\n", mib / m, m, c / m
+	printf "target: ratio >= 0.80\n"
+}'
