@@ -30,22 +30,24 @@ gen() {
 
 # measure LABEL FORMAT INPUT: wall seconds and peak RSS of one run
 measure() {
-	local label=$1 fmt=$2 input=$3 out rss wall
-	/usr/bin/time -f '%e %M' -o "$TMP/time" "$BIN" -f "$fmt" --fail-on never \
+	local label=$1 fmt=$2 input=$3 out rss wall usr sys cpu
+	/usr/bin/time -f '%e %U %S %M' -o "$TMP/time" "$BIN" -f "$fmt" --fail-on never \
 		<"$input" >"$TMP/out.$fmt" 2>"$TMP/err" || {
 		echo "ps-report failed:" >&2; cat "$TMP/err" >&2; exit 1; }
-	read -r wall rss <"$TMP/time"
+	read -r wall usr sys rss <"$TMP/time"
+	cpu=$(awk -v u="$usr" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
 	out=$(du -m "$TMP/out.$fmt" | cut -f1)
-	printf '%-28s %8s s  %8s KiB peak RSS  %6s MiB out  %s records/s\n' \
-		"$label" "$wall" "$rss" "$out" \
-		"$(awk -v n="$4" -v w="$wall" 'BEGIN { printf "%d", (w > 0 ? n / w : 0) }')"
+	# records/s from CPU time: wall time says more about the machine's load
+	printf '%-16s %7s s wall %7s s CPU  %7s KiB peak RSS  %5s MiB out  %7s records/CPU-s\n' \
+		"$label" "$wall" "$cpu" "$rss" "$out" \
+		"$(awk -v n="$4" -v c="$cpu" 'BEGIN { printf "%d", (c > 0 ? n / c : 0) }')"
 	echo "$rss" >"$TMP/rss.$label"
 }
 
 small=$((N / 10))
 gen "$small" >"$TMP/small.jsonl"
 gen "$N" >"$TMP/big.jsonl"
-echo "ps-report: $N finding records ($(du -m "$TMP/big.jsonl" | cut -f1) MiB of JSON lines), $(nproc) CPUs"
+echo "ps-report: $N finding records ($(du -m "$TMP/big.jsonl" | cut -f1) MiB of JSON lines), $(nproc) CPUs, load $(cut -d" " -f1 /proc/loadavg)"
 measure "sarif $small" sarif "$TMP/small.jsonl" "$small"
 measure "sarif $N" sarif "$TMP/big.jsonl" "$N"
 measure "json $N" json "$TMP/big.jsonl" "$N"
