@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "lib/cli.h"
 #include "lib/diag.h"
@@ -207,6 +208,7 @@ main(int argc, char **argv)
 	struct ps_baseline *baseline = NULL;
 	struct ps_error err = {0};
 	struct ps_render *r;
+	struct stat st;
 	int first, i, status = 0;
 
 	ps_cli_init(&cli, argv[0]);
@@ -239,6 +241,13 @@ main(int argc, char **argv)
 		if (!(in = fopen(argv[i], "r"))) {
 			ps_log_error("cannot open '%s': %s", argv[i], strerror(errno));
 			status = max_status(status, PS_EXIT_USAGE);
+			continue;
+		}
+		if (fstat(fileno(in), &st) == 0 && S_ISDIR(st.st_mode)) {
+			ps_log_error("'%s' is a directory, not a file of records",
+				     argv[i]);
+			status = max_status(status, PS_EXIT_USAGE);
+			fclose(in);
 			continue;
 		}
 		status = max_status(status, read_input(&rp, r, in, argv[i]));
