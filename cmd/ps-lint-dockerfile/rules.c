@@ -5,6 +5,8 @@
  */
 #include "cmd/ps-lint-dockerfile/lint.h"
 
+#include "lib/log.h"
+
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -175,9 +177,14 @@ lint_report(struct lint_ctx *cx, const char *code, const struct ps_df_inst *in,
 	ps_buf_free(&msg);
 	if (in) {
 		const char *nl = strchr(in->raw, '\n');
+		char *text = ps_xstrndup(in->raw, nl ? (size_t)(nl - in->raw) :
+					 strlen(in->raw));
+		/* secrets never reach the output: mask KEY=VALUE of secret names */
+		char *red = ps_redact(text);
 
-		ps_finding_set_snippet(f, in->raw,
-				       nl ? (size_t)(nl - in->raw) : strlen(in->raw));
+		ps_finding_set_snippet(f, red, strlen(red));
+		free(red);
+		free(text);
 		f->end_line = in->end_line;
 	}
 	if (r->ref && strcmp(r->ref, "SC") != 0)

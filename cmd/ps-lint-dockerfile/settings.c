@@ -246,7 +246,7 @@ lint_settings_load(struct lint_settings *s, const char *path,
 		return -1;
 	root = ps_doc_root(doc);
 	if (root && root->kind == PS_NODE_MAP) {
-		if (strncmp(base, ".hadolint", 9) == 0)
+		if (strstr(base, "hadolint"))
 			load_hadolint(&ck, root, s);
 		else
 			load_pslint(&ck, root, s);

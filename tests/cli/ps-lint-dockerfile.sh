@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# ps-lint-dockerfile end to end: the standards' template gets exactly its
+# findings, the corrected example none; formats, stdin, directories,
+# pragmas, configuration, exit statuses; the corpus without crashes.
+. "$(dirname "$0")/lib.sh"
+F="$FIX/ps-lint-dockerfile"
+EX="$ROOT/examples"
+
+run ps-lint-dockerfile --help
+expect_status 0 "--help exits 0"
+expect_out_has "Usage:" "--help prints the usage"
+run ps-lint-dockerfile --version
+expect_status 0 "--version exits 0"
+run ps-lint-dockerfile --no-such-option
+expect_status 2 "an unknown option exits 2"
+run ps-lint-dockerfile /no/such/Dockerfile
+expect_status 2 "a missing file exits 2"
+expect_err_has "/no/such/Dockerfile" "the missing file is named"
+
+# The standards' template: exactly the findings it deserves.
+run ps-lint-dockerfile -f json --shellcheck never "$EX/dockerfile/Dockerfile"
+expect_status 1 "the template fails (an error finding)"
+expect_json_lines "the template's findings are JSON lines"
+got=$(json_eval "' '.join(sorted('%s@%d' % (r['rule'], r['line']) for r in recs))")
+expect_eq "PSD008@8 PSD015@8 PSD025@42 PSD066@33 PSD309@42 PSD310@32 PSD311@29 PSD315@2" \
+	"$got" "the template gets exactly its findings"
+expect_out_has '"refs":["DL3008"]' "apt-get unpinned carries hadolint's DL3008"
+expect_out_has 'runs curl, which python:3.11-slim does not ship' \
+	"the HEALTHCHECK's curl is not in python:3.11-slim"
+expect_out_has 'COPY --chown' "RUN chown -R over copied files suggests COPY --chown"
+expect_out_has 'no .dockerignore' "COPY . . without a .dockerignore"
+
+run ps-lint-dockerfile -f json "$EX/dockerfile-fixed/Dockerfile"
+expect_status 0 "the corrected example passes"
+expect_out_empty "the corrected example has no findings"
+
+# Formats through the shared renderers.
+for fmt in text sarif junit github checkstyle codeclimate gnu markdown; do
+	run ps-lint-dockerfile -f "$fmt" --shellcheck never "$EX/dockerfile/Dockerfile"
+	expect_status 1 "format $fmt renders and fails on the error"
+done
+run ps-lint-dockerfile -f sarif --shellcheck never "$EX/dockerfile/Dockerfile"
+expect_out_has '"PSD309"' "sarif names the rules"
+run ps-lint-dockerfile -f text --fail-on never --shellcheck never "$EX/dockerfile/Dockerfile"
+expect_status 0 "--fail-on never exits 0"
+expect_out_has 'Dockerfile:42:1: error:' "text findings are file:line:col: severity"
+run ps-lint-dockerfile -f json --fail-on style --shellcheck never "$F/heredoc.Dockerfile"
+expect_status 1 "--fail-on style fails on a warning"
+
+# stdin
+run_in "$EX/dockerfile/Dockerfile" ps-lint-dockerfile -f json --shellcheck never -
+expect_status 1 "- reads stdin"
+expect_out_has '"file":"-"' "stdin findings are named -"
+expect_out_lacks 'PSD311' "no .dockerignore check for stdin"
+
+# heredocs, escape directive, pragmas
+run ps-lint-dockerfile -f json --shellcheck never "$F/heredoc.Dockerfile"
+expect_out_lacks 'PSD100' "heredocs parse"
+expect_out_has '"rule":"PSD018"' "the RUN heredoc's apk add is seen"
+run ps-lint-dockerfile -f json --shellcheck never "$F/escape.Dockerfile"
+expect_out_lacks 'PSD100' "the escape directive is honoured"
+expect_out_lacks 'PSD045' "C:\\app is an absolute destination"
+run ps-lint-dockerfile -f json --shellcheck never "$F/pragmas.Dockerfile"
+got=$(json_eval "' '.join('%s@%d' % (r['rule'], r['line']) for r in recs)")
+expect_eq "PSD008@7" "$got" "ps-lint and hadolint pragmas (line, global) hide their rules"
+
+# secrets, TLS, port 22, healthcheck port
+run ps-lint-dockerfile -f json --shellcheck never "$F/secrets.Dockerfile"
+for r in PSD312 PSD203 PSD202 PSD201 PSD314 PSD406 PSD064; do
+	expect_out_has "\"rule\":\"$r\"" "secrets.Dockerfile: $r"
+done
+expect_out_lacks 'hunter2' "secret values never reach the output"
+
+# configuration: --config with a .hadolint.yaml, --ignore, --enable
+run ps-lint-dockerfile -f json -c "$F/hadolint.yaml" --shellcheck never "$F/tree/sub/api.Dockerfile"
+expect_out_has '"rule":"PSD026"' "trustedRegistries flags docker.io"
+expect_out_lacks '"rule":"PSD007"' "ignored: DL3007 is honoured"
+run ps-lint-dockerfile -f json --ignore DL3007 "$F/tree/sub/api.Dockerfile"
+expect_out_lacks 'PSD007' "--ignore takes DL codes"
+run ps-lint-dockerfile -f json --require-digest "$F/tree/Dockerfile"
+expect_out_has '"rule":"PSD304"' "--require-digest asks for digests"
+run ps-lint-dockerfile -f json --enable no-such-rule "$F/tree/Dockerfile"
+expect_status 2 "--enable of an unknown rule exits 2"
+mkdir -p "$TMP/proj/app"
+printf 'FROM python:3.11\nUSER 1000\n' >"$TMP/proj/app/Dockerfile"
+printf 'dockerfile:\n  allowed-versions:\n    python: ["3.12*"]\n  severity:\n    PSD303: error\n' >"$TMP/proj/.ps-lint.yml"
+run ps-lint-dockerfile -f json "$TMP/proj/app/Dockerfile"
+expect_out_has '"rule":"PSD305"' ".ps-lint.yml found upward: the version policy applies"
+expect_out_match '"rule":"PSD303","name":"base-image-not-minimal","severity":"error"' \
+	"severity overrides apply"
+
+# directories
+run ps-lint-dockerfile -f json --fail-on never "$F/tree"
+n=$(json_eval "len(set(r['file'] for r in recs))")
+expect_out_has 'api.Dockerfile' "*.Dockerfile is found in a directory"
+run ps-lint-dockerfile -f json --require-digest --fail-on never "$F/tree"
+n=$(json_eval "len(set(r['file'] for r in recs))")
+expect_eq 3 "$n" "Dockerfile, *.Dockerfile and Dockerfile.* are found, README is not"
+
+run ps-lint-dockerfile --list-rules
+expect_out_has 'PSD309' "--list-rules lists the rules"
+
+# The real-world corpus: no crash, no syntax error.
+needs_shared "the Dockerfile corpus"
+run ps-lint-dockerfile -f json --fail-on never --shellcheck never "$SHARED/corpus/dockerfile"
+expect_status 0 "the corpus lints in one run"
+n=$(ls "$SHARED/corpus/dockerfile" | grep -vc '^expected$')
+crashed=0
+for f in "$SHARED"/corpus/dockerfile/*; do
+	[ -f "$f" ] || continue
+	"$BIN/ps-lint-dockerfile" -f json --fail-on never --shellcheck never "$f" >"$TMP/one" 2>&1
+	rc=$?
+	# docker/compose's wrong-composefile fixture is invalid on purpose
+	case "$f" in *wrong-composefile*)
+		grep -q '"rule":"PSD100"' "$TMP/one" || crashed=$((crashed + 1))
+		continue ;;
+	esac
+	if [ $rc -ne 0 ] || grep -q '"rule":"PSD100"' "$TMP/one"; then
+		crashed=$((crashed + 1))
+		echo "# $f: status $rc"
+	fi
+done
+expect_eq 0 "$crashed" "all $n corpus files lint without a crash; only the invalid fixture has a syntax error"
+finish
