@@ -15,6 +15,9 @@ struct cron_item {
 	const char *path;	/* dotted path: "backup.database.schedule" (malloc'd) */
 	int line, col;		/* of the scalar node */
 	int col_shift;		/* add to a 1-based column inside expr; -1: unknown */
+	const struct ps_node *tz; /* a `timezone:` beside it (workflows, serverless) */
+	int plain_cron;		/* cron(...) of a non-AWS serverless provider:
+				 * 5 fields inside the parentheses */
 };
 
 struct cron_items {
@@ -26,8 +29,8 @@ struct cron_items {
  * Every schedule of the document: the value of each key named `schedule`
  * (a string, a list of strings, or a mapping with `rate:` as a string or a
  * list, as serverless.yml's events allow; GitHub workflow `schedule:` lists
- * of `cron:` entries too). Values with ${...} references are counted in
- * *skipped and left out.
+ * of `cron:` entries too). Values with ${...} references or template
+ * placeholders ($cron-weekly) are counted in *skipped and left out.
  */
 void cron_scan(const struct ps_node *root, struct cron_items *out,
 	       size_t *skipped);

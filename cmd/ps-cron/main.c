@@ -172,15 +172,46 @@ check_one(struct cron_run *run, const char *expr, const char *file,
 {
 	struct ps_sched s;
 	struct ps_error err = {0};
-	char words[512], when[64];
+	char words[512], when[64], *plain = NULL;
 	json_t *rec = NULL, *next = NULL;
 	time_t t = run->after, n;
-	int status = 0;
+	const char *tz = run->tz;
+	int status = 0, rc;
 	long i;
 
 	run->checked++;
-	if (ps_sched_parse(expr, &s, &err) < 0)
+	if (it && it->tz) {
+		tz = it->tz->value;
+		if (!ps_time_zone_known(tz)) {
+			struct cron_item at = *it;
+
+			at.line = it->tz->line;
+			at.col = it->tz->col;
+			at.col_shift = -1;
+			ps_error_at(&err, PS_EXIT_USAGE, 0, 0,
+				    "unknown time zone '%s' (an IANA name such as Europe/Berlin)",
+				    tz);
+			return report_invalid(run, expr, file, &at, &err);
+		}
+	}
+	if (it && it->plain_cron && strncmp(expr, "cron(", 5) == 0 &&
+	    expr[strlen(expr) - 1] == ')') {
+		/* a non-AWS provider's cron(...): the 5 fields inside, columns kept */
+		plain = ps_xstrdup(expr);
+		memset(plain, ' ', 5);
+		plain[strlen(plain) - 1] = ' ';
+	}
+	rc = ps_sched_parse(plain ? plain : expr, &s, &err);
+	free(plain);
+	if (rc < 0) {
+		char *hint = plain ? strstr(err.msg, "; AWS schedules") : NULL;
+
+		if (hint)	/* this provider's cron(...) is not AWS's */
+			*hint = '\0';
 		return report_invalid(run, expr, file, it, &err);
+	}
+	if (plain)
+		snprintf(s.expr, sizeof(s.expr), "%s", expr);
 	ps_sched_explain(&s, words, sizeof(words));
 	if (run->json) {
 		rec = new_record(expr, file, it);
@@ -194,7 +225,7 @@ check_one(struct cron_run *run, const char *expr, const char *file,
 		printf("'%s': %s (%s)\n", s.expr, words, kind_name(s.kind));
 	}
 	for (i = 0; i < run->count; i++) {
-		if (ps_sched_next(&s, t, run->tz, &n, &err) < 0) {
+		if (ps_sched_next(&s, t, tz, &n, &err) < 0) {
 			/* never firing is a bad schedule; firing rarely is not */
 			if (i > 0) {
 				ps_log_info("%s", err.msg);
@@ -214,15 +245,15 @@ check_one(struct cron_run *run, const char *expr, const char *file,
 			ps_time_format((double)n, when, sizeof(when));
 			json_array_append_new(next, json_string(when));
 		} else {
-			ps_time_format_tz((double)n, run->tz, when, sizeof(when), NULL);
+			ps_time_format_tz((double)n, tz, when, sizeof(when), NULL);
 			printf("  %s\n", when);
 		}
 		t = n;
 	}
 	if (rec) {
 		json_object_set_new(rec, "next", next);
-		if (run->tz)
-			json_object_set_new(rec, "tz", json_string(run->tz));
+		if (tz)
+			json_object_set_new(rec, "tz", json_string(tz));
 		if (write_record(rec))
 			return PS_EXIT_OPER;
 	}
@@ -258,7 +289,7 @@ check_file(struct cron_run *run, const char *path)
 		status = max_status(status, check_one(run, items.v[i].expr, path,
 						      &items.v[i]));
 	if (skipped)
-		ps_log_note("%s: %zu schedule%s with ${...} references not checked",
+		ps_log_note("%s: %zu schedule%s with ${...} references or placeholders not checked",
 			    path, skipped, skipped == 1 ? "" : "s");
 	if (items.len == 0 && skipped == 0)
 		ps_log_warn("%s: no schedule found", path);

@@ -115,7 +115,7 @@ run ps-cron -f json -n 1 $A -c "$FX/serverless.yml"
 expect_status 0 "serverless events: strings, rate: mappings and lists"
 expect_eq "['rate(5 minutes)', 'cron(0 8 ? * MON-FRI *)', 'rate(1 hour)', 'cron(15 10 ? * 6L *)']" \
 	"$(json_eval "[r['expr'] for r in recs]")" "every schedule form of serverless.yml"
-expect_err_has "1 schedule with \${...} references not checked" "references are skipped and counted"
+expect_err_has "1 schedule with \${...} references or placeholders not checked" "references are skipped and counted"
 
 run ps-cron -f text $A -c "$FX/serverless-bad.yml"
 expect_status 2 "bad serverless rates"
@@ -126,6 +126,19 @@ expect_err_has "serverless-bad.yml:9:29:" "cron with two ? in a rate: list"
 run ps-cron -f json -n 1 $A -c "$FX/workflow/nightly.yml"
 expect_status 0 "GitHub workflow schedules"
 expect_eq "['30 5 * * 1-5', '0 0 1 * *']" "$(json_eval "[r['expr'] for r in recs]")" "on.schedule[].cron"
+
+run ps-cron -f text -n 2 --after 2026-03-28T12:00:00Z -c "$FX/workflow/zones.yml"
+expect_status 2 "workflow schedules with time zones"
+expect_out_has "  2026-03-29T03:00:00+02:00" "a timezone: beside the cron is used"
+expect_err_has "zones.yml:7:17: error: on.schedule.1.cron: '0 9 * * 1-5': unknown time zone 'Mars/Olympus_Mons'" "an unknown timezone: is an error at its position"
+expect_err_has "1 schedule with \${...} references or placeholders not checked" "\$cron-weekly placeholders are skipped"
+
+run ps-cron -f json -n 1 $A -c "$FX/openwhisk.yml"
+expect_status 2 "a non-AWS serverless provider"
+expect_eq "cron(*/10 * * * *)|cron|every 10 minutes" "$(json_eval "'|'.join([recs[0]['expr'], recs[0]['kind'], recs[0]['explain']])")" \
+	"OpenWhisk's cron(...) holds 5 fields"
+expect_err_has "openwhisk.yml:12:35: error: functions.bad.events.0.schedule: 'cron(0 12 * * ? *)': expected 5 fields (minute hour day-of-month month day-of-week), got 6 [PSC001]" \
+	"an AWS cron under OpenWhisk is an error at the sixth field"
 
 run ps-cron -f text $A -c "$FX/never.yml"
 expect_status 1 "a file schedule that never fires exits 1"
@@ -160,5 +173,21 @@ if [ "$oracle_rc" -eq 0 ]; then
 else
 	fail "250 random schedules agree with the brute-force oracle" "$(head -12 "$TMP/oracle")"
 fi
+
+# ---- the corpus: real serverless.yml files and GitHub workflows ----
+needs_shared "corpus tests"
+crashed=0 invalid=
+while IFS= read -r f; do
+	"$BIN/ps-cron" -f json -n 2 $A -c "$f" >>"$TMP/corpus.json" 2>"$TMP/corpus.err"
+	st=$?
+	[ "$st" -gt 2 ] && crashed=$((crashed + 1))
+	grep -q PSC001 "$TMP/corpus.err" && invalid="$invalid $(basename "$f")"
+done < <(find "$SHARED/corpus/serverless" "$SHARED/corpus/workflow" -maxdepth 1 -type f \( -name '*.yml' -o -name '*.yaml' \) | sort)
+expect_eq 0 "$crashed" "no corpus file makes ps-cron fail with status 3 or crash"
+out="$TMP/corpus.json"
+expect_eq "True" "$(json_eval "len(recs) >= 60 and all(r['valid'] for r in recs if r['expr'] not in ('', '0 */3 * *', '*/5 * * * *'))")" \
+	"every real schedule of the corpus is valid ($(wc -l <"$out") found)"
+expect_eq " rhysd__actionlint__testdata__err__schedule_invalid_timezone.yaml rhysd__actionlint__testdata__examples__cron_schedule_check.yaml" \
+	"$invalid" "the invalid schedules are exactly actionlint's cron and timezone error cases"
 
 finish
