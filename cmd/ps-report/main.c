@@ -124,7 +124,10 @@ print_record(FILE *out, json_t *rec)
 		    json_is_null(v))
 			continue;
 		fprintf(out, " %s=", key);
-		put_value(out, v);
+		if (json_is_string(v) && ps_is_secret_name(key))
+			fputs("***", out);	/* records should not carry one */
+		else
+			put_value(out, v);
 	}
 	putc('\n', out);
 }

@@ -52,6 +52,11 @@ run ps-report -f text -s "$MIXED"
 expect_out_has "3 errors, 1 warning, 1 info, 1 style in 4 files" "text: the summary ends stdout"
 expect_out_has "ps-health: probe: check=api" "text: other records show as one line"
 
+printf '%s\n' '{"type":"probe","tool":"x","check":"db","db_password":"hunter2","api_token":"t0k3n"}' >"$TMP/secret.jsonl"
+run ps-report -f text "$TMP/secret.jsonl"
+expect_out_lacks "hunter2" "text: a value of a secret-looking key is masked"
+expect_out_has "db_password=*** api_token=***" "text: masked as ***"
+
 run ps-report -f json "$MIXED"
 expect_status 1 "json: exit 1 on errors"
 expect_json_lines "json: every line is a record with type and tool"
