@@ -62,14 +62,22 @@ if [ ! -x "$TBIN/test_s3_live" ]; then
 else
 	S3_TEST_ENDPOINT="$endpoint" S3_TEST_BUCKET="$BUCKET" \
 		S3_TEST_READBACK="node $ROOT/scripts/s3proxy/readback.js" \
-		timeout 900 "$TBIN/test_s3_live" >"$TMP/live.log" 2>&1
+		CK_VERBOSITY=verbose timeout 900 "$TBIN/test_s3_live" \
+		>"$TMP/live.log" 2>&1
 	rc=$?
-	sed 's/^/#   /' "$TMP/live.log" | grep -v '^#   $' | head -40
+	# one result per Check test: FILE:LINE:P|F|E:CASE:TEST:...
+	while IFS=: read -r _ _ res tcase tname _ msg; do
+		case "$res" in
+		P) pass "live $tcase/$tname" ;;
+		F | E) fail "live $tcase/$tname" "$msg" ;;
+		esac
+	done < <(grep -E '^[^:]+:[0-9]+:[PFE]:' "$TMP/live.log")
 	line=$(grep -E 'Checks: [0-9]+' "$TMP/live.log" | tail -1)
 	if [ "$rc" -eq 0 ] && echo "$line" | grep -q '100%'; then
 		pass "test_s3_live through the verifying proxy: $line"
 	else
 		fail "test_s3_live through the verifying proxy (status $rc)" "$line"
+		grep -vE '^[^:]+:[0-9]+:P:' "$TMP/live.log" | head -40 | sed 's/^/#   /'
 	fi
 fi
 

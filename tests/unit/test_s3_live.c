@@ -937,7 +937,7 @@ main(void)
 		return 2;
 	}
 	sr = srunner_create(live_suite());
-	srunner_run_all(sr, CK_NORMAL);
+	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed ? 1 : 0;
