@@ -86,12 +86,16 @@ if [ "${SANITIZE:-}" != 1 ] && [ -z "${TESTS:-}" ] || want fuzz; then
 			corpus="fuzz/corpus/${name#fuzz_}"
 			log="$logs/$name.log"
 			args=(-seed=1 -runs=${FUZZ_RUNS:-20000} -max_total_time=${FUZZ_SECONDS:-20} -max_len=4096)
+			# New inputs go to a scratch folder (libFuzzer writes into
+			# the first folder it is given), the seeds are read only.
+			scratch=$(mktemp -d)
 			if [ -d "$corpus" ]; then
-				"$f" "${args[@]}" "$corpus" >"$log" 2>&1
+				"$f" "${args[@]}" "$scratch" "$corpus" >"$log" 2>&1
 			else
-				"$f" "${args[@]}" >"$log" 2>&1
+				"$f" "${args[@]}" "$scratch" >"$log" 2>&1
 			fi
 			st=$?
+			rm -rf "$scratch"
 			if [ $st -eq 0 ]; then echo "1 passed, 0 failed" >>"$log"; fi
 			account "$log" "fuzz/$name" $st
 		done
