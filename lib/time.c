@@ -2033,6 +2033,13 @@ say_years(struct ps_buf *b, const struct ps_sched *s)
 void
 ps_sched_explain(const struct ps_sched *s, char *buf, size_t n)
 {
+	ps_sched_explain_tz(s, NULL, buf, n);
+}
+
+void
+ps_sched_explain_tz(const struct ps_sched *s, const char *tz, char *buf,
+		    size_t n)
+{
 	struct ps_buf b = { 0 };
 	int repeating, clock;
 
@@ -2062,7 +2069,9 @@ ps_sched_explain(const struct ps_sched *s, char *buf, size_t n)
 				    units[i].many);
 	} else {
 		say_time(&b, s, &repeating, &clock);
-		if (s->kind == PS_SCHED_AWS_CRON && clock)
+		if (clock && tz && *tz)
+			ps_buf_addf(&b, " %s", tz_is_utc(tz) ? "UTC" : tz);
+		else if (clock && s->kind == PS_SCHED_AWS_CRON)
 			ps_buf_adds(&b, " UTC");
 		say_days(&b, s, repeating);
 		say_years(&b, s);

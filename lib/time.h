@@ -97,5 +97,9 @@ int ps_sched_next(const struct ps_sched *s, time_t after, const char *tz,
 		  time_t *next, struct ps_error *err);
 /* In words: "at 01:00 every day", "every 5 minutes", ... */
 void ps_sched_explain(const struct ps_sched *s, char *buf, size_t n);
+/* The same with clock times labelled by zone tz ("at 12:00 Europe/Berlin
+ * every day"); NULL labels AWS cron(...) times "UTC" and others not at all. */
+void ps_sched_explain_tz(const struct ps_sched *s, const char *tz, char *buf,
+			 size_t n);
 
 #endif

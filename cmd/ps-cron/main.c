@@ -212,7 +212,7 @@ check_one(struct cron_run *run, const char *expr, const char *file,
 	}
 	if (plain)
 		snprintf(s.expr, sizeof(s.expr), "%s", expr);
-	ps_sched_explain(&s, words, sizeof(words));
+	ps_sched_explain_tz(&s, tz, words, sizeof(words));
 	if (run->json) {
 		rec = new_record(expr, file, it);
 		json_object_set_new(rec, "kind", json_string(kind_name(s.kind)));

@@ -693,6 +693,13 @@ static const struct {
 	{ "cron(15 10 ? * 6L 2026-2028)", "at 10:15 UTC on the last Friday of every month in 2026 to 2028" },
 	{ "cron(0 8 ? * MON-FRI *)", "at 08:00 UTC on Monday through Friday" },
 	{ "cron(0/15 * * * ? *)", "every 15 minutes" },
+	{ "0 0 */2 * 1", "at 00:00 on days 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29 and 31 if it is a Monday" },
+	{ "0 0 29 2 1", "at 00:00 on day 29 or on every Monday in February" },
+	{ "cron(0 0 1 1 ? 2027,2029-2031)", "at 00:00 UTC on day 1 of January in 2027 and 2029 to 2031" },
+	{ "cron(0 0 L-1 * ? *)", "at 00:00 UTC 1 day before the last day of every month" },
+	{ "* 9 * * *", "every minute from 09:00 to 09:59" },
+	{ "0 0 * 1-3,7 *", "at 00:00 every day in January through March and July" },
+	{ "5,35 4 * * 6,0", "at 04:05 and 04:35 on Sunday and Saturday" },
 };
 
 START_TEST(test_sched_explain)
@@ -705,6 +712,27 @@ START_TEST(test_sched_explain)
 		      err.msg);
 	ps_sched_explain(&s, buf, sizeof(buf));
 	ck_assert_str_eq(buf, explain_cases[_i].words);
+}
+END_TEST
+
+START_TEST(test_sched_explain_tz)
+{
+	struct ps_sched s;
+	char buf[256];
+
+	ck_assert_int_eq(ps_sched_parse("cron(0 12 * * ? *)", &s, NULL), 0);
+	ps_sched_explain_tz(&s, "Europe/Berlin", buf, sizeof(buf));
+	ck_assert_str_eq(buf, "at 12:00 Europe/Berlin every day");
+	ps_sched_explain_tz(&s, NULL, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "at 12:00 UTC every day");
+	ck_assert_int_eq(ps_sched_parse("30 2 * * 1-5", &s, NULL), 0);
+	ps_sched_explain_tz(&s, "America/New_York", buf, sizeof(buf));
+	ck_assert_str_eq(buf, "at 02:30 America/New_York on Monday through Friday");
+	ps_sched_explain_tz(&s, "UTC", buf, sizeof(buf));
+	ck_assert_str_eq(buf, "at 02:30 UTC on Monday through Friday");
+	ck_assert_int_eq(ps_sched_parse("*/10 * * * *", &s, NULL), 0);
+	ps_sched_explain_tz(&s, "Europe/Berlin", buf, sizeof(buf));
+	ck_assert_str_eq(buf, "every 10 minutes");
 }
 END_TEST
 
@@ -746,6 +774,7 @@ time_suite(void)
 	tcase_add_test(tc, test_sched_next_none);
 	tcase_add_test(tc, test_sched_next_progress);
 	tcase_add_loop_test(tc, test_sched_explain, 0, N(explain_cases));
+	tcase_add_test(tc, test_sched_explain_tz);
 	tcase_add_test(tc, test_sched_explain_truncates);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
