@@ -1515,6 +1515,77 @@ parse_iso8601(const char *s)
 }
 
 int
+ps_s3_parse_list(const char *xml, size_t n,
+		 int (*cb)(void *arg, const struct ps_s3_object *o), void *arg,
+		 char **next_token, struct ps_error *err)
+{
+	const char *pos = xml, *end = xml + n, *cs;
+	size_t cn;
+	char *trunc;
+	int rc = 0;
+
+	*next_token = NULL;
+	if (!xml || !memmem(xml, n, "<ListBucketResult", 17))
+		return ps_error_set(err, PS_EXIT_OPER,
+				    "S3 list: not a ListBucketResult");
+	while (rc == 0 && xml_next(&pos, end, "Contents", &cs, &cn) == 0) {
+		struct ps_s3_object o = { 0 };
+		char *size = xml_get(cs, cn, "Size");
+		char *lm = xml_get(cs, cn, "LastModified");
+		char *etag = xml_get(cs, cn, "ETag");
+		long long sz = -1;
+		char *e;
+
+		o.key = xml_get(cs, cn, "Key");
+		if (size) {
+			errno = 0;
+			sz = strtoll(size, &e, 10);
+			if (errno || *e || e == size)
+				sz = -1;
+		}
+		if (!o.key || !*o.key || sz < 0) {
+			rc = ps_error_set(err, PS_EXIT_OPER,
+					  "S3 list: malformed <Contents> entry");
+		} else {
+			o.size = (uint64_t)sz;
+			o.mtime = parse_iso8601(lm);
+			if (etag) {
+				size_t el = strlen(etag);
+				const char *t = etag;
+
+				if (el >= 2 && etag[0] == '"' &&
+				    etag[el - 1] == '"') {
+					t++;
+					el -= 2;
+				}
+				if (el < sizeof(o.etag)) {
+					memcpy(o.etag, t, el);
+					o.etag[el] = 0;
+				}
+			}
+			rc = cb(arg, &o);
+		}
+		free(o.key);
+		free(size);
+		free(lm);
+		free(etag);
+	}
+	trunc = xml_get(xml, n, "IsTruncated");
+	if (rc == 0 && trunc && strcmp(trunc, "true") == 0) {
+		*next_token = xml_get(xml, n, "NextContinuationToken");
+		if (!*next_token || !**next_token) {
+			free(*next_token);
+			*next_token = NULL;
+			rc = ps_error_set(err, PS_EXIT_OPER,
+					  "S3 list: truncated listing without "
+					  "a continuation token");
+		}
+	}
+	free(trunc);
+	return rc;
+}
+
+int
 ps_s3_list(struct ps_s3 *s3, const char *bucket, const char *prefix,
 	   int (*cb)(void *arg, const struct ps_s3_object *o), void *arg,
 	   struct ps_error *err)
@@ -1527,9 +1598,6 @@ ps_s3_list(struct ps_s3 *s3, const char *bucket, const char *prefix,
 		struct s3_req q = { "GET", bucket, NULL, NULL, NULL, 0, NULL,
 				    NULL, NULL, NULL };
 		struct s3_resp r = { 0 };
-		const char *pos, *end, *cs;
-		size_t cn;
-		char *trunc;
 
 		/* the query in canonical order, so it is sent as signed */
 		if (token) {
@@ -1565,62 +1633,8 @@ ps_s3_list(struct ps_s3 *s3, const char *bucket, const char *prefix,
 			resp_reset(&r);
 			return -1;
 		}
-		pos = r.body.data;
-		end = r.body.data + r.body.len;
-		while (rc == 0 && xml_next(&pos, end, "Contents", &cs, &cn) == 0) {
-			struct ps_s3_object o = { 0 };
-			char *size = xml_get(cs, cn, "Size");
-			char *lm = xml_get(cs, cn, "LastModified");
-			char *etag = xml_get(cs, cn, "ETag");
-			long long sz = -1;
-			char *e;
-
-			o.key = xml_get(cs, cn, "Key");
-			if (size) {
-				errno = 0;
-				sz = strtoll(size, &e, 10);
-				if (errno || *e || e == size)
-					sz = -1;
-			}
-			if (!o.key || sz < 0) {
-				rc = ps_error_set(err, PS_EXIT_OPER,
-						  "S3 list s3://%s: malformed "
-						  "<Contents> entry", bucket);
-			} else {
-				o.size = (uint64_t)sz;
-				o.mtime = parse_iso8601(lm);
-				if (etag) {
-					size_t el = strlen(etag);
-					const char *s = etag;
-
-					if (el >= 2 && etag[0] == '"' &&
-					    etag[el - 1] == '"') {
-						s++;
-						el -= 2;
-					}
-					if (el < sizeof(o.etag)) {
-						memcpy(o.etag, s, el);
-						o.etag[el] = 0;
-					}
-				}
-				rc = cb(arg, &o);
-			}
-			free(o.key);
-			free(size);
-			free(lm);
-			free(etag);
-		}
-		trunc = xml_get(r.body.data, r.body.len, "IsTruncated");
-		if (rc == 0 && trunc && strcmp(trunc, "true") == 0) {
-			token = xml_get(r.body.data, r.body.len,
-					"NextContinuationToken");
-			if (!token || !*token)
-				rc = ps_error_set(err, PS_EXIT_OPER,
-						  "S3 list s3://%s: truncated "
-						  "listing without a "
-						  "continuation token", bucket);
-		}
-		free(trunc);
+		rc = ps_s3_parse_list(r.body.data, r.body.len, cb, arg, &token,
+				      err);
 		ps_buf_free(&qs);
 		resp_reset(&r);
 	} while (rc == 0 && token);

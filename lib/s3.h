@@ -174,6 +174,14 @@ int ps_s3_delete(struct ps_s3 *s3, const char *bucket, const char *key,
 int ps_s3_list(struct ps_s3 *s3, const char *bucket, const char *prefix,
 	       int (*cb)(void *arg, const struct ps_s3_object *o), void *arg,
 	       struct ps_error *err);
+/*
+ * One ListObjectsV2 response page (the XML text): cb per <Contents>;
+ * *next_token (caller frees) set when <IsTruncated> is true. 0, cb's
+ * non-zero return, or -1 and err (code 3) for a malformed page.
+ */
+int ps_s3_parse_list(const char *xml, size_t n,
+		     int (*cb)(void *arg, const struct ps_s3_object *o),
+		     void *arg, char **next_token, struct ps_error *err);
 /* Create a bucket (tests, demo); an existing bucket of ours is fine. */
 int ps_s3_create_bucket(struct ps_s3 *s3, const char *bucket,
 			struct ps_error *err);

@@ -462,6 +462,68 @@ START_TEST(test_s3_path_not_normalized)
 }
 END_TEST
 
+static int
+collect_cb(void *arg, const struct ps_s3_object *o)
+{
+	struct ps_buf *b = arg;
+
+	ps_buf_addf(b, "%s|%llu|%lld|%s\n", o->key,
+		    (unsigned long long)o->size, (long long)o->mtime, o->etag);
+	return 0;
+}
+
+START_TEST(test_parse_list)
+{
+	const char *page =
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		"<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+		"<Name>b</Name><Prefix/><IsTruncated>true</IsTruncated>"
+		"<Contents><Key>a &amp; b&lt;&gt;&quot;&apos;&#233;&#x1234;</Key>"
+		"<LastModified>2026-11-26T01:00:00.000Z</LastModified>"
+		"<ETag>&quot;abc&quot;</ETag><Size>42</Size></Contents>"
+		"<Contents><Key>z</Key><Size>0</Size></Contents>"
+		"<NextContinuationToken>tok/+=</NextContinuationToken>"
+		"</ListBucketResult>";
+	struct ps_buf b = { 0 };
+	struct ps_error err = { 0 };
+	char *token = NULL;
+
+	ck_assert_int_eq(ps_s3_parse_list(page, strlen(page), collect_cb, &b,
+					  &token, &err), 0);
+	ck_assert_str_eq(ps_buf_str(&b),
+			 "a & b<>\"'\xc3\xa9\xe1\x88\xb4|42|1795654800|abc\n"
+			 "z|0|0|\n");
+	ck_assert_str_eq(token, "tok/+=");
+	free(token);
+	ps_buf_free(&b);
+}
+END_TEST
+
+START_TEST(test_parse_list_malformed)
+{
+	static const char *bad[] = {
+		"<Error><Code>AccessDenied</Code></Error>",
+		"<ListBucketResult><Contents><Size>1</Size></Contents></ListBucketResult>",
+		"<ListBucketResult><Contents><Key>k</Key><Size>-1</Size></Contents></ListBucketResult>",
+		"<ListBucketResult><Contents><Key>k</Key><Size>12x</Size></Contents></ListBucketResult>",
+		"<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>",
+	};
+	size_t i;
+
+	for (i = 0; i < PS_ARRAY_LEN(bad); i++) {
+		struct ps_buf b = { 0 };
+		struct ps_error err = { 0 };
+		char *token = NULL;
+
+		ck_assert_msg(ps_s3_parse_list(bad[i], strlen(bad[i]), collect_cb,
+					       &b, &token, &err) == -1, "%s", bad[i]);
+		ck_assert_int_eq(err.code, PS_EXIT_OPER);
+		ck_assert_ptr_null(token);
+		ps_buf_free(&b);
+	}
+}
+END_TEST
+
 static Suite *
 s3_suite(void)
 {
@@ -471,6 +533,10 @@ s3_suite(void)
 	tcase_add_test(tc, test_sigv4_suite);
 	tcase_add_test(tc, test_uri_encode);
 	tcase_add_test(tc, test_s3_path_not_normalized);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("xml");
+	tcase_add_test(tc, test_parse_list);
+	tcase_add_test(tc, test_parse_list_malformed);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("credentials");
 	tcase_add_test(tc, test_creds_parse);
