@@ -587,7 +587,7 @@ dec_header(struct ps_crypt_dec *d, struct ps_error *err)
 		ps_crypt_key_id_hex(d->h.key_id, want);
 		ps_crypt_key_id_hex(id, have);
 		return ps_error_set(err, PS_EXIT_USAGE,
-				    "wrong %s: the backup was encrypted with key id %s, the given %s has key id %s",
+				    "wrong %s for this backup: it was encrypted with key id %s, the given %s has key id %s",
 				    d->h.kdf ? "passphrase" : "key", want,
 				    d->h.kdf ? "passphrase" : "key", have);
 	}

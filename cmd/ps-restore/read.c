@@ -193,7 +193,7 @@ src_read(void *ctx, void *buf, size_t n, struct ps_error *err)
 		s->nraw += (uint64_t)r;
 		if (s->nraw > s->m->stored_bytes)
 			return ps_error_set(err, PS_EXIT_FAIL,
-					    "the backup object is longer than its manifest says");
+					    "the backup object is longer than its manifest says: it was altered");
 		if (!s->dec) {
 			memcpy(buf, s->raw, (size_t)r < n ? (size_t)r : n);
 			if ((size_t)r > n) {	/* keep the rest */
@@ -228,7 +228,7 @@ rs_read(struct rs_found *f, const struct ps_crypt_key *key,
 			ps_crypt_key_id_hex(key->id, kid);
 			if (strcmp(kid, f->m.key_id) != 0)
 				return ps_error_set(err, PS_EXIT_USAGE,
-						    "wrong key: backup %s was encrypted with key id %s, the configured key has id %s",
+						    "wrong key for backup %s: it was encrypted with key id %s, the configured key has id %s",
 						    f->m.id, f->m.key_id, kid);
 		}
 		s.dec = ps_crypt_dec_new(key, &sink);
