@@ -6,6 +6,7 @@
 //
 // Usage: node --openssl-legacy-provider s3rver.js --dir DIR [--port 0]
 //             [--bucket NAME]... [--url-file FILE]
+//             [--tls-key FILE --tls-cert FILE]   (HTTPS instead of HTTP)
 'use strict';
 
 const fs = require('fs');
@@ -27,15 +28,22 @@ if (!dir) {
 fs.mkdirSync(dir, { recursive: true });
 const urlFile = arg('--url-file', null);
 
-const server = new S3rver({
+const tlsKey = arg('--tls-key', null);
+const tlsCert = arg('--tls-cert', null);
+const options = {
   address: '127.0.0.1',
   port: Number(arg('--port', '0')),
   directory: dir,
   silent: true,
   configureBuckets: buckets,
-});
+};
+if (tlsKey && tlsCert) {
+  options.key = fs.readFileSync(tlsKey);
+  options.cert = fs.readFileSync(tlsCert);
+}
+const server = new S3rver(options);
 server.run().then((addr) => {
-  const url = `http://127.0.0.1:${addr.port}`;
+  const url = `${tlsKey ? 'https' : 'http'}://127.0.0.1:${addr.port}`;
   if (urlFile) {
     fs.writeFileSync(urlFile + '.tmp', url + '\n');
     fs.renameSync(urlFile + '.tmp', urlFile);

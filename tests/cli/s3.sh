@@ -56,11 +56,36 @@ run curl -s -w '\n%{http_code}' -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
 	"$endpoint/$BUCKET/rig/obj%20one.bin"
 expect_out_has "InvalidAccessKeyId" "unknown access keys are refused"
 
+# A second s3rver over HTTPS with a self-signed certificate, for the TLS
+# verification test (direct: the proxy speaks plain HTTP).
+tls_env=()
+if command -v openssl >/dev/null 2>&1 &&
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+		-addext "subjectAltName=IP:127.0.0.1" -keyout "$TMP/tls.key" \
+		-out "$TMP/tls.crt" >/dev/null 2>&1; then
+	NODE_PATH="$NODE_DIR/node_modules" setsid node --openssl-legacy-provider \
+		"$ROOT/scripts/s3proxy/s3rver.js" --dir "$TMP/tls-data" \
+		--bucket "$BUCKET" --tls-key "$TMP/tls.key" --tls-cert "$TMP/tls.crt" \
+		--url-file "$TMP/tls.url" </dev/null >"$TMP/tls.log" 2>&1 &
+	tls_pid=$!
+	on_exit "kill $tls_pid"
+	for _ in $(seq 1 100); do [ -s "$TMP/tls.url" ] && break; sleep 0.1; done
+	if [ -s "$TMP/tls.url" ]; then
+		tls_env=(S3_TEST_TLS_ENDPOINT="$(cat "$TMP/tls.url")" S3_TEST_TLS_CA="$TMP/tls.crt")
+		pass "s3rver over HTTPS started on 127.0.0.1"
+	else
+		fail "s3rver over HTTPS started" "$(cat "$TMP/tls.log")"
+	fi
+else
+	skip "TLS verification" "openssl cannot make a test certificate"
+fi
+
 # The client under test, through the proxy, with faults.
 if [ ! -x "$TBIN/test_s3_live" ]; then
 	fail "test_s3_live is built" "missing $TBIN/test_s3_live (make unit)"
 else
-	S3_TEST_ENDPOINT="$endpoint" S3_TEST_BUCKET="$BUCKET" \
+	env "${tls_env[@]+"${tls_env[@]}"}" \
+		S3_TEST_ENDPOINT="$endpoint" S3_TEST_BUCKET="$BUCKET" \
 		S3_TEST_READBACK="node $ROOT/scripts/s3proxy/readback.js" \
 		CK_VERBOSITY=verbose timeout 900 "$TBIN/test_s3_live" \
 		>"$TMP/live.log" 2>&1

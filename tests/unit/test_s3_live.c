@@ -811,6 +811,37 @@ START_TEST(test_store_s3)
 }
 END_TEST
 
+/* ---- TLS: verification is on ---- */
+
+START_TEST(test_tls_verification)
+{
+	const char *tls = getenv("S3_TEST_TLS_ENDPOINT");
+	const char *ca = getenv("S3_TEST_TLS_CA");
+	struct ps_s3_config c;
+	struct ps_s3 *s3;
+	struct ps_error err = { 0 };
+	char *k = key("tls.txt");
+
+	config(&c);
+	c.endpoint = tls;
+	c.max_attempts = 1;
+	s3 = ps_s3_new(&c, &err);
+	ck_assert_ptr_nonnull(s3);
+	/* a self-signed certificate is refused without its CA */
+	ck_assert_int_eq(ps_s3_put(s3, bucket, k, "tls", 3, &err), -1);
+	ck_assert_int_eq(err.code, PS_EXIT_OPER);
+	ck_assert_msg(strstr(err.msg, "certificate") != NULL, "%s", err.msg);
+	ps_s3_free(s3);
+	/* and accepted with it */
+	c.ca_file = ca;
+	s3 = ps_s3_new(&c, &err);
+	ck_assert_msg(ps_s3_put(s3, bucket, k, "tls", 3, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(ps_s3_delete(s3, bucket, k, &err), 0);
+	ps_s3_free(s3);
+	free(k);
+}
+END_TEST
+
 /* ---- benchmark mode ---- */
 
 static int
@@ -905,6 +936,12 @@ live_suite(void)
 	tcase_add_test(tc, test_fault_slow_and_stalled);
 	tcase_add_test(tc, test_fault_gives_up_and_aborts);
 	suite_add_tcase(s, tc);
+	if (getenv("S3_TEST_TLS_ENDPOINT") && getenv("S3_TEST_TLS_CA")) {
+		tc = tcase_create("tls");
+		tcase_set_timeout(tc, 60);
+		tcase_add_test(tc, test_tls_verification);
+		suite_add_tcase(s, tc);
+	}
 	tc = tcase_create("store");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_store_s3);
