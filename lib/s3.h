@@ -90,8 +90,8 @@ struct ps_s3_signed {
 	char signature[65];
 	char amz_date[17];		/* 20150830T123600Z */
 	/* header form: the headers to add, in this order (values owned) */
-	struct ps_s3_header *add;	/* X-Amz-Date, [x-amz-content-sha256],
-					 * [X-Amz-Security-Token], Authorization */
+	struct ps_s3_header *add;	/* [X-Amz-Security-Token], X-Amz-Date,
+					 * [x-amz-content-sha256], Authorization */
 	size_t nadd;
 	/* query form: the whole query string to send (original parameters
 	 * first, then the X-Amz-* ones, X-Amz-Signature last) */
