@@ -76,8 +76,8 @@ struct ps_cli_common {
 
 /*
  * Parse argv. on_opt is called for each of the tool's own options with its
- * id and argument (NULL for none); it returns 0 to go on or an exit status
- * to stop with (after printing its own message). On return *first_operand
+ * id and argument (NULL for none); it returns 0 (or -1) to go on, or an
+ * exit status to stop with (after printing its own message). On return *first_operand
  * is the index of the first operand in argv.
  * Returns -1 to go on, or the exit status the tool must exit with now:
  * 0 after --help / --version / --completion were printed, 2 on a usage

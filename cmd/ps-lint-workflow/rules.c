@@ -1034,8 +1034,9 @@ check_schedule(struct wctx *c, const struct ps_node *sched)
 
 		if (!v || !*v)
 			continue;	/* empty: a syntax problem of its own */
-		if (strncmp(v, "cron(", 5) == 0 || strncmp(v, "rate(", 5) == 0 ||
-		    v[0] == '@' || ps_sched_parse(v, &s, &err) < 0) {
+		/* GitHub takes 5-field cron only: not AWS forms, @daily or words. */
+		if (ps_sched_parse(v, &s, &err) < 0 || s.kind != PS_SCHED_CRON ||
+		    v[0] == '@') {
 			if (!err.msg[0])
 				snprintf(err.msg, sizeof(err.msg),
 					 "GitHub takes a 5-field cron expression");
@@ -1044,7 +1045,7 @@ check_schedule(struct wctx *c, const struct ps_node *sched)
 				       "invalid cron \"%s\": %s", v, err.msg);
 			continue;
 		}
-		if (s.kind == PS_SCHED_CRON) {
+		{
 			time_t a = 1767225600, b, d;	/* 2026-01-01T00:00:00Z */
 			int k, too_often = 0;
 
