@@ -955,7 +955,7 @@ ps_s3_new(const struct ps_s3_config *cfg, struct ps_error *err)
 	s3->region = ps_xstrdup(region);
 	s3->path_style = cfg->path_style || is_ip_host(s3->host);
 	s3->ca_file = cfg->ca_file ? ps_xstrdup(cfg->ca_file) : NULL;
-	s3->part_size = cfg->part_size ? cfg->part_size : 16 * (size_t)MIB;
+	s3->part_size = cfg->part_size ? cfg->part_size : 8 * (size_t)MIB;
 	s3->parallel = cfg->parallel > 0 ? cfg->parallel : 2;
 	s3->max_attempts = cfg->max_attempts > 0 ? cfg->max_attempts : 6;
 	s3->retry_base_ms = cfg->retry_base_ms ? cfg->retry_base_ms : 200;

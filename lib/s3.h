@@ -124,8 +124,10 @@ struct ps_s3_config {
 	const char *profile;	/* credentials profile, NULL: AWS_PROFILE/default */
 	const struct ps_s3_creds *creds;	/* NULL: ps_s3_creds_load */
 	const char *ca_file;	/* extra CA bundle (tests with self-signed) */
-	size_t part_size;	/* multipart part size; 0: 16 MiB; min 5 MiB
-				 * (smaller values are allowed for tests) */
+	size_t part_size;	/* multipart part size; 0: 8 MiB (as the AWS
+				 * CLI); S3 wants >= 5 MiB. Doubled every
+				 * 2,000 parts, so 10,000 parts of a 8 MiB
+				 * start hold ~480 GiB */
 	int parallel;		/* parts in flight besides the filling one;
 				 * 0: 2 */
 	int max_attempts;	/* per request; 0: 6 */
