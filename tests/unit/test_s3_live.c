@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -291,6 +292,52 @@ START_TEST(test_multipart_roundtrip)
 	got = get_sha(s3, k, &err);
 	ck_assert_msg(got != NULL, "get: %s", err.msg);
 	ck_assert_str_eq(got, want);
+	free(got);
+	free(want);
+	free(p);
+	free(k);
+	ps_s3_free(s3);
+}
+END_TEST
+
+/* 80 MiB streamed in 1 MiB writes: memory stays at about three parts. */
+START_TEST(test_multipart_bounded_memory)
+{
+	struct ps_s3 *s3 = client();
+	struct ps_error err = { 0 };
+	size_t chunk = 1024 * 1024, i, nchunks = 80;
+	unsigned char *p = ps_xmalloc(chunk), md[32];
+	char *k = key("bounded.bin"), hex[65], *want, *got;
+	struct ps_s3_upload *u;
+	struct rusage ru0, ru1;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned int ml;
+
+	getrusage(RUSAGE_SELF, &ru0);
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	u = ps_s3_upload_begin(s3, bucket, k, &err);
+	ck_assert_ptr_nonnull(u);
+	for (i = 0; i < nchunks; i++) {
+		fill_random(p, chunk, (unsigned)i + 100);
+		EVP_DigestUpdate(ctx, p, chunk);
+		ck_assert_msg(ps_s3_upload_write(u, p, chunk, &err) == 0, "%s",
+			      err.msg);
+	}
+	ck_assert_msg(ps_s3_upload_commit(u, &err) == 0, "%s", err.msg);
+	getrusage(RUSAGE_SELF, &ru1);
+	fprintf(stderr, "bounded memory: peak RSS grew by %ld KiB\n",
+		ru1.ru_maxrss - ru0.ru_maxrss);
+	EVP_DigestFinal_ex(ctx, md, &ml);
+	EVP_MD_CTX_free(ctx);
+	ps_hex(md, 32, hex);
+	want = ps_xasprintf("%s %zu", hex, chunk * nchunks);
+	got = readback_sha(k);
+	ck_assert_str_eq(got, want);
+#ifndef __SANITIZE_ADDRESS__
+	/* parts of 5 MiB, two in flight and one filling: 15 MiB of buffers */
+	ck_assert_msg(ru1.ru_maxrss - ru0.ru_maxrss < 40 * 1024,
+		      "peak RSS grew by %ld KiB", ru1.ru_maxrss - ru0.ru_maxrss);
+#endif
 	free(got);
 	free(want);
 	free(p);
@@ -920,6 +967,7 @@ live_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_put_get_head_delete);
 	tcase_add_test(tc, test_multipart_roundtrip);
+	tcase_add_test(tc, test_multipart_bounded_memory);
 	tcase_add_test(tc, test_small_upload_single_put);
 	tcase_add_test(tc, test_list_paged);
 	tcase_add_test(tc, test_wrong_secret_rejected);
