@@ -57,6 +57,11 @@ run ps-report -f text "$TMP/secret.jsonl"
 expect_out_lacks "hunter2" "text: a value of a secret-looking key is masked"
 expect_out_has "db_password=*** api_token=***" "text: masked as ***"
 
+run ps-report -f text --color=always "$MIXED"
+expect_out_has "$(printf '\033[1mDockerfile:20:1:\033[0m \033[1;31merror:\033[0m')" "text: --color=always colours position and severity"
+run ps-report -f text "$MIXED"
+expect_out_lacks "$(printf '\033[')" "text: no colour off a terminal (and with NO_COLOR)"
+
 run ps-report -f json "$MIXED"
 expect_status 1 "json: exit 1 on errors"
 expect_json_lines "json: every line is a record with type and tool"
