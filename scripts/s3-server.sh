@@ -29,10 +29,17 @@ install_deps() {
 		return 0
 	fi
 	mkdir -p "$NODE_DIR"
-	cp "$here/s3proxy/package.json" "$here/s3proxy/package-lock.json" "$NODE_DIR/"
-	(cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error >&2) ||
-		die "npm ci failed in $NODE_DIR"
-	echo "$want" >"$NODE_DIR/.lock-sha256"
+	# one installer at a time (test runs may start side by side)
+	exec 9>"$NODE_DIR/.install-lock"
+	flock 9
+	have=$(cat "$NODE_DIR/.lock-sha256" 2>/dev/null || true)
+	if [ "$want" != "$have" ] || [ ! -d "$NODE_DIR/node_modules/s3rver" ]; then
+		cp "$here/s3proxy/package.json" "$here/s3proxy/package-lock.json" "$NODE_DIR/"
+		(cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error >&2) ||
+			die "npm ci failed in $NODE_DIR"
+		echo "$want" >"$NODE_DIR/.lock-sha256"
+	fi
+	exec 9>&-
 }
 
 # wait_file FILE PID NAME: until FILE exists (the server is listening).
