@@ -532,9 +532,9 @@ alert_engine_free(struct alert_engine *e)
 static int
 parse_at(const char *s, double *out)
 {
-	static char last[20];
-	static double last_base;
-	static int have;
+	static __thread char last[20];
+	static __thread double last_base;
+	static __thread int have;
 	struct ps_error err;
 	size_t n = strlen(s);
 

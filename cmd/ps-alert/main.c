@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cmd/ps-alert/engine.h"
+#include "cmd/ps-alert/reader.h"
 #include "lib/cli.h"
 #include "lib/config.h"
 #include "lib/http.h"
@@ -74,7 +75,9 @@ struct state {
 	int check_only;
 	enum ps_format format;
 	size_t delivery_failures;
-	int write_failed;
+	volatile int write_failed;
+	struct alert_engine *engine;
+	double last_at;
 };
 
 static int
@@ -224,55 +227,102 @@ on_alert(void *ctx, json_t *a)
 	json_decref(a);
 }
 
+/* One record of the input: a probe goes to the engine, others may pass. */
+static void
+take_record(struct state *st, json_t *rec, const char *name, size_t lineno)
+{
+	const char *type = ps_rec_type(rec);
+	struct alert_sample s;
+
+	if (type && strcmp(type, "probe") == 0) {
+		if (alert_sample_from_json(rec, &s, st->last_at) == 0) {
+			st->last_at = s.at;
+			alert_engine_feed(st->engine, &s);
+		} else {
+			ps_log_warn("probe record without check or ok (at %s:%zu; skipped)",
+				    name, lineno);
+		}
+	} else if (st->pass && ps_rec_write(stdout, rec) != 0) {
+		st->write_failed = 1;
+	}
+}
+
+static void
+on_item(void *ctx, const struct alert_item *it, const char *line, size_t len,
+	const char *name, size_t lineno)
+{
+	struct state *st = ctx;
+	struct alert_sample s;
+
+	switch (it->kind) {
+	case ALERT_ITEM_PROBE:
+		s = it->s;
+		if (isnan(s.at))
+			s.at = st->last_at;
+		st->last_at = s.at;
+		alert_engine_feed(st->engine, &s);
+		break;
+	case ALERT_ITEM_OTHER:
+		if (st->pass && (fwrite(line, 1, len, stdout) != len || putchar('\n') == EOF))
+			st->write_failed = 1;
+		break;
+	case ALERT_ITEM_BAD:
+		ps_log_warn("%s:%zu: %s (skipped)", name, lineno, it->msg);
+		break;
+	case ALERT_ITEM_BAD_PROBE:
+		ps_log_warn("probe record without check or ok (at %s:%zu; skipped)", name, lineno);
+		break;
+	case ALERT_ITEM_BLANK:
+		break;
+	}
+}
+
 /* Feed one input to the engine. Returns 0, or an exit status to stop with. */
 static int
-feed(struct state *st, struct alert_engine *e, FILE *f, const char *name)
+feed(struct state *st, FILE *f, const char *name)
 {
-	struct ps_rec_reader *r = ps_rec_open(f, name);
 	struct ps_error err = { 0 };
-	struct alert_sample s;
-	double last_at = ps_time_now();
+	struct stat sb;
 	json_t *rec;
-	int rc, status = 0;
+	int rc;
 
+	if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode)) {
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		if (alert_read_parallel(f, name, ncpu > 1 ? (int)(ncpu > 4 ? 4 : ncpu) : 0,
+					on_item, &st->write_failed, st, &err)) {
+			ps_log_error("%s", err.msg);
+			return PS_EXIT_OPER;
+		}
+		return 0;
+	}
+	struct ps_rec_reader *r = ps_rec_open(f, name);
 	while ((rc = ps_rec_next(r, &rec, &err)) != 0 && !st->write_failed) {
 		if (rc == -3) {
 			ps_log_error("%s", err.msg);
-			status = PS_EXIT_OPER;
-			break;
+			ps_rec_close(r);
+			return PS_EXIT_OPER;
 		}
 		if (rc < 0) {
 			ps_log_warn("%s (skipped)", err.msg);
 			continue;
 		}
-		const char *type = ps_rec_type(rec);
-		if (type && strcmp(type, "probe") == 0) {
-			if (alert_sample_from_json(rec, &s, last_at) == 0) {
-				last_at = s.at;
-				alert_engine_feed(e, &s);
-			} else {
-				ps_log_warn("probe record without check or ok (at %s:%zu; skipped)",
-					    name, ps_rec_line(r));
-			}
-		} else if (st->pass && ps_rec_write(stdout, rec)) {
-			st->write_failed = 1;
-		}
+		take_record(st, rec, name, ps_rec_line(r));
 		json_decref(rec);
 	}
 	ps_rec_close(r);
-	return status;
+	return 0;
 }
 
 static int
-run(struct state *st, struct alert_engine *e, int argc, char **argv, int first)
+run(struct state *st, int argc, char **argv, int first)
 {
 	int i, status = 0;
 
 	if (first >= argc)
-		return feed(st, e, stdin, "stdin");
+		return feed(st, stdin, "stdin");
 	for (i = first; i < argc && !status; i++) {
 		if (strcmp(argv[i], "-") == 0) {
-			status = feed(st, e, stdin, "stdin");
+			status = feed(st, stdin, "stdin");
 			continue;
 		}
 		FILE *f = fopen(argv[i], "r");
@@ -280,7 +330,7 @@ run(struct state *st, struct alert_engine *e, int argc, char **argv, int first)
 			ps_log_error("cannot open '%s': %s", argv[i], strerror(errno));
 			return PS_EXIT_OPER;
 		}
-		status = feed(st, e, f, argv[i]);
+		status = feed(st, f, argv[i]);
 		fclose(f);
 	}
 	return status;
@@ -329,8 +379,11 @@ main(int argc, char **argv)
 	/* Live input: pass alerts on as soon as they happen. */
 	if (first >= argc && fstat(STDIN_FILENO, &sb) == 0 && !S_ISREG(sb.st_mode))
 		setvbuf(stdout, NULL, _IOLBF, 0);
+	json_object_seed(0);	/* before the parser threads create objects */
 	e = alert_engine_new(rules, nrules, on_alert, &st);
-	rc = run(&st, e, argc, argv, first);
+	st.engine = e;
+	st.last_at = ps_time_now();
+	rc = run(&st, argc, argv, first);
 	if (!rc && alert_engine_firing(e))
 		rc = PS_EXIT_FAIL;
 	if (st.delivery_failures)
