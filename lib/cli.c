@@ -26,6 +26,9 @@ enum {
 	OPT_BASELINE,
 	OPT_CONFIG,
 	OPT_COMPLETION,
+	OPT_IGNORE,
+	OPT_ENABLE,
+	OPT_LIST_RULES,
 };
 
 /* The common options, in the order --help shows them; group 0 = always. */
@@ -45,6 +48,14 @@ static const struct {
 	{PS_CLI_BASELINE, {"baseline", 0, PS_ARG_REQUIRED, "FILE",
 	  "hide findings already present in this earlier JSON report",
 	  OPT_BASELINE, PS_COMPLETE_FILE, NULL}, 0},
+	{PS_CLI_RULES, {"ignore", 0, PS_ARG_REQUIRED, "RULES",
+	  "skip these rules (codes or names, comma-separated)", OPT_IGNORE,
+	  PS_COMPLETE_NONE, NULL}, 0},
+	{PS_CLI_RULES, {"enable", 0, PS_ARG_REQUIRED, "RULES",
+	  "also run these rules that are off by default (all: every rule)",
+	  OPT_ENABLE, PS_COMPLETE_NONE, NULL}, 0},
+	{PS_CLI_RULES, {"list-rules", 0, PS_ARG_NONE, NULL,
+	  "list the rules and exit", OPT_LIST_RULES, PS_COMPLETE_NONE, NULL}, 0},
 	{0, {"quiet", 'q', PS_ARG_NONE, NULL,
 	  "print errors only", OPT_QUIET, PS_COMPLETE_NONE, NULL}, 0},
 	{0, {"verbose", 'v', PS_ARG_NONE, NULL,
@@ -273,8 +284,29 @@ handle_common(const struct ps_cli *cli, int id, const char *arg,
 		c->config = arg;
 		c->config_given = 1;
 		break;
+	case OPT_IGNORE:
+	case OPT_ENABLE: {
+		char **list = id == OPT_IGNORE ? &c->ignore : &c->enable;
+		char *joined = *list ? ps_xasprintf("%s,%s", *list, arg) :
+				       ps_xstrdup(arg);
+
+		free(*list);
+		*list = joined;
+		break;
+	}
+	case OPT_LIST_RULES:
+		c->list_rules = 1;
+		break;
 	}
 	return -1;
+}
+
+void
+ps_cli_common_free(struct ps_cli_common *c)
+{
+	free(c->ignore);
+	free(c->enable);
+	c->ignore = c->enable = NULL;
 }
 
 int

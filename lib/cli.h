@@ -47,6 +47,7 @@ enum {
 	PS_CLI_FAIL_ON = 1 << 1,	/* --fail-on */
 	PS_CLI_BASELINE = 1 << 2,	/* --baseline FILE */
 	PS_CLI_CONFIG = 1 << 3,		/* -c/--config FILE */
+	PS_CLI_RULES = 1 << 4,		/* --ignore, --enable, --list-rules */
 	PS_CLI_LINT = PS_CLI_FORMAT | PS_CLI_FAIL_ON | PS_CLI_BASELINE,
 };
 
@@ -72,7 +73,15 @@ struct ps_cli_common {
 	int config_given;		/* -c was on the command line */
 	int verbosity;			/* -1 quiet .. 2 */
 	enum ps_color_mode color;
+	/* PS_CLI_RULES: rule codes or names, comma-separated; repeated
+	 * options add to the list */
+	char *ignore;			/* malloc'd or NULL */
+	char *enable;
+	int list_rules;
 };
+
+/* Free what parsing allocated in c. */
+void ps_cli_common_free(struct ps_cli_common *c);
 
 /*
  * Parse argv. on_opt is called for each of the tool's own options with its

@@ -861,6 +861,10 @@ ps_lint_main(const struct ps_lint_tool *t, const struct ps_cli_common *common,
 	struct ps_baseline *bl = NULL;
 	int i, status = 0;
 
+	if (common->list_rules) {
+		ps_lint_print_rules(out, t->rules, t->nrules);
+		return 0;
+	}
 	for (i = 0; i < n; i++)
 		if (ps_lint_collect(&files, operands[i], match, keep_dirs, err) < 0)
 			status = PS_EXIT_USAGE;
@@ -871,6 +875,8 @@ ps_lint_main(const struct ps_lint_tool *t, const struct ps_cli_common *common,
 		return PS_EXIT_USAGE;
 	}
 	o->config = common->config_given ? common->config : NULL;
+	o->ignore = common->ignore;
+	o->enable = common->enable;
 	o->render.format = common->format;
 	o->render.fail_on = common->fail_on;
 	o->render.color = ps_log_use_color(out);

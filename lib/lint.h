@@ -187,7 +187,9 @@ int ps_lint_run(const struct ps_lint_tool *t, const struct ps_lint_files *files,
 /*
  * What a linter's main does after parsing options: collect the files of
  * the operands (the current directory when there are none), load the
- * baseline, fill o->render from the common options and run. Problems with
+ * baseline, fill o from the common options (-c, -f, --fail-on, --baseline,
+ * --ignore, --enable) and run; with --list-rules, print the rules instead.
+ * Problems with
  * operands or the baseline go to err (the last one) and make the status 2;
  * the caller prints err.msg when err->code is set.
  */

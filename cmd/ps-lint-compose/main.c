@@ -13,20 +13,12 @@
 
 #include "compose.h"
 
-enum { OPT_ENV_FILE = 1, OPT_IGNORE, OPT_ENABLE, OPT_LIST_RULES };
+enum { OPT_ENV_FILE = 1 };
 
 static const struct ps_opt opts[] = {
 	{"env-file", 0, PS_ARG_REQUIRED, "FILE",
 	 "variables defined in this .env file too (repeatable)", OPT_ENV_FILE,
 	 PS_COMPLETE_FILE, NULL},
-	{"ignore", 0, PS_ARG_REQUIRED, "RULES",
-	 "skip these rules (codes or names, comma-separated)", OPT_IGNORE,
-	 PS_COMPLETE_NONE, NULL},
-	{"enable", 0, PS_ARG_REQUIRED, "RULES",
-	 "also run these rules that are off by default (all: every rule)",
-	 OPT_ENABLE, PS_COMPLETE_NONE, NULL},
-	{"list-rules", 0, PS_ARG_NONE, NULL, "list the rules and exit",
-	 OPT_LIST_RULES, PS_COMPLETE_NONE, NULL},
 	{NULL, 0, 0, NULL, NULL, 0, 0, NULL},
 };
 
@@ -39,14 +31,13 @@ static const struct ps_cli cli = {
 		  "without operands, the current directory. -c names a .ps-lint.yml\n"
 		  "(default: searched upward from each file; its compose: section applies).",
 	.opts = opts,
-	.common = PS_CLI_LINT | PS_CLI_CONFIG,
+	.common = PS_CLI_LINT | PS_CLI_CONFIG | PS_CLI_RULES,
 	.operands = PS_COMPLETE_FILE,
 };
 
 struct run {
 	struct ps_lint_run_opts lint;
 	struct compose_env env;
-	int list_rules;
 };
 
 static int
@@ -54,21 +45,10 @@ on_opt(int id, const char *arg, void *ctx)
 {
 	struct run *r = ctx;
 
-	switch (id) {
-	case OPT_ENV_FILE:
+	if (id == OPT_ENV_FILE) {
 		r->env.env_files = ps_xrealloc(r->env.env_files,
 			(r->env.nenv_files + 1) * sizeof(*r->env.env_files));
 		r->env.env_files[r->env.nenv_files++] = arg;
-		break;
-	case OPT_IGNORE:
-		r->lint.ignore = arg;
-		break;
-	case OPT_ENABLE:
-		r->lint.enable = arg;
-		break;
-	case OPT_LIST_RULES:
-		r->list_rules = 1;
-		break;
 	}
 	return 0;
 }
@@ -100,10 +80,7 @@ main(int argc, char **argv)
 
 	ps_cli_init(&cli, argv[0]);
 	status = ps_cli_parse(&cli, argc, argv, on_opt, &run, &common, &first);
-	if (status < 0 && run.list_rules) {
-		ps_lint_print_rules(stdout, compose_rules, compose_nrules);
-		status = 0;
-	} else if (status < 0) {
+	if (status < 0) {
 		status = ps_lint_main(&tool, &common, &run.lint, argv + first,
 				      argc - first, is_compose_name, NULL, stdout,
 				      &err);
@@ -111,5 +88,6 @@ main(int argc, char **argv)
 			ps_log_error("%s", err.msg);
 	}
 	free(run.env.env_files);
+	ps_cli_common_free(&common);
 	return ps_cli_finish(status);
 }

@@ -14,20 +14,12 @@
 
 #include "serverless.h"
 
-enum { OPT_PACKAGE = 1, OPT_IGNORE, OPT_ENABLE, OPT_LIST_RULES, OPT_TODAY };
+enum { OPT_PACKAGE = 1, OPT_TODAY };
 
 static const struct ps_opt opts[] = {
 	{"package", 0, PS_ARG_REQUIRED, "DIR|ZIP",
 	 "check the built packages (.serverless/ or a zip) against the size limits",
 	 OPT_PACKAGE, PS_COMPLETE_FILE, NULL},
-	{"ignore", 0, PS_ARG_REQUIRED, "RULES",
-	 "skip these rules (codes or names, comma-separated)", OPT_IGNORE,
-	 PS_COMPLETE_NONE, NULL},
-	{"enable", 0, PS_ARG_REQUIRED, "RULES",
-	 "also run these rules that are off by default (all: every rule)",
-	 OPT_ENABLE, PS_COMPLETE_NONE, NULL},
-	{"list-rules", 0, PS_ARG_NONE, NULL, "list the rules and exit",
-	 OPT_LIST_RULES, PS_COMPLETE_NONE, NULL},
 	{"today", 0, PS_ARG_REQUIRED, "DATE",
 	 "judge runtime deprecation as of DATE (YYYY-MM-DD)", OPT_TODAY,
 	 PS_COMPLETE_NONE, NULL},
@@ -42,14 +34,13 @@ static const struct ps_cli cli = {
 	.epilog = "A directory is searched for serverless.yml and serverless.yaml;\n"
 		  "without operands, the current directory.",
 	.opts = opts,
-	.common = PS_CLI_LINT | PS_CLI_CONFIG,
+	.common = PS_CLI_LINT | PS_CLI_CONFIG | PS_CLI_RULES,
 	.operands = PS_COMPLETE_FILE,
 };
 
 struct run {
 	struct ps_lint_run_opts lint;
 	struct sls_opts sls;
-	int list_rules;
 };
 
 static int
@@ -61,15 +52,6 @@ on_opt(int id, const char *arg, void *ctx)
 	switch (id) {
 	case OPT_PACKAGE:
 		r->sls.package = arg;
-		break;
-	case OPT_IGNORE:
-		r->lint.ignore = arg;
-		break;
-	case OPT_ENABLE:
-		r->lint.enable = arg;
-		break;
-	case OPT_LIST_RULES:
-		r->list_rules = 1;
 		break;
 	case OPT_TODAY:
 		if (strlen(arg) != 10 || arg[4] != '-' || arg[7] != '-' ||
@@ -105,10 +87,7 @@ main(int argc, char **argv)
 
 	ps_cli_init(&cli, argv[0]);
 	status = ps_cli_parse(&cli, argc, argv, on_opt, &run, &common, &first);
-	if (status < 0 && run.list_rules) {
-		ps_lint_print_rules(stdout, sls_rules, sls_nrules);
-		status = 0;
-	} else if (status < 0) {
+	if (status < 0) {
 		status = ps_lint_main(&tool, &common, &run.lint, argv + first,
 				      argc - first, is_serverless_name, NULL,
 				      stdout, &err);
@@ -118,5 +97,6 @@ main(int argc, char **argv)
 	for (i = 0; i < run.sls.nseen; i++)
 		free(run.sls.seen[i]);
 	free(run.sls.seen);
+	ps_cli_common_free(&common);
 	return ps_cli_finish(status);
 }
