@@ -39,7 +39,15 @@ struct ps_store_writer {
 	int failed;
 	int sized;
 	uint64_t declared;
+	uint64_t flushed;	/* local: writeback started up to here */
 };
+
+/*
+ * Local writes start the kernel's writeback every FLUSH_STEP bytes
+ * (sync_file_range), and wait for the step before the last, so that the
+ * fsync at commit finds little left to do and dirty pages stay bounded.
+ */
+#define FLUSH_STEP ((uint64_t)16 * 1024 * 1024)
 
 struct ps_store_reader {
 	struct ps_store *st;
@@ -415,6 +423,19 @@ ps_store_put_write(struct ps_store_writer *w, const void *p, size_t n,
 				    w->tmp, strerror(errno));
 	}
 	w->bytes += n;
+	if (!w->up && w->bytes - w->flushed >= FLUSH_STEP) {
+		/* advisory: errors surface at the fsync of commit */
+		sync_file_range(w->fd, (off_t)w->flushed,
+				(off_t)(w->bytes - w->flushed),
+				SYNC_FILE_RANGE_WRITE);
+		if (w->flushed >= FLUSH_STEP)
+			sync_file_range(w->fd, (off_t)(w->flushed - FLUSH_STEP),
+					(off_t)FLUSH_STEP,
+					SYNC_FILE_RANGE_WAIT_BEFORE |
+					SYNC_FILE_RANGE_WRITE |
+					SYNC_FILE_RANGE_WAIT_AFTER);
+		w->flushed = w->bytes;
+	}
 	return 0;
 }
 
