@@ -2330,7 +2330,7 @@ ps_s3_upload_commit(struct ps_s3_upload *u, struct ps_error *err)
 /* streaming download                                                  */
 /* ------------------------------------------------------------------ */
 
-#define READ_HIGH (1024 * 1024)	/* pause the transfer above this */
+#define READ_HIGH (4 * 1024 * 1024)	/* pause the transfer above this */
 
 struct ps_s3_reader {
 	struct ps_s3 *s3;
