@@ -234,7 +234,8 @@ uri_decode(struct ps_buf *b, const char *s, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+		if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
+		    hexval(s[i + 2]) >= 0) {
 			ps_buf_addc(b, (char)(hexval(s[i + 1]) * 16 +
 					      hexval(s[i + 2])));
 			i += 2;
@@ -689,6 +690,60 @@ ps_s3_sign_query(const struct ps_s3_sign_req *r,
 /* XML extraction (see the limits at the top of this file)             */
 /* ------------------------------------------------------------------ */
 
+static void
+utf8_put(struct ps_buf *b, unsigned long cp)
+{
+	unsigned char u[4];
+	size_t n;
+
+	if (cp < 0x80) {
+		u[0] = (unsigned char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		u[0] = (unsigned char)(0xC0 | (cp >> 6));
+		u[1] = (unsigned char)(0x80 | (cp & 0x3F));
+		n = 2;
+	} else if (cp < 0x10000) {
+		u[0] = (unsigned char)(0xE0 | (cp >> 12));
+		u[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+		u[2] = (unsigned char)(0x80 | (cp & 0x3F));
+		n = 3;
+	} else {
+		u[0] = (unsigned char)(0xF0 | (cp >> 18));
+		u[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+		u[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+		u[3] = (unsigned char)(0x80 | (cp & 0x3F));
+		n = 4;
+	}
+	ps_buf_add(b, u, n);
+}
+
+/*
+ * A numeric character reference at s ("&#233;" or "&#xE9;") appended to b
+ * as UTF-8: the bytes it took, or 0 when s does not start with a valid one.
+ */
+static size_t
+char_ref(struct ps_buf *b, const char *s, size_t n)
+{
+	int hexa = n > 2 && (s[2] == 'x' || s[2] == 'X');
+	size_t i = hexa ? 3 : 2, start = i;
+	unsigned long cp = 0;
+
+	for (; i < n && s[i] != ';'; i++) {
+		int d = hexa ? hexval(s[i])
+			     : (s[i] >= '0' && s[i] <= '9' ? s[i] - '0' : -1);
+
+		if (d < 0 || i - start >= 8)
+			return 0;
+		cp = cp * (hexa ? 16 : 10) + (unsigned long)d;
+	}
+	if (i >= n || i == start || cp == 0 || cp > 0x10FFFF ||
+	    (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	utf8_put(b, cp);
+	return i + 1;
+}
+
 /* Decode the predefined entities and numeric references of s[0..n). */
 static char *
 xml_decode(const char *s, size_t n)
@@ -718,43 +773,11 @@ xml_decode(const char *s, size_t n)
 		if (k < PS_ARRAY_LEN(ents))
 			continue;
 		if (i + 2 < n && s[i + 1] == '#') {
-			const char *semi = memchr(s + i, ';', n - i);
-			unsigned long cp;
-			char *end;
-			int hexa = s[i + 2] == 'x' || s[i + 2] == 'X';
+			size_t used = char_ref(&b, s + i, n - i);
 
-			if (semi) {
-				errno = 0;
-				cp = strtoul(s + i + (hexa ? 3 : 2), &end,
-					     hexa ? 16 : 10);
-				if (end == semi && !errno && cp > 0 &&
-				    cp <= 0x10FFFF) {
-					unsigned char u[4];
-					size_t ul;
-
-					if (cp < 0x80) {
-						u[0] = (unsigned char)cp;
-						ul = 1;
-					} else if (cp < 0x800) {
-						u[0] = (unsigned char)(0xC0 | (cp >> 6));
-						u[1] = (unsigned char)(0x80 | (cp & 0x3F));
-						ul = 2;
-					} else if (cp < 0x10000) {
-						u[0] = (unsigned char)(0xE0 | (cp >> 12));
-						u[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-						u[2] = (unsigned char)(0x80 | (cp & 0x3F));
-						ul = 3;
-					} else {
-						u[0] = (unsigned char)(0xF0 | (cp >> 18));
-						u[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-						u[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-						u[3] = (unsigned char)(0x80 | (cp & 0x3F));
-						ul = 4;
-					}
-					ps_buf_add(&b, u, ul);
-					i = (size_t)(semi - s);
-					continue;
-				}
+			if (used) {
+				i += used - 1;
+				continue;
 			}
 		}
 		ps_buf_addc(&b, '&');
