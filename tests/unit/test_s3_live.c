@@ -44,7 +44,7 @@ config(struct ps_s3_config *c)
 	c->creds = &good_creds;
 	c->part_size = 5 * 1024 * 1024;
 	c->retry_base_ms = 50;
-	c->low_speed_secs = 3;
+	c->low_speed_secs = 20;	/* a loaded machine may be slow */
 }
 
 static struct ps_s3 *
@@ -575,14 +575,20 @@ END_TEST
 /* ---- faults: the client retries through them ---- */
 
 static void
-fault_roundtrip(const char *rules, size_t n, int min_retries)
+fault_roundtrip(const char *rules, size_t n, int min_retries, long low_speed)
 {
-	struct ps_s3 *s3 = client();
+	struct ps_s3_config c;
+	struct ps_s3 *s3;
 	struct ps_error err = { 0 };
 	unsigned char *p = ps_xmalloc(n);
 	char *k = key("fault.bin"), *want, *got;
 	struct ps_s3_stats st;
 
+	config(&c);
+	if (low_speed)
+		c.low_speed_secs = low_speed;
+	s3 = ps_s3_new(&c, &err);
+	ck_assert_ptr_nonnull(s3);
 	fill_random(p, n, (unsigned)n);
 	want = expect_line(p, n);
 	faults(rules);
@@ -608,7 +614,7 @@ fault_roundtrip(const char *rules, size_t n, int min_retries)
 START_TEST(test_fault_503_on_put)
 {
 	fault_roundtrip("[{\"method\":\"PUT\",\"action\":\"503\",\"times\":3}]",
-			1000, 3);
+			1000, 3, 0);
 }
 END_TEST
 
@@ -629,7 +635,7 @@ START_TEST(test_fault_multipart_mix)
 			"{\"method\":\"PUT\",\"query\":\"partNumber=1\",\"action\":\"500\",\"times\":2},"
 			"{\"method\":\"POST\",\"query\":\"^uploadId\",\"action\":\"503\",\"times\":1},"
 			"{\"method\":\"GET\",\"action\":\"truncate\",\"times\":1}]",
-			16 * 1024 * 1024 + 3, 6);
+			16 * 1024 * 1024 + 3, 6, 0);
 	for (i = 0; i < 5; i++)
 		ck_assert_msg(proxy_fault_count(kinds[i]) > before[i],
 			      "fault %s was not injected", kinds[i]);
@@ -638,11 +644,11 @@ END_TEST
 
 START_TEST(test_fault_slow_and_stalled)
 {
-	/* 1.5 s slow answers are waited for; a 6 s stall is abandoned after
-	 * the 3 s low-speed limit and retried */
+	/* 1.5 s slow answers are waited for; a 12 s stall is abandoned after
+	 * the 4 s low-speed limit and retried */
 	fault_roundtrip("[{\"method\":\"PUT\",\"action\":\"delay\",\"ms\":1500,\"times\":1},"
-			"{\"method\":\"GET\",\"action\":\"stall\",\"ms\":6000,\"times\":1}]",
-			2000, 1);
+			"{\"method\":\"GET\",\"action\":\"stall\",\"ms\":12000,\"times\":1}]",
+			2000, 1, 4);
 }
 END_TEST
 
