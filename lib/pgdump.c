@@ -799,8 +799,7 @@ load_columns(struct dctx *x, struct ps_error *err)
 
 /* Constraints: table and domain CHECKs for CREATE, the rest post-data. */
 static int
-load_constraints(struct dctx *x, struct ps_buf *domain_checks_unused,
-		 struct ps_error *err)
+load_constraints(struct dctx *x, struct ps_error *err)
 {
 	PGresult *r = query(x->c,
 		"SELECT co.oid, quote_ident(co.conname), co.contype, co.conrelid, co.contypid,"
@@ -816,7 +815,6 @@ load_constraints(struct dctx *x, struct ps_buf *domain_checks_unused,
 		" ORDER BY co.conrelid, co.contypid, co.conname", err, "cannot read constraints");
 	int i;
 
-	(void)domain_checks_unused;
 	if (!r)
 		return -1;
 	for (i = 0; i < PQntuples(r); i++) {
@@ -1497,7 +1495,7 @@ read_schema(struct dctx *x, struct ps_error *err)
 
 	if (check_unsupported(x, err) < 0 || load_schemas(x, err) < 0 ||
 	    load_extensions(x, err) < 0 || load_collations(x, err) < 0 ||
-	    load_columns(x, err) < 0 || load_constraints(x, NULL, err) < 0 ||
+	    load_columns(x, err) < 0 || load_constraints(x, err) < 0 ||
 	    load_types(x, err) < 0 || load_functions(x, err) < 0 ||
 	    load_sequences(x, err) < 0 || load_relations(x, err) < 0 ||
 	    load_indexes(x, err) < 0 || load_triggers_policies(x, err) < 0 ||
@@ -1829,7 +1827,6 @@ ps_pgdump_dump(const struct ps_pgdump_opts *o, const struct ps_pgdump_sink *sink
 	PGresult *r;
 	char snap[128];
 	int jobs = 0, i;
-	size_t t;
 	struct pool pool;
 
 	*out = NULL;
@@ -1919,8 +1916,6 @@ ps_pgdump_dump(const struct ps_pgdump_opts *o, const struct ps_pgdump_sink *sink
 			goto fail;
 	if (exec_ok(c, "COMMIT", err, "cannot end the dump transaction") < 0)
 		goto fail;
-	/* restore in a stable order: biggest tables first */
-	(void)t;
 	close_all(conns, jobs);
 	PQfinish(c);
 	dctx_free(&x);

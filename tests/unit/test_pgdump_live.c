@@ -531,6 +531,46 @@ START_TEST(password_redacted)
 }
 END_TEST
 
+/* --no-owner / --no-privileges leave out ownership and grants. */
+START_TEST(no_owner_no_privileges)
+{
+	struct ps_error err = { 0 };
+	struct ps_pgdump_opts o = { 0 };
+	struct ps_pgdump *dump = NULL;
+	PGconn *c;
+	char *u;
+	size_t i;
+	int owners = 0, grants = 0;
+
+	fresh_db("own");
+	c = connect_db("own");
+	sql(c, "CREATE TABLE t (id int); GRANT SELECT ON t TO PUBLIC;"
+	       " CREATE FUNCTION f() RETURNS int LANGUAGE sql RETURN 1;"
+	       " REVOKE ALL ON FUNCTION f() FROM PUBLIC");
+	PQfinish(c);
+	u = url_for("own");
+	o.conninfo = u;
+	ck_assert_msg(ps_pgdump_dump(&o, NULL, &dump, &err) == 0, "%s", err.msg);
+	for (i = 0; i < dump->nentries; i++) {
+		owners += strstr(dump->entries[i].sql, "OWNER TO") != NULL;
+		grants += strstr(dump->entries[i].sql, "GRANT SELECT ON TABLE public.t TO PUBLIC") != NULL;
+		grants += strstr(dump->entries[i].sql, "REVOKE ALL ON FUNCTION public.f() FROM PUBLIC") != NULL;
+	}
+	ck_assert_int_ge(owners, 2);
+	ck_assert_int_eq(grants, 2);
+	ps_pgdump_free(dump);
+	o.no_owner = 1;
+	o.no_privileges = 1;
+	ck_assert_msg(ps_pgdump_dump(&o, NULL, &dump, &err) == 0, "%s", err.msg);
+	for (i = 0; i < dump->nentries; i++)
+		ck_assert_msg(!strstr(dump->entries[i].sql, "OWNER TO") &&
+			      !strstr(dump->entries[i].sql, "GRANT ") &&
+			      !strstr(dump->entries[i].sql, "REVOKE "), "%s", dump->entries[i].sql);
+	ps_pgdump_free(dump);
+	free(u);
+}
+END_TEST
+
 /* ---- consistency: transfers committed during the dump ---- */
 
 static volatile int writer_stop;
@@ -752,6 +792,7 @@ suite(void)
 	tcase_add_test(tc, restore_failure_names_table);
 	tcase_add_test(tc, unsupported_objects_named);
 	tcase_add_test(tc, password_redacted);
+	tcase_add_test(tc, no_owner_no_privileges);
 	tcase_add_test(tc, consistent_under_writes);
 	tcase_add_test(tc, restart_mid_dump_fails);
 	suite_add_tcase(s, tc);
