@@ -5,7 +5,7 @@ Listens on 127.0.0.1 only. Prints the port it got on stdout (one line) and,
 with --port-file, writes it there too, then serves until SIGTERM/SIGINT.
 
   scripts/http-test-server.py [--port N] [--port-file F] [--tls CERT KEY]
-                              [--record FILE] [--fast]
+                              [--record FILE] [--fast [--workers N]]
 
 Endpoints (GET unless said):
   /health, /health/database, /health/*   200 {"status":"ok"} while healthy,
@@ -206,6 +206,8 @@ def main():
     ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     ap.add_argument("--record")
     ap.add_argument("--fast", action="store_true")
+    ap.add_argument("--workers", type=int, default=1,
+                    help="with --fast: processes sharing the socket")
     ARGS = ap.parse_args()
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -221,7 +223,23 @@ def main():
     print(port, flush=True)
 
     if ARGS.fast:
-        asyncio.run(fast_serve(sock))
+        import os
+        children = []
+        for _ in range(max(ARGS.workers, 1) - 1):
+            pid = os.fork()
+            if pid == 0:
+                asyncio.run(fast_serve(sock))
+                os._exit(0)
+            children.append(pid)
+        try:
+            asyncio.run(fast_serve(sock))
+        finally:
+            for pid in children:
+                try:
+                    os.kill(pid, signal.SIGTERM)
+                    os.waitpid(pid, 0)
+                except OSError:
+                    pass
         return
 
     httpd = Server(("127.0.0.1", port), Handler, bind_and_activate=False)
