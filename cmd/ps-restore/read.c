@@ -3,6 +3,7 @@
  * hashed (the manifest's object digest), decrypted chunk by chunk (each
  * authenticated before use) and handed to the archive reader.
  */
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -113,7 +114,16 @@ rs_found_free(struct rs_found *f)
 	memset(f, 0, sizeof(*f));
 }
 
-/* ---- the source the archive reader pulls from ---- */
+/* ---- the source the archive reader pulls from ----
+ *
+ * A reader thread reads the stored object, hashes it and decrypts it into a
+ * small queue of plaintext buffers (QN of about a MiB), so that reading,
+ * decryption, decompression and parsing with hashing each run in a thread
+ * of their own.
+ */
+
+#define QN 4
+#define QBUF (1u << 20)
 
 struct src {
 	struct ps_store_reader *r;
@@ -121,10 +131,18 @@ struct src {
 	EVP_MD_CTX *sha;
 	const struct ps_backup_manifest *m;
 	unsigned char *raw;
-	struct ps_buf plain;	/* decrypted bytes not yet handed out */
-	size_t off;
 	uint64_t nraw;
-	int eof;
+	struct ps_buf fill;	/* reader thread: the buffer being filled */
+	/* the queue */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct ps_buf q[QN];
+	size_t head, count;
+	int done, stop;
+	struct ps_error err;	/* the reader thread's failure */
+	/* consumer side */
+	struct ps_buf cur;
+	size_t off;
 };
 
 static int
@@ -132,7 +150,7 @@ to_plain(void *ctx, const void *p, size_t n, struct ps_error *err)
 {
 	struct src *s = ctx;
 
-	ps_buf_add(&s->plain, p, n);
+	ps_buf_add(&s->fill, p, n);
 	return 0;
 }
 
@@ -158,53 +176,107 @@ check_object(struct src *s, struct ps_error *err)
 	return 0;
 }
 
+/* Hand the filled buffer to the queue; -1 when the consumer stopped. */
+static int
+push(struct src *s)
+{
+	pthread_mutex_lock(&s->mu);
+	while (s->count == QN && !s->stop)
+		pthread_cond_wait(&s->cv, &s->mu);
+	if (s->stop) {
+		pthread_mutex_unlock(&s->mu);
+		return -1;
+	}
+	s->q[(s->head + s->count) % QN] = s->fill;
+	s->count++;
+	memset(&s->fill, 0, sizeof(s->fill));
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	return 0;
+}
+
+static void *
+reader(void *arg)
+{
+	struct src *s = arg;
+	struct ps_error err = {0};
+	int failed = 0;
+
+	for (;;) {
+		ssize_t r = ps_store_get_read(s->r, s->raw, RAW_BUF, &err);
+
+		if (r < 0) {
+			failed = 1;
+			break;
+		}
+		if (r == 0) {
+			if (check_object(s, &err) < 0 ||
+			    (s->dec && ps_crypt_dec_finish(s->dec, &err) < 0))
+				failed = 1;
+			else if (s->fill.len && push(s) < 0)
+				failed = 2;
+			break;
+		}
+		EVP_DigestUpdate(s->sha, s->raw, (size_t)r);
+		s->nraw += (uint64_t)r;
+		if (s->nraw > s->m->stored_bytes) {
+			ps_error_set(&err, PS_EXIT_FAIL,
+				     "the backup object is longer than its manifest says: it was altered");
+			failed = 1;
+			break;
+		}
+		if (!s->dec)
+			ps_buf_add(&s->fill, s->raw, (size_t)r);
+		else if (ps_crypt_dec_update(s->dec, s->raw, (size_t)r, &err) < 0) {
+			failed = 1;
+			break;
+		}
+		if (s->fill.len >= QBUF && push(s) < 0) {
+			failed = 2;
+			break;
+		}
+	}
+	pthread_mutex_lock(&s->mu);
+	if (failed == 1)
+		s->err = err;
+	s->done = 1;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
 static ssize_t
 src_read(void *ctx, void *buf, size_t n, struct ps_error *err)
 {
 	struct src *s = ctx;
+	size_t take;
 
-	for (;;) {
-		ssize_t r;
-
-		if (s->off < s->plain.len) {
-			size_t take = s->plain.len - s->off;
-			if (take > n)
-				take = n;
-			memcpy(buf, s->plain.data + s->off, take);
-			s->off += take;
-			return (ssize_t)take;
-		}
-		s->plain.len = 0;
+	while (s->off >= s->cur.len) {
+		ps_buf_free(&s->cur);
 		s->off = 0;
-		if (s->eof)
-			return 0;
-		r = ps_store_get_read(s->r, s->raw, RAW_BUF, err);
-		if (r < 0)
-			return -1;
-		if (r == 0) {
-			s->eof = 1;
-			if (check_object(s, err) < 0)
-				return -1;
-			if (s->dec && ps_crypt_dec_finish(s->dec, err) < 0)
-				return -1;
-			continue;
+		pthread_mutex_lock(&s->mu);
+		while (s->count == 0 && !s->done)
+			pthread_cond_wait(&s->cv, &s->mu);
+		if (s->count == 0) {
+			int failed = s->err.code != 0;
+			if (failed)
+				ps_error_set(err, s->err.code, "%s", s->err.msg);
+			pthread_mutex_unlock(&s->mu);
+			return failed ? -1 : 0;
 		}
-		EVP_DigestUpdate(s->sha, s->raw, (size_t)r);
-		s->nraw += (uint64_t)r;
-		if (s->nraw > s->m->stored_bytes)
-			return ps_error_set(err, PS_EXIT_FAIL,
-					    "the backup object is longer than its manifest says: it was altered");
-		if (!s->dec) {
-			memcpy(buf, s->raw, (size_t)r < n ? (size_t)r : n);
-			if ((size_t)r > n) {	/* keep the rest */
-				ps_buf_add(&s->plain, s->raw + n, (size_t)r - n);
-				return (ssize_t)n;
-			}
-			return r;
-		}
-		if (ps_crypt_dec_update(s->dec, s->raw, (size_t)r, err) < 0)
-			return -1;
+		s->cur = s->q[s->head];
+		memset(&s->q[s->head], 0, sizeof(s->q[s->head]));
+		s->head = (s->head + 1) % QN;
+		s->count--;
+		pthread_cond_broadcast(&s->cv);
+		pthread_mutex_unlock(&s->mu);
 	}
+	take = s->cur.len - s->off;
+	if (take > n)
+		take = n;
+	memcpy(buf, s->cur.data + s->off, take);
+	s->off += take;
+	return (ssize_t)take;
 }
 
 int
@@ -215,6 +287,7 @@ rs_read(struct rs_found *f, const struct ps_crypt_key *key,
 	struct src s = { .m = &f->m };
 	struct ps_archive_source as = { src_read, &s };
 	struct ps_crypt_sink sink = { to_plain, &s };
+	pthread_t th;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
@@ -241,16 +314,32 @@ rs_read(struct rs_found *f, const struct ps_crypt_key *key,
 	s.sha = EVP_MD_CTX_new();
 	EVP_DigestInit_ex(s.sha, EVP_sha256(), NULL);
 	s.raw = ps_xmalloc(RAW_BUF);
-	rc = ps_archive_read(&as, opts, res, err);
-	if (rc == 0 && !s.eof)
-		rc = ps_error_set(err, PS_EXIT_FAIL, "the backup object was not read to its end");
+	pthread_mutex_init(&s.mu, NULL);
+	pthread_cond_init(&s.cv, NULL);
+	if (pthread_create(&th, NULL, reader, &s) != 0) {
+		rc = ps_error_set(err, PS_EXIT_OPER, "cannot start a thread");
+	} else {
+		rc = ps_archive_read(&as, opts, res, err);
+		pthread_mutex_lock(&s.mu);
+		if (rc == 0 && !(s.done && s.count == 0 && s.off >= s.cur.len))
+			rc = ps_error_set(err, PS_EXIT_FAIL, "the backup object was not read to its end");
+		s.stop = 1;
+		pthread_cond_broadcast(&s.cv);
+		pthread_mutex_unlock(&s.mu);
+		pthread_join(th, NULL);
+	}
 	if (rc == 0 && res->st.index_sha256[0] && f->m.index_sha256 &&
 	    strcmp(res->st.index_sha256, f->m.index_sha256) != 0)
 		rc = ps_error_set(err, PS_EXIT_FAIL, "the archive index differs from the manifest's");
+	for (size_t i = 0; i < QN; i++)
+		ps_buf_free(&s.q[i]);
+	ps_buf_free(&s.cur);
+	ps_buf_free(&s.fill);
+	pthread_mutex_destroy(&s.mu);
+	pthread_cond_destroy(&s.cv);
 	ps_store_get_close(s.r);
 	ps_crypt_dec_free(s.dec);
 	EVP_MD_CTX_free(s.sha);
 	free(s.raw);
-	ps_buf_free(&s.plain);
 	return rc;
 }

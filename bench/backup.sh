@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# bench/backup.sh: ps-backup and ps-restore --verify against their peers on
+# a ~1 GB mixed tree (a copy of /usr/share and /usr/lib/gcc), in one run:
+#
+#   backup   ps-backup to local:// (tar + zstd -3 + AES-256-GCM + SHA-256 of
+#            every file and of the object, fsync) vs tar -cf - | zstd -3 -T2 > file
+#   size     stored object vs the peer's .tar.zst (target: within 2%)
+#   memory   ps-backup's peak RSS (target: under 100 MB)
+#   verify   ps-restore --verify (decrypt, decompress, every digest) vs
+#            zstd -d | tar -t of the peer's file
+#
+# Each side runs REPS times (default 3), alternating, after a warm-up read
+# of the tree; the best wall time of each counts. Not run by CI.
+# BENCH_DIR (default /tmp/ps-bench-backup) holds the tree and the outputs.
+set -eu
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-build}
+case "$BUILD" in /*) BIN="$BUILD/bin" ;; *) BIN="$ROOT/$BUILD/bin" ;; esac
+D=${BENCH_DIR:-/tmp/ps-bench-backup}
+REPS=${REPS:-3}
+for t in tar zstd /usr/bin/time; do
+	command -v "$t" >/dev/null || { echo "bench/backup.sh: needs $t" >&2; exit 3; }
+done
+mkdir -p "$D"
+if [ ! -d "$D/tree" ]; then
+	echo "# copying /usr/share and /usr/lib/gcc to $D/tree (once)"
+	mkdir -p "$D/tree.part"
+	cp -a /usr/share "$D/tree.part/share"
+	cp -a /usr/lib/gcc "$D/tree.part/gcc" 2>/dev/null || true
+	mv "$D/tree.part" "$D/tree"
+fi
+cd "$D"
+rm -f key
+"$BIN/ps-backup" --new-key key 2>/dev/null
+cat >bench.yml <<EOF
+backup:
+  bench:
+    locations: [local://store]
+    paths: [tree]
+    encryption: {key_file: key}
+EOF
+echo "# tree: $(du -sh tree | cut -f1), $(find tree -type f | wc -l) files, $(find tree -type l | wc -l) symlinks; $(nproc) CPUs"
+tar -cf - tree >/dev/null	# warm the page cache
+
+now() { date +%s.%N; }
+best_peer=999999 best_ps=999999 best_pv=999999 best_v=999999 rss=0
+for r in $(seq 1 "$REPS"); do
+	rm -f peer.tar.zst
+	t0=$(now)
+	tar -cf - tree | zstd -q -3 -T2 >peer.tar.zst
+	t=$(echo "$(now) - $t0" | bc)
+	best_peer=$(echo "if ($t < $best_peer) $t else $best_peer" | bc)
+
+	rm -rf store
+	t0=$(now)
+	/usr/bin/time -f %M -o rss.txt "$BIN/ps-backup" -c bench.yml --no-prune -f json >rec.json
+	t=$(echo "$(now) - $t0" | bc)
+	best_ps=$(echo "if ($t < $best_ps) $t else $best_ps" | bc)
+	m=$(cat rss.txt)
+	[ "$m" -gt "$rss" ] && rss=$m
+
+	t0=$(now)
+	zstd -q -d -c peer.tar.zst | tar -tf - >/dev/null
+	t=$(echo "$(now) - $t0" | bc)
+	best_pv=$(echo "if ($t < $best_pv) $t else $best_pv" | bc)
+
+	id=$(sed -n 's/.*"id":"\([^"]*\)".*/\1/p' rec.json)
+	t0=$(now)
+	"$BIN/ps-restore" -c bench.yml --verify "$id" -f json >verify.json
+	t=$(echo "$(now) - $t0" | bc)
+	best_v=$(echo "if ($t < $best_v) $t else $best_v" | bc)
+	echo "# run $r: peer $best_peer s, ps-backup $best_ps s, peer -t $best_pv s, verify $best_v s (best so far)"
+done
+grep -q '"status":"ok"' verify.json || { echo "verify failed" >&2; exit 1; }
+peer_size=$(stat -c %s peer.tar.zst)
+ps_size=$(stat -c %s store/bench/*.tar.zst.enc)
+ratio() { echo "scale=3; $1 / $2" | bc; }
+verdict() { if [ "$(echo "$1" | bc)" = 1 ]; then echo ok; else echo MISSED; fi; }
+echo
+printf 'backup wall   ps-backup %6.2f s   tar|zstd -3 -T2 %6.2f s   ratio %s (target <= 1.0: %s)\n' \
+	"$best_ps" "$best_peer" "$(ratio "$best_ps" "$best_peer")" "$(verdict "$best_ps <= $best_peer")"
+printf 'size          ps-backup %6d MB  tar|zstd         %6d MB  ratio %s (target within 2%%: %s)\n' \
+	$((ps_size / 1000000)) $((peer_size / 1000000)) "$(ratio "$ps_size" "$peer_size")" \
+	"$(verdict "$ps_size <= $peer_size * 1.02")"
+printf 'peak RSS      ps-backup %6d MB  (target < 100 MB: %s)\n' $((rss / 1024)) "$(verdict "$rss < 102400")"
+printf 'verify wall   ps-restore %5.2f s   zstd -d | tar -t %6.2f s   ratio %s (target <= 1.0: %s)\n' \
+	"$best_v" "$best_pv" "$(ratio "$best_v" "$best_pv")" "$(verdict "$best_v <= $best_pv")"
+echo "# load average during the run: $(cut -d' ' -f1-3 /proc/loadavg)"
