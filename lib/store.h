@@ -18,7 +18,10 @@
  *  - s3: the object is streamed as a multipart upload (a single PUT when it
  *    is smaller than one part) completed at commit, aborted on abort.
  *
- * Listings skip local temp files. Errors: code 3 (PS_EXIT_OPER) for
+ * Listings skip local temp files; a process killed while writing leaves
+ * its hidden temp file behind (never listed, never a backup). A store and
+ * its writers and readers belong to one thread at a time.
+ * Errors: code 3 (PS_EXIT_OPER) for
  * operational failures, code 2 (PS_EXIT_USAGE) for bad URIs and names.
  */
 #ifndef PS_STORE_H
@@ -52,6 +55,7 @@ struct ps_store;
  * 3: e.g. missing S3 credentials) on failure. */
 struct ps_store *ps_store_open(const char *uri, const struct ps_store_opts *o,
 			       struct ps_error *err);
+/* Commit or abort every writer and close every reader of st first. */
 void ps_store_close(struct ps_store *st);
 
 enum ps_store_kind ps_store_kind(const struct ps_store *st);
