@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# bench/pgdump.sh: lib/pgdump (the database set's dump and restore) against
+# pg_dump -Fc, pg_dump -Fd -j2, pg_restore -j2 and the \copy floor, in one
+# run, on two databases in a throwaway cluster:
+#   realistic  ROWS rows (default 1.5 million) of md5 text, jsonb and
+#              timestamps in `events`, plus `items` (ROWS/3 rows) so that
+#              two jobs have work to share
+#   pgbench    pgbench -i -s SCALE (default 20): mostly padding
+# Ours: the dump with 2 jobs into per-table zstd (level 3) files, then the
+# restore with 2 jobs (test_pgdump_live's benchmark mode). Goals (issue 6):
+# dump within 1.3x of the \copy floor, >= 3x faster than pg_dump -Fc with
+# output no larger, faster than pg_dump -Fd -j2; restore at least as fast
+# as pg_restore -j2; peak RSS under 100 MB.
+#
+#   bench/pgdump.sh            Environment: BUILD, ROWS, SCALE
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-build}
+case "$BUILD" in /*) ;; *) BUILD="$root/$BUILD" ;; esac
+ROWS=${ROWS:-1500000}
+SCALE=${SCALE:-20}
+live="$BUILD/tests/test_pgdump_live"
+[ -x "$live" ] || { echo "pgdump bench: build $live first (make unit)" >&2; exit 2; }
+PGBIN=/usr/lib/postgresql/15/bin
+command -v pg_config >/dev/null 2>&1 && PGBIN=$(pg_config --bindir)
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ps-bench-pg.XXXXXX")
+chmod 755 "$tmp"
+cleanup() { "$root/scripts/pg-server.sh" stop "$tmp/pg" || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+url=$("$root/scripts/pg-server.sh" start "$tmp/pg")
+base=${url%/*}
+psql() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
+now() { date +%s.%N; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }'; }
+mib() { awk -v b="$1" 'BEGIN { printf "%.1f MiB", b / 1048576 }'; }
+# peak RSS in MB of a command (GNU time), its output discarded
+rss_of() { /usr/bin/time -f '%M' -o "$tmp/rss" "$@" >/dev/null 2>&1; awk '{ printf "%.0f", $1 / 1024 }' "$tmp/rss"; }
+
+echo "# loading (ROWS=$ROWS, SCALE=$SCALE)"
+psql "$base/postgres" -c "CREATE DATABASE realistic" -c "CREATE DATABASE pgbench"
+psql "$base/realistic" <<SQL
+CREATE TABLE events (id bigint PRIMARY KEY, h text, payload jsonb, at timestamptz);
+INSERT INTO events SELECT g, md5(g::text) || md5((g + 1)::text),
+  jsonb_build_object('user', g % 1000, 'tag', md5((g * 7)::text), 'n', g, 'ok', g % 3 = 0),
+  timestamptz '2025-01-01' + g * interval '1 second' FROM generate_series(1, $ROWS) g;
+CREATE TABLE items (id int PRIMARY KEY, name text, price numeric(10,2), created timestamptz);
+INSERT INTO items SELECT g, 'item ' || md5(g::text), (g % 10000) / 100.0,
+  timestamptz '2024-01-01' + g * interval '1 minute' FROM generate_series(1, $ROWS / 3) g;
+VACUUM ANALYZE;
+SQL
+"$PGBIN/pgbench" -i -q -s "$SCALE" "$base/pgbench" >/dev/null 2>&1
+
+for db in realistic pgbench; do
+	heap=$(psql -At "$base/$db" -c "SELECT sum(pg_relation_size(oid)) FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace")
+	tables=$(psql -At "$base/$db" -c "SELECT relname FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace")
+	echo "## $db: heap $(mib "$heap")"
+	# the floor: \copy of every table to /dev/null
+	t0=$(now)
+	for t in $tables; do psql "$base/$db" -c "\\copy $t TO /dev/null"; done
+	floor=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }')
+	t0=$(now)
+	"$PGBIN/pg_dump" -Fc -f "$tmp/$db.dump" "$base/$db"
+	fc=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }')
+	fc_size=$(stat -c %s "$tmp/$db.dump")
+	t0=$(now)
+	"$PGBIN/pg_dump" -Fd -j2 -f "$tmp/$db.dir" "$base/$db"
+	fd=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }')
+	psql "$base/postgres" -c "CREATE DATABASE ${db}_pgr"
+	t0=$(now)
+	"$PGBIN/pg_restore" -j2 -d "$base/${db}_pgr" "$tmp/$db.dir"
+	pgr=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }')
+	mkdir -p "$tmp/ours-$db"
+	PS_TEST_PG_URL="$url" PS_PGDUMP_BENCH="$db" PS_PGDUMP_BENCH_DIR="$tmp/ours-$db" \
+		PS_PGDUMP_BENCH_ZSTD=1 PS_PGDUMP_BENCH_JOBS=2 "$live" >"$tmp/ours.out"
+	ours=$(awk '$1 == "dump" { print $2 }' "$tmp/ours.out")
+	ours_restore=$(awk '$1 == "restore" { print $2 }' "$tmp/ours.out")
+	ours_size=$(du -sb "$tmp/ours-$db" | cut -f1)
+	rm -rf "$tmp/ours-$db"
+	mkdir -p "$tmp/ours-$db"
+	psql "$base/postgres" -c "DROP DATABASE ${db}_bench"
+	rss=$(rss_of env PS_TEST_PG_URL="$url" PS_PGDUMP_BENCH="$db" PS_PGDUMP_BENCH_DIR="$tmp/ours-$db" \
+		PS_PGDUMP_BENCH_ZSTD=1 PS_PGDUMP_BENCH_JOBS=2 "$live")
+	rm -rf "$tmp/ours-$db" "$tmp/$db.dir" "$tmp/$db.dump"
+	printf '%-28s %8.2f s\n' '\copy floor' "$floor"
+	printf '%-28s %8.2f s  %s\n' 'pg_dump -Fc' "$fc" "$(mib "$fc_size")"
+	printf '%-28s %8.2f s\n' 'pg_dump -Fd -j2' "$fd"
+	printf '%-28s %8.2f s  %s  peak RSS %s MB (dump+restore)\n' 'ours: dump -j2, zstd -3' "$ours" "$(mib "$ours_size")" "$rss"
+	printf '%-28s %8.2f s\n' 'pg_restore -j2 (of -Fd)' "$pgr"
+	printf '%-28s %8.2f s\n' 'ours: restore -j2' "$ours_restore"
+	echo "ratios: ours/floor $(ratio "$ours" "$floor") (goal <= 1.3)," \
+		"pg_dump -Fc/ours $(ratio "$fc" "$ours") (goal >= 3)," \
+		"size ours/-Fc $(ratio "$ours_size" "$fc_size") (goal <= 1)," \
+		"pg_dump -Fd -j2/ours $(ratio "$fd" "$ours") (goal > 1)," \
+		"pg_restore -j2/ours restore $(ratio "$pgr" "$ours_restore") (goal >= 1)"
+done
