@@ -27,7 +27,7 @@ enum {
 };
 
 /* What ps_cli_parse's callback returns to carry on parsing. */
-#define GO_ON (-1)
+#define GO_ON 0
 
 static const struct ps_opt opts[] = {
 	{ "pass", 'p', PS_ARG_NONE, NULL,

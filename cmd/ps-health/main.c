@@ -26,7 +26,7 @@ enum {
 };
 
 /* What ps_cli_parse's callback returns to carry on parsing. */
-#define GO_ON (-1)
+#define GO_ON 0
 
 static const struct ps_opt opts[] = {
 	{ "watch", 'w', PS_ARG_NONE, NULL,
