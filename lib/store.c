@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #define TMP_SUFFIX ".ps-tmp"
+static const char mkstemp_x[] = { 'X', 'X', 'X', 'X', 'X', 'X', 0 };
 #define MAX_NAME 1024
 
 struct ps_store {
@@ -379,8 +380,10 @@ put_begin(struct ps_store *st, const char *name, int sized, uint64_t size,
 		writer_free(w);
 		return NULL;
 	}
-	w->tmp = ps_xasprintf("%s/.%s.XXXXXX%s", w->dir,
-			      strrchr(w->final, '/') + 1, TMP_SUFFIX);
+	/* mkostemps' template: six X characters before the suffix */
+	w->tmp = ps_xasprintf("%s/.%s.%s%s", w->dir,
+			      strrchr(w->final, '/') + 1, mkstemp_x,
+			      TMP_SUFFIX);
 	w->fd = mkostemps(w->tmp, (int)strlen(TMP_SUFFIX), O_CLOEXEC);
 	if (w->fd < 0) {
 		ps_error_set(err, PS_EXIT_OPER,

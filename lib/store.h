@@ -13,7 +13,7 @@
  *
  * Writes are atomic: nothing is visible under the final name before commit.
  *  - local: data goes to a hidden temp file in the same directory
- *    (".NAME.XXXXXX.ps-tmp"), commit = fsync file, rename, fsync directory;
+ *    (".NAME.<6 random characters>.ps-tmp"), commit = fsync file, rename, fsync directory;
  *    abort = unlink the temp file. Parent directories are created as needed.
  *  - s3: the object is streamed as a multipart upload (a single PUT when it
  *    is smaller than one part) completed at commit, aborted on abort.
