@@ -19,7 +19,7 @@ struct parser {
 
 static int is_blank(int c)
 {
-	return c == ' ' || c == '\t' || c == '\f' || c == '\v';
+	return c == ' ' || c == '\t' || c == '\f' || c == '\v' || c == '\r';
 }
 
 static int is_ident_start(int c)

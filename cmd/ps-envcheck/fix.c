@@ -82,8 +82,10 @@ static char *rewrite_entry(const struct envcheck *ck,
 	if (e->end_line != e->line || !e->has_eq || has_problem_on(d, e->line) ||
 	    !ps_dotenv_key_valid(e->key) || strchr(e->raw, '\r'))
 		return NULL;
+	/* Loaders disagree on '#', quotes and backslashes in unquoted
+	 * values: such values are left as they are. */
 	if (e->quote == PS_DOTENV_QUOTE_NONE && strpbrk(e->value, " \t") &&
-	    on(ck, R_VALUE_WITHOUT_QUOTES)) {
+	    !strpbrk(e->value, "#'\"\\`") && on(ck, R_VALUE_WITHOUT_QUOTES)) {
 		owned = ps_dotenv_format_value(e->value, e->value_len,
 					       e->nrefs > 0);
 		val = owned;
@@ -101,7 +103,7 @@ static char *rewrite_entry(const struct envcheck *ck,
 	if (e->comment) {
 		char *c = rstrip(e->comment, strlen(e->comment));
 
-		ps_buf_adds(&b, val[0] ? " #" : "#");
+		ps_buf_adds(&b, " #");
 		ps_buf_adds(&b, c);
 		free(c);
 	}
@@ -255,10 +257,12 @@ char *envcheck_fix(const struct envcheck *ck, const struct envfile *f,
 			char *t = rewrite_entry(ck, d, e);
 
 			if (on(ck, R_DUPLICATED_KEY)) {
-				for (k = 0; k < (size_t)l->entry; k++)
-					if (same_entry(&d->entries[k], e))
+				/* drop it when the key's previous setting is
+				 * the same: the value read stays the same */
+				for (k = (size_t)l->entry; k > 0; k--)
+					if (strcmp(d->entries[k - 1].key, e->key) == 0)
 						break;
-				if (k < (size_t)l->entry) {
+				if (k > 0 && same_entry(&d->entries[k - 1], e)) {
 					free(t);
 					fixes++;
 					i = (size_t)e->end_line - 1;
