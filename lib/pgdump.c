@@ -5,11 +5,14 @@
 #include "pgdump.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <libpq-fe.h>
@@ -1645,6 +1648,9 @@ copy_in(PGconn *c, const struct ps_pgdump_table *t, const struct ps_pgdump_sourc
 	}
 	PQclear(res);
 	if (src->open(src->arg, t, &stream, err) < 0) {
+		char msg[sizeof(err->msg)];
+		snprintf(msg, sizeof(msg), "%s", err->msg);
+		ps_error_set(err, PS_EXIT_OPER, "table %s: %s", t->qname, msg);
 		PQputCopyEnd(c, "source failed");
 		goto drain_fail;
 	}
@@ -2204,5 +2210,206 @@ out:
 	free(pool.rows);
 	free(pool.sums);
 	close_all(conns, jobs);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- dirs */
+
+char *
+ps_pgdump_table_file(const struct ps_pgdump_table *t)
+{
+	char hex[65];
+
+	ps_sha256_hex(t->qname, strlen(t->qname), hex);
+	return ps_xasprintf("data/%.16s.copy", hex);
+}
+
+struct dirfile {
+	int fd;
+	char *path;
+};
+
+static int
+write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, c, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int
+dir_begin(void *arg, const struct ps_pgdump_table *t, void **stream,
+	  struct ps_error *err)
+{
+	struct dirfile *f = ps_xcalloc(1, sizeof(*f));
+	char *rel = ps_pgdump_table_file(t);
+
+	f->path = ps_xasprintf("%s/%s", (const char *)arg, rel);
+	free(rel);
+	f->fd = open(f->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (f->fd < 0) {
+		ps_error_set(err, PS_EXIT_OPER, "cannot create '%s': %s", f->path,
+			     strerror(errno));
+		free(f->path);
+		free(f);
+		return -1;
+	}
+	*stream = f;
+	return 0;
+}
+
+static int
+dir_write(void *stream, const void *p, size_t n, struct ps_error *err)
+{
+	struct dirfile *f = stream;
+
+	if (write_all(f->fd, p, n) < 0)
+		return ps_error_set(err, PS_EXIT_OPER, "cannot write '%s': %s", f->path,
+				    strerror(errno));
+	return 0;
+}
+
+static int
+dir_end(void *stream, const struct ps_pgdump_table *t, int ok, struct ps_error *err)
+{
+	struct dirfile *f = stream;
+	int rc = 0;
+
+	if (close(f->fd) != 0 && ok)
+		rc = ps_error_set(err, PS_EXIT_OPER, "cannot write '%s': %s", f->path,
+				  strerror(errno));
+	free(f->path);
+	free(f);
+	(void)t;
+	return rc;
+}
+
+int
+ps_pgdump_dump_dir(const struct ps_pgdump_opts *o, const char *dir,
+		   struct ps_pgdump **out, struct ps_error *err)
+{
+	struct ps_pgdump_sink sink = { 0 };
+	char *data = ps_xasprintf("%s/data", dir), *toc, *path;
+	int fd, rc;
+
+	*out = NULL;
+	if ((mkdir(dir, 0700) < 0 && errno != EEXIST) ||
+	    (mkdir(data, 0700) < 0 && errno != EEXIST)) {
+		ps_error_set(err, PS_EXIT_OPER, "cannot create '%s': %s", data,
+			     strerror(errno));
+		free(data);
+		return -1;
+	}
+	free(data);
+	sink.arg = (void *)dir;
+	sink.begin = dir_begin;
+	sink.write = dir_write;
+	sink.end = dir_end;
+	if (ps_pgdump_dump(o, &sink, out, err) < 0)
+		return -1;
+	toc = ps_pgdump_toc_json(*out);
+	path = ps_xasprintf("%s/%s", dir, PS_PGDUMP_TOC_NAME);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	rc = fd < 0 || write_all(fd, toc, strlen(toc)) < 0 ? -1 : 0;
+	if (fd >= 0 && close(fd) != 0)
+		rc = -1;
+	if (rc < 0) {
+		ps_error_set(err, PS_EXIT_OPER, "cannot write '%s': %s", path, strerror(errno));
+		ps_pgdump_free(*out);
+		*out = NULL;
+	}
+	free(path);
+	free(toc);
+	return rc;
+}
+
+int
+ps_pgdump_read_dir(const char *dir, struct ps_pgdump **out, struct ps_error *err)
+{
+	struct ps_buf b = { 0 };
+	char *path = ps_xasprintf("%s/%s", dir, PS_PGDUMP_TOC_NAME);
+	int rc;
+
+	*out = NULL;
+	rc = ps_read_file(path, &b, err);
+	if (rc == 0)
+		rc = ps_pgdump_toc_parse(ps_buf_str(&b), b.len, out, err);
+	free(path);
+	ps_buf_free(&b);
+	return rc;
+}
+
+static int
+src_open(void *arg, const struct ps_pgdump_table *t, void **stream, struct ps_error *err)
+{
+	struct dirfile *f = ps_xcalloc(1, sizeof(*f));
+	char *rel = ps_pgdump_table_file(t);
+
+	f->path = ps_xasprintf("%s/%s", (const char *)arg, rel);
+	free(rel);
+	f->fd = open(f->path, O_RDONLY | O_CLOEXEC);
+	if (f->fd < 0) {
+		ps_error_set(err, PS_EXIT_OPER, "cannot open '%s': %s", f->path,
+			     strerror(errno));
+		free(f->path);
+		free(f);
+		return -1;
+	}
+	*stream = f;
+	return 0;
+}
+
+static ssize_t
+src_read(void *stream, void *buf, size_t cap, struct ps_error *err)
+{
+	struct dirfile *f = stream;
+	ssize_t n;
+
+	do
+		n = read(f->fd, buf, cap);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		ps_error_set(err, PS_EXIT_OPER, "cannot read '%s': %s", f->path,
+			     strerror(errno));
+	return n;
+}
+
+static void
+src_close(void *stream)
+{
+	struct dirfile *f = stream;
+
+	close(f->fd);
+	free(f->path);
+	free(f);
+}
+
+int
+ps_pgdump_restore_dir(const struct ps_pgdump_restore_opts *o, const char *dir,
+		      struct ps_pgdump **out, struct ps_error *err)
+{
+	struct ps_pgdump_source src = { (void *)dir, src_open, src_read, src_close };
+	struct ps_pgdump *d;
+	int rc;
+
+	if (out)
+		*out = NULL;
+	if (ps_pgdump_read_dir(dir, &d, err) < 0)
+		return -1;
+	rc = ps_pgdump_restore(o, d, &src, err);
+	if (out && rc == 0)
+		*out = d;
+	else
+		ps_pgdump_free(d);
 	return rc;
 }

@@ -142,6 +142,28 @@ int ps_pgdump_restore(const struct ps_pgdump_restore_opts *o,
 int ps_pgdump_check(const char *conninfo, int jobs, const struct ps_pgdump *d,
 		    struct ps_error *err);
 
+/* ---- a dump as a directory (what the database set archives) ----
+ *
+ *   DIR/toc.json            ps_pgdump_toc_json of the dump
+ *   DIR/data/NAME.copy      one COPY text file per table, NAME from
+ *                           ps_pgdump_table_file
+ */
+#define PS_PGDUMP_TOC_NAME "toc.json"
+
+/* "data/<first 16 hex digits of SHA-256(qname)>.copy" (caller frees). */
+char *ps_pgdump_table_file(const struct ps_pgdump_table *t);
+
+/* Dump into dir (created if absent, 0700); *out as ps_pgdump_dump. */
+int ps_pgdump_dump_dir(const struct ps_pgdump_opts *o, const char *dir,
+		       struct ps_pgdump **out, struct ps_error *err);
+/* Read DIR/toc.json (code 1 when damaged, 3 when unreadable). */
+int ps_pgdump_read_dir(const char *dir, struct ps_pgdump **out,
+		       struct ps_error *err);
+/* Restore the dump in dir; *out (may be NULL) receives its contents. */
+int ps_pgdump_restore_dir(const struct ps_pgdump_restore_opts *o,
+			  const char *dir, struct ps_pgdump **out,
+			  struct ps_error *err);
+
 /* ---- pure helpers (unit-tested) ---- */
 
 /* The 64-bit hash of one row's COPY text (first 8 bytes of SHA-256, BE). */

@@ -531,6 +531,84 @@ START_TEST(password_redacted)
 }
 END_TEST
 
+/* The directory form (toc.json + data/) the database set archives. */
+START_TEST(dir_round_trip)
+{
+	struct ps_error err = { 0 };
+	struct ps_pgdump_opts o = { 0 };
+	struct ps_pgdump_restore_opts ro = { 0 };
+	struct ps_pgdump *dump = NULL, *back = NULL;
+	struct dir *d = dir_new("dirform");
+	char *src, *dst, *file, *path;
+	struct stat sb;
+	size_t i;
+	PGconn *c;
+
+	fresh_db("dir_src");
+	c = connect_db("dir_src");
+	sql(c, "CREATE SCHEMA s; CREATE TABLE s.a (id serial PRIMARY KEY, v text);"
+	       " CREATE TABLE s.b (a_id int REFERENCES s.a, n numeric);"
+	       " INSERT INTO s.a (v) SELECT md5(g::text) FROM generate_series(1, 5000) g;"
+	       " INSERT INTO s.b SELECT 1 + g % 5000, g / 7.0 FROM generate_series(1, 3000) g");
+	PQfinish(c);
+	src = url_for("dir_src");
+	dst = url_for("dir_dst");
+	o.conninfo = src;
+	ck_assert_msg(ps_pgdump_dump_dir(&o, d->path, &dump, &err) == 0, "%s", err.msg);
+	for (i = 0; i < dump->ntables; i++) {
+		file = ps_pgdump_table_file(&dump->tables[i]);
+		ck_assert_msg(strncmp(file, "data/", 5) == 0 && strlen(file) == 5 + 16 + 5, "%s", file);
+		path = ps_xasprintf("%s/%s", d->path, file);
+		ck_assert_int_eq(stat(path, &sb), 0);
+		ck_assert_uint_eq((uint64_t)sb.st_size, dump->tables[i].bytes);
+		unlink(path);
+		free(path);
+		free(file);
+	}
+	fresh_db("dir_dst");
+	ro.conninfo = dst;
+	ro.jobs = 3;
+	/* the data files are gone: the restore names the first table it misses */
+	ck_assert_int_eq(ps_pgdump_restore_dir(&ro, d->path, &back, &err), -1);
+	ck_assert_msg(strstr(err.msg, "cannot open") && strstr(err.msg, "table s."), "%s", err.msg);
+	ck_assert_int_eq(err.code, PS_EXIT_OPER);
+	ck_assert_ptr_null(back);
+	ps_pgdump_free(dump);
+	ck_assert_msg(ps_pgdump_dump_dir(&o, d->path, &dump, &err) == 0, "%s", err.msg);
+	ro.clean = 1;
+	ck_assert_msg(ps_pgdump_restore_dir(&ro, d->path, &back, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(back->ntables, 2);
+	ck_assert_int_eq(ps_pgdump_check(dst, 2, back, &err), 0);
+	/* a damaged table of contents is refused before any SQL runs */
+	path = ps_xasprintf("%s/%s", d->path, PS_PGDUMP_TOC_NAME);
+	{
+		FILE *f = fopen(path, "r+");
+		ck_assert_ptr_nonnull(f);
+		fputs("{broken", f);
+		fclose(f);
+	}
+	ck_assert_int_eq(ps_pgdump_restore_dir(&ro, d->path, NULL, &err), -1);
+	ck_assert_int_eq(err.code, PS_EXIT_FAIL);
+	unlink(path);
+	free(path);
+	for (i = 0; i < dump->ntables; i++) {
+		file = ps_pgdump_table_file(&dump->tables[i]);
+		path = ps_xasprintf("%s/%s", d->path, file);
+		unlink(path);
+		free(path);
+		free(file);
+	}
+	path = ps_xasprintf("%s/data", d->path);
+	rmdir(path);
+	free(path);
+	dir_free(d, NULL);
+	ps_pgdump_free(dump);
+	ps_pgdump_free(back);
+	free(src);
+	free(dst);
+}
+END_TEST
+
 /* --no-owner / --no-privileges leave out ownership and grants. */
 START_TEST(no_owner_no_privileges)
 {
@@ -808,6 +886,7 @@ suite(void)
 	tcase_add_test(tc, unsupported_objects_named);
 	tcase_add_test(tc, password_redacted);
 	tcase_add_test(tc, no_owner_no_privileges);
+	tcase_add_test(tc, dir_round_trip);
 	tcase_add_test(tc, consistent_under_writes);
 	tcase_add_test(tc, restart_mid_dump_fails);
 	suite_add_tcase(s, tc);
