@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end tests of ps-report: every format from a fixture stream of
 # records, exit statuses, baseline, pass-through, bad input, the example.
+# shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 FIXR="$FIX/ps-report"
