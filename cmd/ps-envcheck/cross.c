@@ -148,7 +148,13 @@ static int pg_parse(const char *v, struct store *st, char *err, size_t errlen)
 			size_t n;
 
 			copy(err, errlen, emsg);
+			/* libpq quotes the offending part of the string, which
+			 * may be a password: keep only the reason */
+			if (strchr(err, '"'))
+				*strchr(err, '"') = '\0';
 			n = strlen(err);
+			while (n && (err[n - 1] == ':' || err[n - 1] == ' '))
+				err[--n] = '\0';
 			while (n && (err[n - 1] == '\n' || err[n - 1] == ' '))
 				err[--n] = '\0';
 			PQfreemem(emsg);

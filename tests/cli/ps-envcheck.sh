@@ -107,6 +107,17 @@ printf 'DATABASE_URL=postgresql://u@h:5432/d?sslmode=bogus&x\nAPI_URL=ftp://[::1
 run ps-envcheck -f json --only invalid-url "$TMP/urls.env"
 expect_eq "urls.env:1:PSE026 urls.env:2:PSE026" "$(rules_of)" "libpq and curl reject malformed URLs"
 
+mkdir -p "$TMP/iso"
+printf 'DATABASE_URL=postgres://localhost:5432/app\nCACHE_URL=redis://${CACHE_HOST}:6379/0\n' >"$TMP/iso/.env.dev"
+printf 'DATABASE_URL=postgresql://u:${DB_PASSWORD}@127.0.0.1/app\nCACHE_URL=redis://${CACHE_HOST}:6379/0\n' >"$TMP/iso/.env.prod"
+printf 'DATABASE_URL=postgresql://u@127.0.0.1/app_test\nCACHE_URL=redis://${CACHE_HOST}:6379/0\n' >"$TMP/iso/.env.test"
+run ps-envcheck -f json "$TMP/iso"
+expect_eq ".env.prod:1:PSE021" "$(rules_of)" \
+	"localhost and 127.0.0.1 are one host; .env.prod/.env.dev name environments; references are neither secrets nor hosts"
+expect_out_has "DATABASE_URL in $TMP/iso/.env.dev" "the finding names the other environment's file"
+(cd "$EX" && "$BIN/ps-envcheck" -f json >"$out" 2>"$err")
+expect_eq ".env.staging:2:PSE027 .env.staging:4:PSE022" "$(rules_of)" "without operands the current directory is checked"
+
 # ---- schemas ----
 run ps-envcheck -f json --schema "$F/schema/schema.yml" "$F/schema/values.env"
 expect_status 1 "schema violations fail"

@@ -95,6 +95,16 @@ START_TEST(crlf_lines)
 }
 END_TEST
 
+START_TEST(lone_carriage_returns)
+{
+	parse("A=x\r\r\nB=\r\n\r\n");
+	ck_assert_uint_eq(d.nentries, 2);
+	ck_assert_str_eq(d.entries[0].value, "x");
+	ck_assert_str_eq(d.entries[1].value, "");
+	ck_assert_int_eq(d.lines[2].kind, PS_DOTENV_BLANK);
+}
+END_TEST
+
 START_TEST(references)
 {
 	parse("URL=postgres://${DB_USER}:${DB_PASS:-x}@h/$DB_NAME\n"
@@ -229,6 +239,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, inline_comments);
 	tcase_add_test(tc, multiline_value);
 	tcase_add_test(tc, crlf_lines);
+	tcase_add_test(tc, lone_carriage_returns);
 	tcase_add_test(tc, references);
 	tcase_add_test(tc, problems);
 	tcase_add_test(tc, no_equals_and_spaces);
