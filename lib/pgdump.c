@@ -2227,7 +2227,11 @@ ps_pgdump_table_file(const struct ps_pgdump_table *t)
 struct dirfile {
 	int fd;
 	char *path;
+	char *buf;		/* writes are gathered here */
+	size_t len;
 };
+
+#define DIRFILE_BUF (256 * 1024)
 
 static int
 write_all(int fd, const void *p, size_t n)
@@ -2264,6 +2268,7 @@ dir_begin(void *arg, const struct ps_pgdump_table *t, void **stream,
 		free(f);
 		return -1;
 	}
+	f->buf = ps_xmalloc(DIRFILE_BUF);
 	*stream = f;
 	return 0;
 }
@@ -2273,10 +2278,22 @@ dir_write(void *stream, const void *p, size_t n, struct ps_error *err)
 {
 	struct dirfile *f = stream;
 
-	if (write_all(f->fd, p, n) < 0)
-		return ps_error_set(err, PS_EXIT_OPER, "cannot write '%s': %s", f->path,
-				    strerror(errno));
+	if (f->len + n > DIRFILE_BUF) {
+		if (write_all(f->fd, f->buf, f->len) < 0)
+			goto fail;
+		f->len = 0;
+	}
+	if (n > DIRFILE_BUF) {
+		if (write_all(f->fd, p, n) < 0)
+			goto fail;
+		return 0;
+	}
+	memcpy(f->buf + f->len, p, n);
+	f->len += n;
 	return 0;
+fail:
+	return ps_error_set(err, PS_EXIT_OPER, "cannot write '%s': %s", f->path,
+			    strerror(errno));
 }
 
 static int
@@ -2285,9 +2302,13 @@ dir_end(void *stream, const struct ps_pgdump_table *t, int ok, struct ps_error *
 	struct dirfile *f = stream;
 	int rc = 0;
 
-	if (close(f->fd) != 0 && ok)
+	if (ok && f->len && write_all(f->fd, f->buf, f->len) < 0)
 		rc = ps_error_set(err, PS_EXIT_OPER, "cannot write '%s': %s", f->path,
 				  strerror(errno));
+	if (close(f->fd) != 0 && ok && rc == 0)
+		rc = ps_error_set(err, PS_EXIT_OPER, "cannot write '%s': %s", f->path,
+				  strerror(errno));
+	free(f->buf);
 	free(f->path);
 	free(f);
 	(void)t;
