@@ -190,7 +190,7 @@ START_TEST(retries_inside_the_timeout)
 	ck_assert_int_eq(probe(path, &req, &res), 0);
 	ck_assert_int_eq(res.attempts, 3);
 	/* 0.3 s of backoff; the attempts that fail fast leave no more */
-	ck_assert(res.elapsed >= 0.3 && res.elapsed < 1.5);
+	ck_assert_msg(res.elapsed >= 0.3 && res.elapsed < 3, "%.2fs", res.elapsed);
 	/* a timeout too short for the backoff: one attempt only */
 	req.timeout = 0.12;
 	snprintf(path, sizeof(path), "/flaky/5/unit-b%ld", (long)getpid());
@@ -200,7 +200,8 @@ START_TEST(retries_inside_the_timeout)
 	req.timeout = 0.5;
 	t0 = now();
 	ck_assert_int_eq(probe("/hang", &req, &res), -1);
-	ck_assert(now() - t0 < 0.9);
+	ck_assert_msg(res.elapsed >= 0.45 && res.elapsed < 0.8, "%.2fs", res.elapsed);
+	ck_assert_msg(now() - t0 < 3, "%.2fs", now() - t0);
 	ck_assert(strstr(res.error, "timed out"));
 }
 END_TEST
@@ -254,8 +255,9 @@ START_TEST(many_at_once)
 	ck_assert_uint_eq(ps_http_multi_pending(m), 40);
 	while (ps_http_multi_pending(m))
 		ps_http_multi_step(m, 1.0, -1, NULL);
-	/* 40 probes of 0.2 s, 10 at a time: about 0.8 s; the hang costs its slot only */
-	ck_assert_msg(now() - t0 < 1.8, "took %.2fs", now() - t0);
+	/* 40 probes of 0.2 s, 10 at a time: about 0.8 s (8 s one by one);
+	 * the hang costs its slot only. Loose, for busy machines and ASan. */
+	ck_assert_msg(now() - t0 < 4, "took %.2fs", now() - t0);
 	ck_assert_int_eq(done_count, 40);
 	ck_assert_int_eq(done_ok, 39);
 	ck_assert_int_eq(slots[7], -1);
