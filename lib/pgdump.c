@@ -2434,3 +2434,49 @@ ps_pgdump_restore_dir(const struct ps_pgdump_restore_opts *o, const char *dir,
 		ps_pgdump_free(d);
 	return rc;
 }
+
+void
+ps_pgdump_remove_dir(const char *dir, const struct ps_pgdump *d)
+{
+	char *p;
+	size_t i;
+
+	for (i = 0; d && i < d->ntables; i++) {
+		char *rel = ps_pgdump_table_file(&d->tables[i]);
+		p = ps_xasprintf("%s/%s", dir, rel);
+		unlink(p);
+		free(p);
+		free(rel);
+	}
+	p = ps_xasprintf("%s/%s", dir, PS_PGDUMP_TOC_NAME);
+	unlink(p);
+	free(p);
+	p = ps_xasprintf("%s/data", dir);
+	rmdir(p);
+	free(p);
+	rmdir(dir);
+}
+
+json_t *
+ps_pgdump_manifest_json(const struct ps_pgdump *d)
+{
+	json_t *m = json_object(), *tabs = json_array();
+	char hex[17];
+	size_t i;
+
+	json_object_set_new(m, "database", json_string(d->database ? d->database : ""));
+	json_object_set_new(m, "server_version", json_integer(d->server_version));
+	json_object_set_new(m, "encoding", json_string(d->encoding));
+	for (i = 0; i < d->ntables; i++) {
+		const struct ps_pgdump_table *t = &d->tables[i];
+		char *file = ps_pgdump_table_file(t);
+
+		snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)t->checksum);
+		json_array_append_new(tabs, json_pack("{s:s,s:s,s:I,s:I,s:s}", "table", t->qname,
+			"file", file, "rows", (json_int_t)t->rows,
+			"bytes", (json_int_t)t->bytes, "checksum", hex));
+		free(file);
+	}
+	json_object_set_new(m, "tables", tabs);
+	return m;
+}

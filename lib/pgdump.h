@@ -164,6 +164,17 @@ int ps_pgdump_restore_dir(const struct ps_pgdump_restore_opts *o,
 			  const char *dir, struct ps_pgdump **out,
 			  struct ps_error *err);
 
+/* Remove what ps_pgdump_dump_dir wrote in dir (d: its dump), and dir. */
+void ps_pgdump_remove_dir(const char *dir, const struct ps_pgdump *d);
+
+/*
+ * The figures a backup manifest records (caller json_decref's):
+ * {"database":..,"server_version":..,"encoding":..,"tables":[{"table":
+ *  "public.t","file":"data/...copy","rows":N,"bytes":N,"checksum":"hex16"}]}
+ */
+struct json_t;
+struct json_t *ps_pgdump_manifest_json(const struct ps_pgdump *d);
+
 /* ---- pure helpers (unit-tested) ---- */
 
 /* The 64-bit hash of one row's COPY text (first 8 bytes of SHA-256, BE). */

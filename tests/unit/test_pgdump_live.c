@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <libpq-fe.h>
 #include <zstd.h>
 
@@ -579,6 +580,16 @@ START_TEST(dir_round_trip)
 	ck_assert_msg(ps_pgdump_restore_dir(&ro, d->path, &back, &err) == 0, "%s", err.msg);
 	ck_assert_uint_eq(back->ntables, 2);
 	ck_assert_int_eq(ps_pgdump_check(dst, 2, back, &err), 0);
+	{
+		json_t *m = ps_pgdump_manifest_json(back), *t0;
+		ck_assert_uint_eq(json_array_size(json_object_get(m, "tables")), 2);
+		t0 = json_array_get(json_object_get(m, "tables"), 0);
+		ck_assert_str_eq(json_string_value(json_object_get(t0, "table")), back->tables[0].qname);
+		ck_assert_int_eq(json_integer_value(json_object_get(t0, "rows")),
+				 (json_int_t)back->tables[0].rows);
+		ck_assert_str_eq(json_string_value(json_object_get(m, "database")), "dir_src");
+		json_decref(m);
+	}
 	/* a damaged table of contents is refused before any SQL runs */
 	path = ps_xasprintf("%s/%s", d->path, PS_PGDUMP_TOC_NAME);
 	{
@@ -589,18 +600,9 @@ START_TEST(dir_round_trip)
 	}
 	ck_assert_int_eq(ps_pgdump_restore_dir(&ro, d->path, NULL, &err), -1);
 	ck_assert_int_eq(err.code, PS_EXIT_FAIL);
-	unlink(path);
 	free(path);
-	for (i = 0; i < dump->ntables; i++) {
-		file = ps_pgdump_table_file(&dump->tables[i]);
-		path = ps_xasprintf("%s/%s", d->path, file);
-		unlink(path);
-		free(path);
-		free(file);
-	}
-	path = ps_xasprintf("%s/data", d->path);
-	rmdir(path);
-	free(path);
+	ps_pgdump_remove_dir(d->path, dump);
+	ck_assert_int_eq(stat(d->path, &sb), -1);
 	dir_free(d, NULL);
 	ps_pgdump_free(dump);
 	ps_pgdump_free(back);
