@@ -592,7 +592,8 @@ ps_backup_list(struct ps_store *st, const char *set, struct ps_backup_listing *o
 		ps_xgrow(&out->v, &cap, out->len + 1, sizeof(*out->v));
 		out->v[out->len++] = m;
 	}
-	qsort(out->v, out->len, sizeof(*out->v), cmp_manifest);
+	if (out->len > 1)
+		qsort(out->v, out->len, sizeof(*out->v), cmp_manifest);
 	/* data objects: present with the right size, or orphans */
 	for (size_t i = 0; i < n; i++) {
 		const char *name = ents[i].name, *base = name + strlen(prefix);

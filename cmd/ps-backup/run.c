@@ -3,6 +3,7 @@
  * once, then a manifest per location once the data object is durable.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -30,7 +31,29 @@ struct loc {
 	char error[1024];
 };
 
+/*
+ * The compressed stream goes through a small queue (OQN buffers of about a
+ * MiB) to an output thread that encrypts, hashes and writes it, so the
+ * reading/hashing thread and the zstd workers never wait for storage.
+ */
+#define OQN 4
+#define OQBUF (1u << 20)
+
+struct outq {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct ps_buf q[OQN];
+	size_t head, count;
+	int eof;
+	int failed;
+	struct ps_error err;
+	struct ps_buf fill;	/* the producer's buffer being filled */
+	pthread_t th;
+	int started;
+};
+
 struct job {
+	struct outq oq;
 	struct loc *locs;
 	size_t n;
 	EVP_MD_CTX *sha;
@@ -81,13 +104,109 @@ fanout(void *ctx, const void *p, size_t n, struct ps_error *err)
 }
 
 static int
+store_out(struct job *j, const void *p, size_t n, struct ps_error *err)
+{
+	if (j->enc)
+		return ps_crypt_enc_update(j->enc, p, n, err);
+	return fanout(j, p, n, err);
+}
+
+static void *
+out_thread(void *arg)
+{
+	struct job *j = arg;
+	struct outq *q = &j->oq;
+
+	for (;;) {
+		struct ps_buf b;
+		struct ps_error e = {0};
+
+		pthread_mutex_lock(&q->mu);
+		while (q->count == 0 && !q->eof)
+			pthread_cond_wait(&q->cv, &q->mu);
+		if (q->count == 0) {
+			pthread_mutex_unlock(&q->mu);
+			return NULL;
+		}
+		b = q->q[q->head];
+		memset(&q->q[q->head], 0, sizeof(b));
+		q->head = (q->head + 1) % OQN;
+		q->count--;
+		pthread_cond_broadcast(&q->cv);
+		pthread_mutex_unlock(&q->mu);
+		if (!q->failed && store_out(j, b.data, b.len, &e) < 0) {
+			pthread_mutex_lock(&q->mu);
+			q->failed = 1;
+			q->err = e;
+			pthread_cond_broadcast(&q->cv);
+			pthread_mutex_unlock(&q->mu);
+		}
+		ps_buf_free(&b);
+	}
+}
+
+/* Queue the filled buffer; -1 with err once the output thread failed. */
+static int
+out_push(struct job *j, struct ps_error *err)
+{
+	struct outq *q = &j->oq;
+
+	pthread_mutex_lock(&q->mu);
+	while (q->count == OQN && !q->failed)
+		pthread_cond_wait(&q->cv, &q->mu);
+	if (q->failed) {
+		ps_error_set(err, q->err.code ? q->err.code : PS_EXIT_OPER, "%s", q->err.msg);
+		pthread_mutex_unlock(&q->mu);
+		return -1;
+	}
+	q->q[(q->head + q->count) % OQN] = q->fill;
+	q->count++;
+	memset(&q->fill, 0, sizeof(q->fill));
+	pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+	return 0;
+}
+
+static int
 archive_out(void *ctx, const void *p, size_t n, struct ps_error *err)
 {
 	struct job *j = ctx;
 
-	if (j->enc)
-		return ps_crypt_enc_update(j->enc, p, n, err);
-	return fanout(j, p, n, err);
+	if (!j->oq.started)
+		return store_out(j, p, n, err);
+	ps_buf_add(&j->oq.fill, p, n);
+	if (j->oq.fill.len >= OQBUF)
+		return out_push(j, err);
+	return 0;
+}
+
+/* Flush the queue and stop the output thread; its error, if any. */
+static int
+out_finish(struct job *j, int flush, struct ps_error *err)
+{
+	struct outq *q = &j->oq;
+	int rc = 0;
+
+	if (!q->started)
+		return 0;
+	if (flush && q->fill.len && out_push(j, err) < 0)
+		rc = -1;
+	pthread_mutex_lock(&q->mu);
+	q->eof = 1;
+	if (!flush)
+		q->failed = 1;	/* drop what is queued */
+	pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+	pthread_join(q->th, NULL);
+	q->started = 0;
+	if (rc == 0 && flush && q->failed)
+		rc = ps_error_set(err, q->err.code ? q->err.code : PS_EXIT_OPER, "%s", q->err.msg);
+	for (size_t i = 0; i < OQN; i++)
+		ps_buf_free(&q->q[i]);
+	ps_buf_free(&q->fill);
+	pthread_mutex_destroy(&q->mu);
+	pthread_cond_destroy(&q->cv);
+	return rc;
 }
 
 static void
@@ -304,6 +423,14 @@ bk_run_set(const struct ps_backup_config *c, const struct ps_backup_set *s,
 	aw = ps_archive_writer_new(&wo, &sink, &err);
 	if (!aw)
 		goto fail;
+	pthread_mutex_init(&j.oq.mu, NULL);
+	pthread_cond_init(&j.oq.cv, NULL);
+	if (pthread_create(&j.oq.th, NULL, out_thread, &j) == 0) {
+		j.oq.started = 1;
+	} else {
+		pthread_mutex_destroy(&j.oq.mu);
+		pthread_cond_destroy(&j.oq.cv);
+	}
 	for (size_t i = 0; i < s->npaths; i++) {
 		struct stat sb;
 		if (strcmp(s->abs_paths[i], "/") == 0) {
@@ -321,6 +448,8 @@ bk_run_set(const struct ps_backup_config *c, const struct ps_backup_set *s,
 			goto fail;
 	}
 	if (ps_archive_writer_finish(aw, &as, &err) < 0)
+		goto fail;
+	if (out_finish(&j, 1, &err) < 0)
 		goto fail;
 	if (j.enc && ps_crypt_enc_finish(j.enc, &err) < 0)
 		goto fail;
@@ -368,6 +497,7 @@ bk_run_set(const struct ps_backup_config *c, const struct ps_backup_set *s,
 	}
 	goto report;
 fail:
+	out_finish(&j, 0, NULL);
 	if (err.code == 0)
 		ps_error_set(&err, PS_EXIT_OPER, "backup failed");
 	if (j.progress && j.drawn)
