@@ -42,34 +42,33 @@ EOF
 echo "# tree: $(du -sh tree | cut -f1), $(find tree -type f | wc -l) files, $(find tree -type l | wc -l) symlinks; $(nproc) CPUs"
 tar -cf - tree >/dev/null	# warm the page cache
 
-now() { date +%s.%N; }
+# timed NAME CMD...: wall and CPU seconds (user + sys, children included)
+# of one run into $wall and $cpu.
+timed() {
+	/usr/bin/time -f '%e %U %S %M' -o time.txt "$@"
+	read -r wall u s mem <time.txt
+	cpu=$(echo "$u + $s" | bc)
+}
+min() { echo "if ($1 < $2) $1 else $2" | bc; }
 best_peer=999999 best_ps=999999 best_pv=999999 best_v=999999 rss=0
+cpu_peer=0 cpu_ps=0 cpu_pv=0 cpu_v=0
 for r in $(seq 1 "$REPS"); do
 	rm -f peer.tar.zst
-	t0=$(now)
-	tar -cf - tree | zstd -q -3 -T2 >peer.tar.zst
-	t=$(echo "$(now) - $t0" | bc)
-	best_peer=$(echo "if ($t < $best_peer) $t else $best_peer" | bc)
+	timed sh -c 'tar -cf - tree | zstd -q -3 -T2 >peer.tar.zst'
+	best_peer=$(min "$wall" "$best_peer"); cpu_peer=$cpu
 
 	rm -rf store
-	t0=$(now)
-	/usr/bin/time -f %M -o rss.txt "$BIN/ps-backup" -c bench.yml --no-prune -f json >rec.json
-	t=$(echo "$(now) - $t0" | bc)
-	best_ps=$(echo "if ($t < $best_ps) $t else $best_ps" | bc)
-	m=$(cat rss.txt)
-	[ "$m" -gt "$rss" ] && rss=$m
+	timed sh -c "'$BIN/ps-backup' -c bench.yml --no-prune -f json >rec.json"
+	best_ps=$(min "$wall" "$best_ps"); cpu_ps=$cpu
+	[ "$mem" -gt "$rss" ] && rss=$mem
 
-	t0=$(now)
-	zstd -q -d -c peer.tar.zst | tar -tf - >/dev/null
-	t=$(echo "$(now) - $t0" | bc)
-	best_pv=$(echo "if ($t < $best_pv) $t else $best_pv" | bc)
+	timed sh -c 'zstd -q -d -c peer.tar.zst | tar -tf - >/dev/null'
+	best_pv=$(min "$wall" "$best_pv"); cpu_pv=$cpu
 
 	id=$(sed -n 's/.*"id":"\([^"]*\)".*/\1/p' rec.json)
-	t0=$(now)
-	"$BIN/ps-restore" -c bench.yml --verify "$id" -f json >verify.json
-	t=$(echo "$(now) - $t0" | bc)
-	best_v=$(echo "if ($t < $best_v) $t else $best_v" | bc)
-	echo "# run $r: peer $best_peer s, ps-backup $best_ps s, peer -t $best_pv s, verify $best_v s (best so far)"
+	timed sh -c "'$BIN/ps-restore' -c bench.yml --verify '$id' -f json >verify.json"
+	best_v=$(min "$wall" "$best_v"); cpu_v=$cpu
+	echo "# run $r: tar|zstd $best_peer s, ps-backup $best_ps s, zstd -d|tar -t $best_pv s, ps-restore --verify $best_v s (best so far)"
 done
 grep -q '"status":"ok"' verify.json || { echo "verify failed" >&2; exit 1; }
 peer_size=$(stat -c %s peer.tar.zst)
@@ -83,6 +82,8 @@ printf 'size          ps-backup %6d MB  tar|zstd         %6d MB  ratio %s (targe
 	$((ps_size / 1000000)) $((peer_size / 1000000)) "$(ratio "$ps_size" "$peer_size")" \
 	"$(verdict "$ps_size <= $peer_size * 1.02")"
 printf 'peak RSS      ps-backup %6d MB  (target < 100 MB: %s)\n' $((rss / 1024)) "$(verdict "$rss < 102400")"
+printf 'CPU (last run) ps-backup %5.2f s, tar|zstd %5.2f s; ps-restore --verify %5.2f s, zstd -d|tar -t %5.2f s\n' \
+	"$cpu_ps" "$cpu_peer" "$cpu_v" "$cpu_pv"
 printf 'verify wall   ps-restore %5.2f s   zstd -d | tar -t %6.2f s   ratio %s (target <= 1.0: %s)\n' \
 	"$best_v" "$best_pv" "$(ratio "$best_v" "$best_pv")" "$(verdict "$best_v <= $best_pv")"
 echo "# load average during the run: $(cut -d' ' -f1-3 /proc/loadavg)"
