@@ -473,7 +473,7 @@ add_post(struct dctx *x, int phase, char *tag, char *sql)
 	e->sql = sql;
 }
 
-static void
+static struct ps_pgdump_entry *
 add_entry(struct ps_pgdump *d, int section, char *tag, char *sql)
 {
 	struct ps_pgdump_entry *e;
@@ -483,6 +483,8 @@ add_entry(struct ps_pgdump *d, int section, char *tag, char *sql)
 	e->section = section;
 	e->tag = tag;
 	e->sql = sql;
+	e->parallel = 0;
+	return e;
 }
 
 /* COMMENT ON, owner and grants of one object, appended to b. */
@@ -1521,7 +1523,8 @@ read_schema(struct dctx *x, struct ps_error *err)
 			 ps_buf_detach(&refresh));
 	for (p = 0; p < P_COUNT; p++) {
 		for (i = 0; i < x->npost[p]; i++)
-			add_entry(x->d, PS_PGDUMP_POST, x->post[p][i].tag, x->post[p][i].sql);
+			add_entry(x->d, PS_PGDUMP_POST, x->post[p][i].tag,
+				  x->post[p][i].sql)->parallel = p == P_INDEX;
 		x->npost[p] = 0;
 	}
 	return 0;
@@ -1529,7 +1532,7 @@ read_schema(struct dctx *x, struct ps_error *err)
 
 /* ---------------------------------------------------------------- workers */
 
-enum { W_DUMP, W_RESTORE, W_CHECK };
+enum { W_DUMP, W_RESTORE, W_CHECK, W_SQL };
 
 struct pool {
 	int mode;
@@ -1537,6 +1540,8 @@ struct pool {
 	const struct ps_pgdump_sink *sink;
 	const struct ps_pgdump_source *src;
 	uint64_t *rows, *sums;	/* W_CHECK: recomputed figures */
+	const size_t *list;	/* W_SQL: entries to run */
+	size_t nlist;
 	pthread_mutex_t mu;
 	size_t next;
 	int failed;
@@ -1710,13 +1715,19 @@ worker_main(void *arg)
 
 	for (;;) {
 		pthread_mutex_lock(&p->mu);
-		if (p->failed || p->next >= p->d->ntables) {
+		if (p->failed || p->next >= (p->mode == W_SQL ? p->nlist : p->d->ntables)) {
 			pthread_mutex_unlock(&p->mu);
 			break;
 		}
 		i = p->next++;
 		pthread_mutex_unlock(&p->mu);
-		if (p->mode == W_RESTORE) {
+		if (p->mode == W_SQL) {
+			const struct ps_pgdump_entry *e = &p->d->entries[p->list[i]];
+			if (exec_ok(w->c, e->sql, &err, e->tag) < 0) {
+				pool_fail(p, &err);
+				break;
+			}
+		} else if (p->mode == W_RESTORE) {
 			if (copy_in(w->c, &p->d->tables[i], p->src, &err) < 0) {
 				pool_fail(p, &err);
 				break;
@@ -1950,9 +1961,10 @@ ps_pgdump_toc_json(const struct ps_pgdump *d)
 	json_object_set_new(root, "encoding", json_string(d->encoding));
 	json_object_set_new(root, "database", json_string(d->database ? d->database : ""));
 	for (i = 0; i < d->nentries; i++)
-		json_array_append_new(ents, json_pack("{s:s,s:s,s:s}", "section",
+		json_array_append_new(ents, json_pack("{s:s,s:s,s:s,s:b}", "section",
 			d->entries[i].section == PS_PGDUMP_PRE ? "pre-data" : "post-data",
-			"tag", d->entries[i].tag, "sql", d->entries[i].sql));
+			"tag", d->entries[i].tag, "sql", d->entries[i].sql,
+			"parallel", d->entries[i].parallel));
 	for (i = 0; i < d->ntables; i++) {
 		const struct ps_pgdump_table *t = &d->tables[i];
 
@@ -2016,7 +2028,7 @@ ps_pgdump_toc_parse(const char *text, size_t n, struct ps_pgdump **out,
 			goto bad;
 		}
 		add_entry(d, strcmp(sec, "pre-data") == 0 ? PS_PGDUMP_PRE : PS_PGDUMP_POST,
-			  tag, sql);
+			  tag, sql)->parallel = json_is_true(json_object_get(e, "parallel"));
 		free(sec);
 	}
 	for (i = 0; i < json_array_size(tabs); i++) {
@@ -2091,18 +2103,43 @@ clean_target(PGconn *c, struct ps_error *err)
 		       err, "cannot recreate schema public");
 }
 
+/* Run a section's entries; runs of parallel ones over conns when given. */
 static int
-run_entries(PGconn *c, const struct ps_pgdump *d, int section, struct ps_error *err)
+run_entries(PGconn *c, PGconn **conns, int jobs, const struct ps_pgdump *d,
+	    int section, struct ps_error *err)
 {
-	size_t i;
+	size_t i = 0, k, *list = ps_xcalloc(d->nentries + 1, sizeof(size_t));
+	struct pool pool;
 
-	for (i = 0; i < d->nentries; i++) {
-		if (d->entries[i].section != section)
+	while (i < d->nentries) {
+		const struct ps_pgdump_entry *e = &d->entries[i];
+
+		if (e->section != section) {
+			i++;
 			continue;
-		if (exec_ok(c, d->entries[i].sql, err, d->entries[i].tag) < 0)
-			return -1;
+		}
+		if (!e->parallel || !conns || jobs < 2) {
+			if (exec_ok(c, e->sql, err, e->tag) < 0)
+				goto fail;
+			i++;
+			continue;
+		}
+		for (k = 0; i < d->nentries && d->entries[i].section == section &&
+			    d->entries[i].parallel; i++)
+			list[k++] = i;
+		memset(&pool, 0, sizeof(pool));
+		pool.mode = W_SQL;
+		pool.d = (struct ps_pgdump *)d;
+		pool.list = list;
+		pool.nlist = k;
+		if (run_pool(&pool, conns, jobs, err) < 0)
+			goto fail;
 	}
+	free(list);
 	return 0;
+fail:
+	free(list);
+	return -1;
 }
 
 int
@@ -2134,8 +2171,10 @@ ps_pgdump_restore(const struct ps_pgdump_restore_opts *o, const struct ps_pgdump
 		}
 		PQclear(r);
 	}
-	if (run_entries(c, d, PS_PGDUMP_PRE, err) < 0)
+	if (run_entries(c, NULL, 0, d, PS_PGDUMP_PRE, err) < 0)
 		goto fail;
+	/* index builds may use more connections than there are tables */
+	jobs = jobs_for(o->jobs, (size_t)-1);
 	conns = ps_xcalloc((size_t)jobs, sizeof(*conns));
 	for (i = 0; i < jobs; i++)
 		if (!(conns[i] = pg_open(o->conninfo, d->encoding, err)))
@@ -2146,10 +2185,9 @@ ps_pgdump_restore(const struct ps_pgdump_restore_opts *o, const struct ps_pgdump
 	pool.src = src;
 	if (d->ntables && run_pool(&pool, conns, jobs, err) < 0)
 		goto fail;
-	close_all(conns, jobs);
-	conns = NULL;
-	if (run_entries(c, d, PS_PGDUMP_POST, err) < 0)
+	if (run_entries(c, conns, jobs, d, PS_PGDUMP_POST, err) < 0)
 		goto fail;
+	close_all(conns, jobs);
 	PQfinish(c);
 	return 0;
 fail:

@@ -61,6 +61,8 @@ struct ps_pgdump_entry {
 	int section;		/* enum ps_pgdump_section */
 	char *tag;		/* "TABLE public.film" */
 	char *sql;		/* one or more statements, each ending ";" */
+	int parallel;		/* may run concurrently with the neighbouring
+				 * entries that have it too (index builds) */
 };
 
 struct ps_pgdump {
