@@ -322,10 +322,11 @@ static size_t parse_entry(struct parser *p, size_t li, size_t c)
 		}
 	}
 	e->end_line = d->lines[end_li].line;
+	/* the bytes as written, line breaks included */
+	ps_buf_add(&raw, d->lines[li].text,
+		   (size_t)(d->lines[end_li].text - d->lines[li].text) +
+		   d->lines[end_li].len);
 	for (k = li; k <= end_li; k++) {
-		if (k > li)
-			ps_buf_addc(&raw, '\n');
-		ps_buf_add(&raw, d->lines[k].text, d->lines[k].len);
 		d->lines[k].kind = k == li ? PS_DOTENV_ENTRY : PS_DOTENV_CONT;
 		d->lines[k].entry = (long)d->nentries;
 	}

@@ -49,8 +49,8 @@ struct ps_dotenv_entry {
 	char *key;		/* as written, between "export " and '=' (trimmed) */
 	char *value;		/* quotes removed, escapes resolved; "" without '=' */
 	size_t value_len;	/* may hold NULs from escapes: use for exactness */
-	char *raw;		/* the entry's text as written, all its lines,
-				 * joined by "\n", without the final newline */
+	char *raw;		/* the entry's bytes as written, all its lines
+				 * with their line breaks, without the last one */
 	char *raw_value;	/* text after '=' as written (quotes included),
 				 * leading blanks and the inline comment removed */
 	char *comment;		/* inline comment text after '#', or NULL */

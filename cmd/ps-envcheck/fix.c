@@ -291,13 +291,8 @@ char *envcheck_fix(const struct envcheck *ck, const struct envfile *f,
 	for (i = 0; i < n; i++) {
 		const char *t = u[i].text;
 
-		/* multi-line entries keep their own line breaks */
-		for (; *t; t++) {
-			if (*t == '\n')
-				ps_buf_adds(&out, eol);
-			else
-				ps_buf_addc(&out, *t);
-		}
+		/* multi-line entries keep their bytes, line breaks included */
+		ps_buf_adds(&out, t);
 		if (i + 1 < n || d->final_newline || on(ck, R_ENDING_BLANK_LINE))
 			ps_buf_adds(&out, eol);
 		free(u[i].text);
