@@ -1540,6 +1540,7 @@ struct pool {
 	const struct ps_pgdump_sink *sink;
 	const struct ps_pgdump_source *src;
 	uint64_t *rows, *sums;	/* W_CHECK: recomputed figures */
+	const volatile int *cancel;
 	const size_t *list;	/* W_SQL: entries to run */
 	size_t nlist;
 	pthread_mutex_t mu;
@@ -1568,7 +1569,7 @@ pool_fail(struct pool *p, const struct ps_error *e)
 /* COPY one table out; figures into *rows; data to the sink when given. */
 static int
 copy_out(PGconn *c, struct ps_pgdump_table *t, const struct ps_pgdump_sink *sink,
-	 struct ps_pgdump_rows *rows, struct ps_error *err)
+	 struct ps_pgdump_rows *rows, const volatile int *cancel, struct ps_error *err)
 {
 	char *sql, *buf;
 	void *stream = NULL;
@@ -1598,6 +1599,9 @@ copy_out(PGconn *c, struct ps_pgdump_table *t, const struct ps_pgdump_sink *sink
 			if (sink && rc == 0 && sink->write(stream, buf, (size_t)n, err) < 0)
 				rc = -1;
 			PQfreemem(buf);
+			if (rc == 0 && cancel && *cancel)
+				rc = ps_error_set(err, PS_EXIT_OPER, "table %s: interrupted",
+						  t->qname);
 			if (rc < 0)
 				break;
 			continue;
@@ -1630,7 +1634,7 @@ copy_out(PGconn *c, struct ps_pgdump_table *t, const struct ps_pgdump_sink *sink
 
 static int
 copy_in(PGconn *c, const struct ps_pgdump_table *t, const struct ps_pgdump_source *src,
-	struct ps_error *err)
+	const volatile int *cancel, struct ps_error *err)
 {
 	char *sql, buf[65536];
 	void *stream = NULL;
@@ -1660,6 +1664,11 @@ copy_in(PGconn *c, const struct ps_pgdump_table *t, const struct ps_pgdump_sourc
 		goto drain_fail;
 	}
 	while ((n = src->read(stream, buf, sizeof(buf), err)) > 0) {
+		if (cancel && *cancel) {
+			ps_error_set(err, PS_EXIT_OPER, "table %s: interrupted", t->qname);
+			rc = -1;
+			break;
+		}
 		if (PQputCopyData(c, buf, (int)n) != 1) {
 			pg_error(err, PQerrorMessage(c), "table %s", t->qname);
 			rc = -1;
@@ -1721,6 +1730,11 @@ worker_main(void *arg)
 		}
 		i = p->next++;
 		pthread_mutex_unlock(&p->mu);
+		if (p->cancel && *p->cancel) {
+			ps_error_set(&err, PS_EXIT_OPER, "interrupted");
+			pool_fail(p, &err);
+			break;
+		}
 		if (p->mode == W_SQL) {
 			const struct ps_pgdump_entry *e = &p->d->entries[p->list[i]];
 			if (exec_ok(w->c, e->sql, &err, e->tag) < 0) {
@@ -1728,7 +1742,7 @@ worker_main(void *arg)
 				break;
 			}
 		} else if (p->mode == W_RESTORE) {
-			if (copy_in(w->c, &p->d->tables[i], p->src, &err) < 0) {
+			if (copy_in(w->c, &p->d->tables[i], p->src, p->cancel, &err) < 0) {
 				pool_fail(p, &err);
 				break;
 			}
@@ -1739,11 +1753,11 @@ worker_main(void *arg)
 
 			if (p->mode == W_CHECK) {
 				tmp = p->d->tables[i];
-				rc = copy_out(w->c, &tmp, NULL, &rows, &err);
+				rc = copy_out(w->c, &tmp, NULL, &rows, p->cancel, &err);
 				p->rows[i] = rows.rows;
 				p->sums[i] = rows.checksum;
 			} else {
-				rc = copy_out(w->c, &p->d->tables[i], p->sink, &rows, &err);
+				rc = copy_out(w->c, &p->d->tables[i], p->sink, &rows, p->cancel, &err);
 			}
 			ps_pgdump_rows_free(&rows);
 			if (rc < 0) {
@@ -1926,6 +1940,7 @@ ps_pgdump_dump(const struct ps_pgdump_opts *o, const struct ps_pgdump_sink *sink
 	pool.mode = W_DUMP;
 	pool.d = d;
 	pool.sink = sink;
+	pool.cancel = o->cancel;
 	if (d->ntables && run_pool(&pool, conns, jobs, err) < 0)
 		goto fail;
 	for (i = 0; i < jobs; i++)
@@ -2183,6 +2198,7 @@ ps_pgdump_restore(const struct ps_pgdump_restore_opts *o, const struct ps_pgdump
 	pool.mode = W_RESTORE;
 	pool.d = (struct ps_pgdump *)d;
 	pool.src = src;
+	pool.cancel = o->cancel;
 	if (d->ntables && run_pool(&pool, conns, jobs, err) < 0)
 		goto fail;
 	if (run_entries(c, conns, jobs, d, PS_PGDUMP_POST, err) < 0)

@@ -108,6 +108,8 @@ struct ps_pgdump_opts {
 	int jobs;		/* worker connections; <= 0: 2 */
 	int no_owner;		/* no ALTER ... OWNER TO */
 	int no_privileges;	/* no GRANT/REVOKE */
+	const volatile int *cancel;	/* when set and non-zero: stop soon
+					 * ("interrupted", code 3) */
 };
 
 /*
@@ -129,6 +131,7 @@ struct ps_pgdump_restore_opts {
 	const char *conninfo;	/* the target database */
 	int jobs;		/* <= 0: 2 */
 	int clean;		/* drop the target's user objects first */
+	const volatile int *cancel;	/* as for the dump */
 };
 
 /* Restore d with table data from src; -1 and err (code 3) naming what failed. */

@@ -613,6 +613,58 @@ START_TEST(dir_round_trip)
 }
 END_TEST
 
+/* A cancel flag raised mid-dump stops it with "interrupted". */
+static volatile int cancel_flag;
+
+static int
+cancel_begin(void *arg, const struct ps_pgdump_table *t, void **stream, struct ps_error *err)
+{
+	*stream = arg;
+	return 0;
+}
+
+static int
+cancel_write(void *stream, const void *p, size_t n, struct ps_error *err)
+{
+	cancel_flag = 1;
+	return 0;
+}
+
+static int
+cancel_end(void *stream, const struct ps_pgdump_table *t, int ok, struct ps_error *err)
+{
+	return 0;
+}
+
+START_TEST(cancel_stops_dump)
+{
+	struct ps_pgdump_sink sink = { NULL, cancel_begin, cancel_write, cancel_end };
+	struct ps_pgdump_opts o = { 0 };
+	struct ps_error err = { 0 };
+	struct ps_pgdump *dump = NULL;
+	PGconn *c;
+	char *u;
+
+	fresh_db("cancel");
+	c = connect_db("cancel");
+	sql(c, "CREATE TABLE t (id int); INSERT INTO t SELECT generate_series(1, 50000)");
+	PQfinish(c);
+	u = url_for("cancel");
+	o.conninfo = u;
+	o.cancel = &cancel_flag;
+	cancel_flag = 0;
+	ck_assert_int_eq(ps_pgdump_dump(&o, &sink, &dump, &err), -1);
+	ck_assert_ptr_null(dump);
+	ck_assert_int_eq(err.code, PS_EXIT_OPER);
+	ck_assert_msg(strstr(err.msg, "table public.t: interrupted") != NULL, "%s", err.msg);
+	/* raised before the dump: it stops before copying anything */
+	cancel_flag = 1;
+	ck_assert_int_eq(ps_pgdump_dump(&o, &sink, &dump, &err), -1);
+	ck_assert_str_eq(err.msg, "interrupted");
+	free(u);
+}
+END_TEST
+
 /* --no-owner / --no-privileges leave out ownership and grants. */
 START_TEST(no_owner_no_privileges)
 {
@@ -891,6 +943,7 @@ suite(void)
 	tcase_add_test(tc, password_redacted);
 	tcase_add_test(tc, no_owner_no_privileges);
 	tcase_add_test(tc, dir_round_trip);
+	tcase_add_test(tc, cancel_stops_dump);
 	tcase_add_test(tc, consistent_under_writes);
 	tcase_add_test(tc, restart_mid_dump_fails);
 	suite_add_tcase(s, tc);
