@@ -78,7 +78,7 @@ deps:
 # that several makes running in one tree never see a half-written file.
 $(BUILD)/%.o: %.c | deps-ok
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MF $(@:.o=.d) -c $< -o $@.$$$$.tmp && mv -f $@.$$$$.tmp $@
+	$(CC) $(ALL_CFLAGS) -MF $(@:.o=.d) -MT $@ -c $< -o $@.$$$$.tmp && mv -f $@.$$$$.tmp $@
 
 $(LIBPS): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -95,7 +95,7 @@ $(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIBPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) $(ALL_LDFLAGS) -MF $@.d -o $@.$$$$.tmp $< $(LIBPS) \
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) $(ALL_LDFLAGS) -MF $@.d -MT $@ -o $@.$$$$.tmp $< $(LIBPS) \
 		$(CHECK_LIBS) $(LIBS) && mv -f $@.$$$$.tmp $@
 
 unit: all $(UNIT_BINS)
