@@ -16,17 +16,14 @@ lint_is_dockerfile_name(const char *b)
 {
 	size_t n = strlen(b);
 
-	if (strcasecmp(b, "Dockerfile") == 0 || strcasecmp(b, "Containerfile") == 0)
+	/* Dockerfile, *.Dockerfile, app-Dockerfile, Containerfile likewise */
+	if ((n >= 10 && strcasecmp(b + n - 10, "Dockerfile") == 0) ||
+	    (n >= 13 && strcasecmp(b + n - 13, "Containerfile") == 0))
 		return 1;
-	if (strncasecmp(b, "Dockerfile.", 11) == 0 && n > 11 &&
-	    strcmp(b + n - 11 > b ? b + n - 11 : b, ".dockerignore") != 0)
+	/* Dockerfile.prod, Containerfile.dev, but not Dockerfile.dockerignore */
+	if ((strncasecmp(b, "Dockerfile.", 11) == 0 && n > 11) ||
+	    (strncasecmp(b, "Containerfile.", 14) == 0 && n > 14))
 		return strstr(b, ".dockerignore") == NULL;
-	if (strncasecmp(b, "Containerfile.", 14) == 0 && n > 14)
-		return 1;
-	if (n > 11 && strcasecmp(b + n - 11, ".Dockerfile") == 0)
-		return 1;
-	if (n > 14 && strcasecmp(b + n - 14, ".Containerfile") == 0)
-		return 1;
 	return 0;
 }
 
@@ -37,10 +34,16 @@ push(struct file_list *fl, char *p)
 	fl->v[fl->len++] = p;
 }
 
+struct entry {
+	char *name;
+	unsigned char type;	/* d_type: DT_REG, DT_DIR, or unknown */
+};
+
 static int
-cmp_str(const void *a, const void *b)
+cmp_entry(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(((const struct entry *)a)->name,
+		      ((const struct entry *)b)->name);
 }
 
 static int
@@ -48,7 +51,9 @@ walk(const char *dir, struct file_list *fl, struct ps_error *err, int depth)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
-	struct file_list names = { 0 };
+	struct entry *ents = NULL;
+	size_t n = 0, cap = 0;
+	int slash = dir[strlen(dir) - 1] == '/';
 
 	if (!d)
 		return ps_error_set(err, PS_EXIT_USAGE, "cannot open '%s': %s", dir,
@@ -60,30 +65,38 @@ walk(const char *dir, struct file_list *fl, struct ps_error *err, int depth)
 			continue;
 		if (strcmp(e->d_name, "node_modules") == 0)
 			continue;
-		push(&names, ps_xstrdup(e->d_name));
+		/* regular files that are no Dockerfile need no stat at all */
+		if (e->d_type == DT_REG && !lint_is_dockerfile_name(e->d_name))
+			continue;
+		ps_xgrow(&ents, &cap, n + 1, sizeof(*ents));
+		ents[n].name = ps_xstrdup(e->d_name);
+		ents[n].type = e->d_type;
+		n++;
 	}
 	closedir(d);
-	if (names.len > 1)
-		qsort(names.v, names.len, sizeof(*names.v), cmp_str);
-	for (size_t i = 0; i < names.len; i++) {
-		char *p = ps_xasprintf("%s%s%s", dir,
-				       dir[strlen(dir) - 1] == '/' ? "" : "/",
-				       names.v[i]);
+	if (n > 1)
+		qsort(ents, n, sizeof(*ents), cmp_entry);
+	for (size_t i = 0; i < n; i++) {
+		char *p = ps_xasprintf("%s%s%s", dir, slash ? "" : "/", ents[i].name);
+		int is_dir = ents[i].type == DT_DIR, is_reg = ents[i].type == DT_REG;
 		struct stat st;
 
-		if (stat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
+		if (!is_dir && !is_reg && stat(p, &st) == 0) {
+			is_dir = S_ISDIR(st.st_mode);
+			is_reg = S_ISREG(st.st_mode);
+		}
+		if (is_dir) {
 			if (depth < 64)
 				walk(p, fl, NULL, depth + 1);
 			free(p);
-		} else if (lint_is_dockerfile_name(names.v[i]) &&
-			   stat(p, &st) == 0 && S_ISREG(st.st_mode)) {
+		} else if (is_reg && lint_is_dockerfile_name(ents[i].name)) {
 			push(fl, p);
 		} else {
 			free(p);
 		}
-		free(names.v[i]);
+		free(ents[i].name);
 	}
-	free(names.v);
+	free(ents);
 	return 0;
 }
 
