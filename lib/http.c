@@ -301,6 +301,7 @@ probe_free(struct probe *p)
 	}
 	free((char *)p->req.url);
 	free((char *)p->req.method);
+	free((char *)p->req.ca_file);
 	free((char *)p->req.body);
 	free((char *)p->req.expect.status);
 	free((char *)p->req.expect.body_contains);
@@ -339,6 +340,8 @@ probe_setup(struct probe *p, struct ps_error *err)
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
+	if (p->req.ca_file)
+		curl_easy_setopt(h, CURLOPT_CAINFO, p->req.ca_file);
 	if (strcmp(m, "HEAD") == 0)
 		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
 	else if (strcmp(m, "GET") != 0 && strcmp(m, "POST") != 0)
@@ -580,6 +583,7 @@ ps_http_multi_add(struct ps_http_multi *m, const struct ps_http_req *req,
 	p->req = *req;
 	p->req.url = ps_xstrdup(req->url);
 	p->req.method = dup_or_null(req->method);
+	p->req.ca_file = dup_or_null(req->ca_file);
 	p->req.body = NULL;
 	if (req->body) {
 		char *b = ps_xmalloc(req->body_len + 1);

@@ -41,6 +41,7 @@ struct ps_http_req {
 	double timeout;			/* seconds for the whole probe, retries included; <= 0: 10 */
 	int retries;			/* further attempts after a failed one */
 	int insecure;			/* do not verify the peer's certificate */
+	const char *ca_file;		/* PEM bundle of trusted CAs, or NULL for the system's */
 	int follow_redirects;
 	int keep_body;			/* return the body in the result */
 	size_t max_body;		/* bytes of body kept (0: 1 MiB); more is read and dropped */

@@ -20,7 +20,7 @@
 static const char *const check_keys[] = {
 	"name", "url", "interval", "timeout", "retries", "kind", "method", "headers",
 	"expect_status", "body_contains", "json_field", "json_equals", "max_latency",
-	"insecure", "follow_redirects", "send", "expect", "path", "max_used",
+	"insecure", "ca_file", "follow_redirects", "send", "expect", "path", "max_used",
 	"min_free", "min_available", "max_load", NULL,
 };
 
@@ -225,6 +225,10 @@ apply_defaults(struct hcheck *c, const struct hdefaults *d)
 		c->retries = d->retries;
 	if (d->insecure)
 		c->insecure = 1;
+	if (d->ca_file) {
+		free(c->ca_file);
+		c->ca_file = ps_xstrdup(d->ca_file);
+	}
 }
 
 int
@@ -353,6 +357,7 @@ load_check(struct ps_cfgck *ck, const struct ps_node *m, const struct hdefaults 
 		c->max_latency = secs;
 	if (ps_cfg_bool(ck, m, "insecure", 0, &b) == 1)
 		c->insecure = b;
+	c->ca_file = str_dup_opt(ck, m, "ca_file");
 	if (ps_cfg_bool(ck, m, "follow_redirects", 0, &b) == 1)
 		c->follow_redirects = b;
 	c->send = str_dup_opt(ck, m, "send");
@@ -464,6 +469,7 @@ hconfig_free(struct hconfig *cfg)
 		free(c->url);
 		free(c->shown);
 		free(c->method);
+		free(c->ca_file);
 		if (c->headers) {
 			for (k = 0; c->headers[k]; k++)
 				free(c->headers[k]);

@@ -32,6 +32,7 @@ struct hcheck {
 	char *json_equals;
 	double max_latency;
 	int insecure;
+	char *ca_file;		/* trusted CAs (PEM) instead of the system's */
 	int follow_redirects;
 	char *endpoint;		/* path of the URL, for metrics labels */
 	/* tcp */
@@ -76,6 +77,7 @@ struct hdefaults {
 	double timeout;
 	long retries;		/* < 0: not given */
 	int insecure;
+	const char *ca_file;	/* --cacert */
 };
 
 /* Result of one probe, whatever its kind. */

@@ -22,7 +22,7 @@
 
 enum {
 	OPT_WATCH = 1, OPT_BASE_URL, OPT_CONCURRENCY, OPT_INTERVAL, OPT_TIMEOUT,
-	OPT_RETRIES, OPT_INSECURE, OPT_PROM_FILE, OPT_CHECK, OPT_FOR,
+	OPT_RETRIES, OPT_INSECURE, OPT_CACERT, OPT_PROM_FILE, OPT_CHECK, OPT_FOR,
 };
 
 /* What ps_cli_parse's callback returns to carry on parsing. */
@@ -43,6 +43,9 @@ static const struct ps_opt opts[] = {
 	  "retries of every check (overrides the config)", OPT_RETRIES, 0, NULL },
 	{ "insecure", 'k', PS_ARG_NONE, NULL,
 	  "do not verify TLS certificates", OPT_INSECURE, 0, NULL },
+	{ "cacert", 0, PS_ARG_REQUIRED, "FILE",
+	  "trust the CA certificates (PEM) in FILE instead of the system's", OPT_CACERT,
+	  PS_COMPLETE_FILE, NULL },
 	{ "prom-file", 0, PS_ARG_REQUIRED, "PATH",
 	  "keep Prometheus metrics in PATH (atomic rewrite, node_exporter textfile)",
 	  OPT_PROM_FILE, PS_COMPLETE_FILE, NULL },
@@ -124,6 +127,9 @@ on_opt(int id, const char *arg, void *ctx)
 		break;
 	case OPT_INSECURE:
 		st->d.insecure = 1;
+		break;
+	case OPT_CACERT:
+		st->d.ca_file = arg;
 		break;
 	case OPT_PROM_FILE:
 		st->prom_file = arg;

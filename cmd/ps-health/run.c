@@ -134,6 +134,7 @@ start(struct runner *run, struct ps_http_multi *m, size_t ci, struct ps_error *e
 		req.timeout = c->timeout;
 		req.retries = (int)c->retries;
 		req.insecure = c->insecure;
+		req.ca_file = c->ca_file;
 		req.follow_redirects = c->follow_redirects;
 		req.expect.status = c->expect_status;
 		req.expect.body_contains = c->body_contains;

@@ -7,6 +7,7 @@ complete -c ps-health -l interval -x -d 'interval of every check (overrides the 
 complete -c ps-health -s t -l timeout -x -d 'timeout of every check, retries included (overrides the config)'
 complete -c ps-health -s r -l retries -x -d 'retries of every check (overrides the config)'
 complete -c ps-health -s k -l insecure -d 'do not verify TLS certificates'
+complete -c ps-health -l cacert -r -F -d 'trust the CA certificates (PEM) in FILE instead of the system\'s'
 complete -c ps-health -l prom-file -r -F -d 'keep Prometheus metrics in PATH (atomic rewrite, node_exporter textfile)'
 complete -c ps-health -s C -l check -x -d 'probe only the named checks (comma-separated)'
 complete -c ps-health -l for -x -d 'with --watch: stop after DURATION'

@@ -150,6 +150,11 @@ if command -v openssl >/dev/null; then
 	run ps-health "https://127.0.0.1:$tls_PORT/health"
 	expect_status 1 "a self-signed certificate fails verification"
 	expect_out_has "certificate" "and the error says so"
+	run ps-health --cacert "$TMP/cert.pem" "https://127.0.0.1:$tls_PORT/health"
+	expect_status 0 "--cacert trusts it, verification still on"
+	printf 'monitoring:\n  health_checks:\n    - name: tls\n      url: "https://127.0.0.1:%s/json"\n      ca_file: "%s"\n' "$tls_PORT" "$TMP/cert.pem" >"$TMP/ca.yml"
+	run ps-health -c "$TMP/ca.yml"
+	expect_status 0 "so does ca_file in the config"
 	run ps-health --insecure "https://127.0.0.1:$tls_PORT/health"
 	expect_status 0 "--insecure accepts it"
 	want=$(python3 - "$(openssl x509 -enddate -noout -in "$TMP/cert.pem" | cut -d= -f2)" <<'PY'
