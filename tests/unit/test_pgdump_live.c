@@ -145,8 +145,6 @@ dir_begin(void *arg, const struct ps_pgdump_table *t, void **stream, struct ps_e
 	if (d->zstd) {
 		f->cc = ZSTD_createCCtx();
 		ZSTD_CCtx_setParameter(f->cc, ZSTD_c_compressionLevel, 3);
-		/* compress in a zstd worker, as the backup archive does */
-		ZSTD_CCtx_setParameter(f->cc, ZSTD_c_nbWorkers, 1);
 	}
 	if (d->hold_table && strcmp(t->name, d->hold_table) == 0)
 		d->hold();
