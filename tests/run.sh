@@ -24,9 +24,11 @@ want() {
 	return 1
 }
 
-# account LOG NAME STATUS: add a part's counts from its log.
+# account LOG NAME STATUS: add a part's counts from its log; the part
+# started at $part_start (seconds).
+part_start=$SECONDS
 account() {
-	local log=$1 name=$2 status=$3 p=0 f=0 s=0 line
+	local log=$1 name=$2 status=$3 p=0 f=0 s=0 line took=$((SECONDS - part_start))
 	line=$(grep -E '^(# .*: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
 	if [ -n "$line" ]; then
 		p=$(echo "$line" | sed -E 's/.*\b([0-9]+) passed.*/\1/')
@@ -51,11 +53,12 @@ account() {
 	skipped=$((skipped + ${s:-0}))
 	if [ "$f" -ne 0 ]; then
 		failures+=("$name")
-		echo "FAIL $name ($p passed, $f failed) - log: $log"
+		echo "FAIL $name ($p passed, $f failed, ${took}s) - log: $log"
 		grep -E '^not ok|^#  |: (Failure|Error)|ERROR|runtime error|Sanitizer' "$log" | head -40 | sed 's/^/    /'
 	else
-		printf 'ok   %-40s %4d passed%s\n' "$name" "$p" "$( [ "${s:-0}" -gt 0 ] && echo ", $s skipped")"
+		printf 'ok   %-40s %4d passed%s (%ds)\n' "$name" "$p" "$( [ "${s:-0}" -gt 0 ] && echo ", $s skipped")" "$took"
 	fi
+	part_start=$SECONDS
 }
 
 export CK_FORK=${CK_FORK:-yes}
