@@ -335,6 +335,47 @@ static size_t parse_entry(struct parser *p, size_t li, size_t c)
 	return end_li;
 }
 
+static size_t key_hash(const char *k)
+{
+	size_t h = 14695981039346656037ULL;
+
+	for (; *k; k++)
+		h = (h ^ (unsigned char)*k) * 1099511628211ULL;
+	return h;
+}
+
+/* The slot of key: where it is, or the free slot where it would go. */
+static size_t slot_of(const struct ps_dotenv *d, const char *key)
+{
+	size_t m = d->hash_cap - 1, i = key_hash(key) & m;
+
+	while (d->hash[i] && strcmp(d->entries[d->hash[i] - 1].key, key) != 0)
+		i = (i + 1) & m;
+	return i;
+}
+
+static void build_index(struct ps_dotenv *d)
+{
+	size_t i;
+
+	d->hash_cap = 16;
+	while (d->hash_cap < 2 * d->nentries)
+		d->hash_cap *= 2;
+	d->hash = ps_xcalloc(d->hash_cap, sizeof(*d->hash));
+	d->prev = ps_xcalloc(d->nentries + 1, sizeof(*d->prev));
+	for (i = 0; i < d->nentries; i++) {
+		size_t s = slot_of(d, d->entries[i].key);
+
+		d->prev[i] = d->hash[s] ? (long)d->hash[s] - 1 : -1;
+		d->hash[s] = i + 1;
+	}
+}
+
+long ps_dotenv_prev(const struct ps_dotenv *d, size_t i)
+{
+	return i < d->nentries ? d->prev[i] : -1;
+}
+
 void ps_dotenv_parse(const char *buf, size_t len, struct ps_dotenv *d)
 {
 	struct parser p = { .d = d };
@@ -368,6 +409,7 @@ void ps_dotenv_parse(const char *buf, size_t len, struct ps_dotenv *d)
 			i = parse_entry(&p, i, c);
 		}
 	}
+	build_index(d);
 }
 
 void ps_dotenv_free(struct ps_dotenv *d)
@@ -392,6 +434,8 @@ void ps_dotenv_free(struct ps_dotenv *d)
 	}
 	for (i = 0; i < d->nproblems; i++)
 		free(d->problems[i].msg);
+	free(d->hash);
+	free(d->prev);
 	free(d->entries);
 	free(d->problems);
 	free(d->lines);
@@ -402,12 +446,12 @@ void ps_dotenv_free(struct ps_dotenv *d)
 const struct ps_dotenv_entry *ps_dotenv_get(const struct ps_dotenv *d,
 					    const char *key)
 {
-	size_t i;
+	size_t s;
 
-	for (i = d->nentries; i > 0; i--)
-		if (strcmp(d->entries[i - 1].key, key) == 0)
-			return &d->entries[i - 1];
-	return NULL;
+	if (!d->hash_cap)
+		return NULL;
+	s = slot_of(d, key);
+	return d->hash[s] ? &d->entries[d->hash[s] - 1] : NULL;
 }
 
 int ps_dotenv_key_valid(const char *key)

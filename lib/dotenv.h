@@ -93,6 +93,11 @@ struct ps_dotenv {
 	size_t nproblems;
 	int final_newline;	/* the input ends with "\n" */
 	int has_nul;		/* the input holds NUL bytes (read as spaces) */
+	/* index by key: the last entry of each key, and for each entry the
+	 * one before it with the same key */
+	size_t *hash;		/* entry index + 1, or 0 for a free slot */
+	size_t hash_cap;	/* a power of two */
+	long *prev;
 };
 
 /* Parse buf (len bytes, need not be NUL-terminated) into d. Always
@@ -103,6 +108,9 @@ void ps_dotenv_free(struct ps_dotenv *d);
 /* The last entry for key (the one most loaders keep), or NULL. */
 const struct ps_dotenv_entry *ps_dotenv_get(const struct ps_dotenv *d,
 					    const char *key);
+
+/* The index of the entry before entry i with the same key, or -1. */
+long ps_dotenv_prev(const struct ps_dotenv *d, size_t i);
 
 /* Whether key is a portable variable name: [A-Za-z_][A-Za-z0-9_]*. */
 int ps_dotenv_key_valid(const char *key);

@@ -221,7 +221,7 @@ char *envcheck_fix(const struct envcheck *ck, const struct envfile *f,
 {
 	const struct ps_dotenv *d = &f->doc;
 	struct unit *u = ps_xcalloc(d->nlines + 1, sizeof(*u));
-	size_t n = 0, i, k;
+	size_t n = 0, i;
 	int fixes = 0;
 	struct ps_buf out = { 0 };
 	const char *eol = d->nlines && d->lines[0].crlf ? "\r\n" : "\n";
@@ -259,10 +259,9 @@ char *envcheck_fix(const struct envcheck *ck, const struct envfile *f,
 			if (on(ck, R_DUPLICATED_KEY)) {
 				/* drop it when the key's previous setting is
 				 * the same: the value read stays the same */
-				for (k = (size_t)l->entry; k > 0; k--)
-					if (strcmp(d->entries[k - 1].key, e->key) == 0)
-						break;
-				if (k > 0 && same_entry(&d->entries[k - 1], e)) {
+				long pv = ps_dotenv_prev(d, (size_t)l->entry);
+
+				if (pv >= 0 && same_entry(&d->entries[pv], e)) {
 					free(t);
 					fixes++;
 					i = (size_t)e->end_line - 1;

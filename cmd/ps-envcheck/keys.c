@@ -26,9 +26,12 @@ int envcheck_keydiff(FILE *out, struct envfile *files, size_t n, int json)
 			const char *k = files[i].doc.entries[j].key;
 			size_t m;
 
-			for (m = 0; m < nk && strcmp(keys[m], k); m++)
+			/* once per key: its last entry in the first file */
+			if (ps_dotenv_get(&files[i].doc, k) != &files[i].doc.entries[j])
+				continue;
+			for (m = 0; m < i && !ps_dotenv_get(&files[m].doc, k); m++)
 				;
-			if (m < nk)
+			if (m < i)
 				continue;
 			ps_xgrow(&keys, &cap, nk + 1, sizeof(*keys));
 			keys[nk++] = ps_xstrdup(k);

@@ -505,9 +505,13 @@ static int value_col(const struct envfile *f, const struct lline *l)
 	return 1;
 }
 
+/* The keys of the current group: sorted (owning the strings), whether
+ * they came in order, and the last one added. */
 struct unordered {
-	char **keys;
+	char **sorted;
 	size_t n, cap;
+	int in_order;
+	const char *last;
 	int hit;
 };
 
@@ -516,33 +520,47 @@ static void unordered_clear(struct unordered *u)
 	size_t i;
 
 	for (i = 0; i < u->n; i++)
-		free(u->keys[i]);
+		free(u->sorted[i]);
 	u->n = 0;
+	u->in_order = 1;
+	u->last = NULL;
+}
+
+/* The first index whose key is >= k (or > k with upper). */
+static size_t bound(const struct unordered *u, const char *k, int upper)
+{
+	size_t lo = 0, hi = u->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(u->sorted[mid], k);
+
+		if (c < 0 || (upper && c == 0))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 static void subst_in_group(const char *k, size_t n, void *ctx)
 {
 	struct unordered *u = ctx;
-	size_t i;
+	char *key = ps_xstrndup(k, n);
+	size_t i = bound(u, key, 0);
 
-	for (i = 0; i < u->n; i++)
-		if (strlen(u->keys[i]) == n && memcmp(u->keys[i], k, n) == 0)
-			u->hit = 1;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	if (i < u->n && strcmp(u->sorted[i], key) == 0)
+		u->hit = 1;
+	free(key);
 }
 
 static void check_unordered(struct envcheck *ck, struct envfile *f,
 			    struct unordered *u, const struct lline *l)
 {
 	const char *k;
-	size_t kn, i;
+	size_t kn, at;
 	uint32_t m;
-	char **sorted;
-	int in_order = 1;
+	char *key;
 
 	u->hit = 0;
 	ll_subst_keys(l, subst_in_group, u);
@@ -553,30 +571,31 @@ static void check_unordered(struct envcheck *ck, struct envfile *f,
 	}
 	if (!ll_key(l, &k, &kn))
 		return;
-	ps_xgrow(&u->keys, &u->cap, u->n + 1, sizeof(*u->keys));
-	u->keys[u->n++] = dupn(k, kn);
-	sorted = ps_xmalloc(u->n * sizeof(*sorted));
-	memcpy(sorted, u->keys, u->n * sizeof(*sorted));
-	qsort(sorted, u->n, sizeof(*sorted), cmp_str);
-	for (i = 0; i < u->n; i++)
-		if (strcmp(sorted[i], u->keys[i]) != 0)
-			in_order = 0;
-	if (!in_order) {
-		const char *key = u->keys[u->n - 1];
+	key = dupn(k, kn);
+	if (u->n && strcmp(key, u->last) < 0)
+		u->in_order = 0;
+	at = bound(u, key, 1);
+	ps_xgrow(&u->sorted, &u->cap, u->n + 1, sizeof(*u->sorted));
+	memmove(u->sorted + at + 1, u->sorted + at,
+		(u->n - at) * sizeof(*u->sorted));
+	u->sorted[at] = key;
+	u->n++;
+	u->last = key;
+	if (!u->in_order) {
+		/* the key after this one in sorted order, as dotenv-linter
+		 * names it */
+		size_t i = bound(u, key, 0);
 
-		for (i = 0; i < u->n && strcmp(sorted[i], key) != 0; i++)
-			;
 		if (i + 1 < u->n) {
 			char *rawz = dupn(l->raw, l->len);
 
 			envcheck_report(ck, f, R_UNORDERED_KEY, l->number,
 					key_col(f, l), rawz,
 					"key \"%s\" should go before \"%s\"",
-					key, sorted[i + 1]);
+					key, u->sorted[i + 1]);
 			free(rawz);
 		}
 	}
-	free(sorted);
 }
 
 static int substitution_bad(const char *v, size_t n)
@@ -655,9 +674,7 @@ static int problem_on(const struct envfile *f, int line)
 }
 
 struct seen {
-	char **keys;
-	int *lines;
-	size_t n, cap;
+	long *first;		/* per entry */
 };
 
 static void check_line(struct envcheck *ck, struct envfile *f,
@@ -697,25 +714,24 @@ static void check_line(struct envcheck *ck, struct envfile *f,
 		free(rawz);
 		return;
 	}
-	if (has_key && on_at(ck, f, R_DUPLICATED_KEY, l->number)) {
-		size_t i;
+	if (has_key && l->entry >= 0 &&
+	    on_at(ck, f, R_DUPLICATED_KEY, l->number)) {
+		/* seen->first[i]: the first entry of this key that the check
+		 * saw, along the chain of entries with the same key */
+		long pv = ps_dotenv_prev(&f->doc, (size_t)l->entry);
+		long first = pv >= 0 ? seen->first[pv] : -1;
 
-		for (i = 0; i < seen->n && strcmp(seen->keys[i], key) != 0; i++)
-			;
-		if (i < seen->n) {
+		if (first >= 0)
 			envcheck_report(ck, f, R_DUPLICATED_KEY, l->number,
 					key_col(f, l), rawz,
 					"key \"%s\" is set again (first on line %d); "
 					"loaders disagree on which value wins",
-					key, seen->lines[i]);
-		} else {
-			ps_xgrow(&seen->keys, &seen->cap, seen->n + 1,
-				 sizeof(*seen->keys));
-			seen->lines = ps_xrealloc(seen->lines,
-						  seen->cap * sizeof(int));
-			seen->keys[seen->n] = ps_xstrdup(key);
-			seen->lines[seen->n++] = l->number;
-		}
+					key, f->doc.entries[first].line);
+		seen->first[l->entry] = first >= 0 ? first : l->entry;
+	} else if (l->entry >= 0) {
+		long pv = ps_dotenv_prev(&f->doc, (size_t)l->entry);
+
+		seen->first[l->entry] = pv >= 0 ? seen->first[pv] : -1;
 	}
 	if (has_key) {
 		const char *c = k;
@@ -820,9 +836,13 @@ void envcheck_lint_file(struct envcheck *ck, struct envfile *f)
 {
 	size_t n, i;
 	struct lline *ll = logical_lines(&f->doc, &n);
-	struct unordered u = { 0 };
+	struct unordered u = { .in_order = 1 };
 	struct seen seen = { 0 };
 	int last_blank = 0;
+
+	seen.first = ps_xcalloc(f->doc.nentries + 1, sizeof(*seen.first));
+	for (i = 0; i < f->doc.nentries; i++)
+		seen.first[i] = -1;
 
 	for (i = 0; i < f->doc.nproblems; i++) {
 		const struct ps_dotenv_problem *p = &f->doc.problems[i];
@@ -842,10 +862,7 @@ void envcheck_lint_file(struct envcheck *ck, struct envfile *f)
 		check_line(ck, f, &ll[i], i + 1 == n, &last_blank, &seen);
 	}
 	unordered_clear(&u);
-	free(u.keys);
-	for (i = 0; i < seen.n; i++)
-		free(seen.keys[i]);
-	free(seen.keys);
-	free(seen.lines);
+	free(u.sorted);
+	free(seen.first);
 	free(ll);
 }
