@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
+#include <malloc.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -541,6 +543,7 @@ struct walk_state {
 	char buf[WALK_MAX_VISITS][256];
 	char *pat[WALK_MAX_VISITS][WALK_MAX_DEPTH];
 	size_t np[WALK_MAX_VISITS];
+	int globstar[WALK_MAX_VISITS];	/* the pattern has "**" */
 	const char *seg[WALK_MAX_DEPTH];	/* the path to the current node */
 	char idx[WALK_MAX_DEPTH][24];		/* sequence indexes as text */
 };
@@ -610,6 +613,9 @@ walk_node(struct walk_state *w, const struct ps_node *node,
 		const char *caps[16];
 		size_t nc = 0;
 
+		/* Without "**" a pattern matches only paths of its own length. */
+		if (!w->globstar[i] && w->np[i] != depth)
+			continue;
 		if (match_path(w->pat[i], w->np[i], w->seg, depth, caps, &nc)) {
 			caps[nc] = NULL;
 			w->v[i].check(w->ctx, w->v[i].data, node, key, caps);
@@ -648,9 +654,15 @@ ps_lint_walk(const struct ps_node *root, const struct ps_lint_visit *v,
 	w->v = v;
 	w->n = n < WALK_MAX_VISITS ? n : WALK_MAX_VISITS;
 	w->ctx = ctx;
-	for (i = 0; i < w->n; i++)
+	for (i = 0; i < w->n; i++) {
+		size_t k;
+
 		w->np[i] = split_pattern(v[i].pattern, w->pat[i], WALK_MAX_DEPTH,
 					 w->buf[i], sizeof(w->buf[i]));
+		for (k = 0; k < w->np[i]; k++)
+			if (strcmp(w->pat[i][k], "**") == 0)
+				w->globstar[i] = 1;
+	}
 	walk_node(w, root, NULL, 0);
 	free(w);
 }
@@ -777,19 +789,93 @@ ps_lint_print_rules(FILE *out, const struct ps_lint_rule *rules, size_t n)
 
 /* ---- the driver ---- */
 
-static int
-lint_one(const struct ps_lint_tool *t, const char *path,
-	 const struct ps_lint_run_opts *o, struct ps_diags *diags)
+/* The configuration of each directory, loaded once. */
+struct conf_cache {
+	char **dirs;
+	struct ps_lint_conf **confs;
+	int *status;			/* 0, or 2 for a bad configuration */
+	struct ps_diags *errs;		/* its problems, reported with the first file */
+	size_t n, cap;
+	pthread_mutex_t lock;
+};
+
+static const struct ps_lint_conf *
+conf_for(struct conf_cache *cc, const struct ps_lint_tool *t,
+	 const struct ps_lint_run_opts *o, const char *path,
+	 struct ps_diags *diags, int *status)
 {
 	static const char *const conf_names[] = {
 		".ps-lint.yml", ".ps-lint.yaml", NULL
 	};
+	char *copy = ps_xstrdup(strcmp(path, "-") ? path : "./-");
+	const char *dir = o->config ? "" : dirname(copy);
+	struct ps_lint_conf *conf = NULL;
+	size_t i, j;
+
+	pthread_mutex_lock(&cc->lock);
+	for (i = 0; i < cc->n; i++)
+		if (strcmp(cc->dirs[i], dir) == 0)
+			break;
+	if (i == cc->n) {
+		size_t c1 = cc->cap, c2 = cc->cap, c3 = cc->cap;
+
+		ps_xgrow(&cc->dirs, &c1, cc->n + 1, sizeof(*cc->dirs));
+		ps_xgrow(&cc->confs, &c2, cc->n + 1, sizeof(*cc->confs));
+		ps_xgrow(&cc->status, &c3, cc->n + 1, sizeof(*cc->status));
+		ps_xgrow(&cc->errs, &cc->cap, cc->n + 1, sizeof(*cc->errs));
+		conf = ps_xcalloc(1, sizeof(*conf));
+		memset(&cc->errs[i], 0, sizeof(cc->errs[i]));
+		cc->status[i] = ps_lint_conf_load(conf, o->config, dir, conf_names,
+						  t->section, &cc->errs[i]) < 0 ?
+				PS_EXIT_USAGE : 0;
+		if (o->ignore)
+			ps_lint_conf_ignore(conf, o->ignore);
+		if (o->enable)
+			ps_lint_conf_enable(conf, o->enable);
+		cc->dirs[i] = ps_xstrdup(dir);
+		cc->confs[i] = conf;
+		cc->n++;
+		/* A bad configuration is reported once, with the first file. */
+		for (j = 0; j < cc->errs[i].len; j++) {
+			ps_diags_push(diags, cc->errs[i].v[j]);
+			cc->errs[i].v[j] = NULL;
+		}
+		cc->errs[i].len = 0;
+	}
+	conf = cc->confs[i];
+	*status = cc->status[i];
+	pthread_mutex_unlock(&cc->lock);
+	free(copy);
+	return conf;
+}
+
+static void
+conf_cache_free(struct conf_cache *cc)
+{
+	size_t i;
+
+	for (i = 0; i < cc->n; i++) {
+		free(cc->dirs[i]);
+		ps_lint_conf_free(cc->confs[i]);
+		free(cc->confs[i]);
+		ps_diags_free(&cc->errs[i]);
+	}
+	free(cc->dirs);
+	free(cc->confs);
+	free(cc->status);
+	free(cc->errs);
+}
+
+static int
+lint_one(const struct ps_lint_tool *t, const char *path,
+	 const struct ps_lint_run_opts *o, struct conf_cache *cc,
+	 struct ps_diags *diags)
+{
 	struct ps_buf text = {0};
 	struct ps_error err = {0};
-	struct ps_lint_conf conf;
+	const struct ps_lint_conf *conf;
 	struct ps_lint_ctx ctx = {0};
 	struct ps_doc *doc;
-	char *dir;
 	int status = 0;
 
 	if (ps_read_file(path, &text, &err) < 0) {
@@ -797,15 +883,7 @@ lint_one(const struct ps_lint_tool *t, const char *path,
 			     path, 0, 0, "%s", err.msg);
 		return PS_EXIT_USAGE;
 	}
-	dir = ps_xstrdup(strcmp(path, "-") ? path : "./-");
-	if (ps_lint_conf_load(&conf, o->config, dirname(dir), conf_names,
-			      t->section, diags) < 0)
-		status = PS_EXIT_USAGE;
-	free(dir);
-	if (o->ignore)
-		ps_lint_conf_ignore(&conf, o->ignore);
-	if (o->enable)
-		ps_lint_conf_enable(&conf, o->enable);
+	conf = conf_for(cc, t, o, path, diags, &status);
 	doc = ps_doc_load_mem(path, text.data, text.len, diags);
 	if (!doc) {
 		status = PS_EXIT_USAGE;
@@ -814,7 +892,7 @@ lint_one(const struct ps_lint_tool *t, const char *path,
 		ctx.file = path;
 		ctx.rules = t->rules;
 		ctx.nrules = t->nrules;
-		ctx.conf = &conf;
+		ctx.conf = conf;
 		ctx.text = text.data;
 		ctx.text_len = text.len;
 		ctx.out = diags;
@@ -823,9 +901,50 @@ lint_one(const struct ps_lint_tool *t, const char *path,
 		ps_lint_end(&ctx);
 		ps_doc_free(doc);
 	}
-	ps_lint_conf_free(&conf);
+	ps_diags_sort(diags);
 	ps_buf_free(&text);
 	return status;
+}
+
+/*
+ * Files are linted by two workers (this machine's cores) and rendered in
+ * their order: a file's findings are written once it and every file
+ * before it are done.
+ */
+struct run_state {
+	const struct ps_lint_tool *t;
+	const struct ps_lint_files *files;
+	const struct ps_lint_run_opts *o;
+	struct conf_cache cc;
+	struct ps_diags *diags;		/* one list per file */
+	int *status;
+	unsigned char *done;
+	size_t next;			/* the next file to take */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+};
+
+static void *
+worker(void *arg)
+{
+	struct run_state *rs = arg;
+
+	for (;;) {
+		size_t k;
+		int st;
+
+		pthread_mutex_lock(&rs->lock);
+		k = rs->next++;
+		pthread_mutex_unlock(&rs->lock);
+		if (k >= rs->files->n)
+			return NULL;
+		st = lint_one(rs->t, rs->files->v[k], rs->o, &rs->cc, &rs->diags[k]);
+		pthread_mutex_lock(&rs->lock);
+		rs->status[k] = st;
+		rs->done[k] = 1;
+		pthread_cond_broadcast(&rs->cond);
+		pthread_mutex_unlock(&rs->lock);
+	}
 }
 
 int
@@ -833,21 +952,56 @@ ps_lint_run(const struct ps_lint_tool *t, const struct ps_lint_files *files,
 	    const struct ps_lint_run_opts *o, FILE *out)
 {
 	struct ps_render *rend = ps_render_open(out, &o->render);
+	struct run_state rs;
+	pthread_t threads[2];
+	size_t nthreads = 0, k, j;
 	int worst = 0, status;
-	size_t k, j;
 
+	memset(&rs, 0, sizeof(rs));
+	rs.t = t;
+	rs.files = files;
+	rs.o = o;
+	rs.diags = ps_xcalloc(files->n + 1, sizeof(*rs.diags));
+	rs.status = ps_xcalloc(files->n + 1, sizeof(*rs.status));
+	rs.done = ps_xcalloc(files->n + 1, 1);
+	pthread_mutex_init(&rs.lock, NULL);
+	pthread_mutex_init(&rs.cc.lock, NULL);
+	pthread_cond_init(&rs.cond, NULL);
+	/* Linting frees and reallocates per-file memory all the time: keep it
+	 * in the process instead of handing it back to the kernel each time
+	 * (madvise calls from the workers' arenas cost more than the linting). */
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
+	mallopt(M_MMAP_THRESHOLD, 16 << 20);
+	/* Stdin cannot be shared; one file needs no second thread. */
+	for (k = 0; k < files->n && strcmp(files->v[k], "-"); k++)
+		;
+	if (files->n > 1 && k == files->n)
+		while (nthreads < 2 &&
+		       pthread_create(&threads[nthreads], NULL, worker, &rs) == 0)
+			nthreads++;
+	if (nthreads == 0)
+		worker(&rs);
 	for (k = 0; k < files->n; k++) {
-		struct ps_diags d = {0};
-		int st = lint_one(t, files->v[k], o, &d);
-
-		if (st > worst)
-			worst = st;
-		ps_diags_sort(&d);
-		for (j = 0; j < d.len; j++)
-			ps_render_finding(rend, d.v[j]);
-		ps_diags_free(&d);
+		pthread_mutex_lock(&rs.lock);
+		while (!rs.done[k])
+			pthread_cond_wait(&rs.cond, &rs.lock);
+		pthread_mutex_unlock(&rs.lock);
+		if (rs.status[k] > worst)
+			worst = rs.status[k];
+		for (j = 0; j < rs.diags[k].len; j++)
+			ps_render_finding(rend, rs.diags[k].v[j]);
+		ps_diags_free(&rs.diags[k]);
 	}
+	for (k = 0; k < nthreads; k++)
+		pthread_join(threads[k], NULL);
 	status = ps_render_close(rend);
+	conf_cache_free(&rs.cc);
+	pthread_mutex_destroy(&rs.lock);
+	pthread_mutex_destroy(&rs.cc.lock);
+	pthread_cond_destroy(&rs.cond);
+	free(rs.diags);
+	free(rs.status);
+	free(rs.done);
 	return worst > status ? worst : status;
 }
 
