@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "lib/dotenv.h"
+#include "lib/util.h"
 
 static struct ps_dotenv d;
 
@@ -164,6 +165,24 @@ START_TEST(get_last_wins)
 }
 END_TEST
 
+START_TEST(key_index)
+{
+	struct ps_buf b = { 0 };
+	int i;
+
+	for (i = 0; i < 1000; i++)
+		ps_buf_addf(&b, "K%d=%d\n", i % 300, i);
+	ps_dotenv_parse(b.data, b.len, &d);
+	ck_assert_uint_eq(d.nentries, 1000);
+	ck_assert_str_eq(ps_dotenv_get(&d, "K7")->value, "907");
+	ck_assert_int_eq(ps_dotenv_get(&d, "K7")->line, 908);
+	ck_assert_int_eq(ps_dotenv_prev(&d, 907), 607);
+	ck_assert_int_eq(ps_dotenv_prev(&d, 7), -1);
+	ck_assert_ptr_null(ps_dotenv_get(&d, "K300"));
+	ps_buf_free(&b);
+}
+END_TEST
+
 START_TEST(empty_and_nul)
 {
 	ps_dotenv_parse("", 0, &d);
@@ -244,6 +263,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, problems);
 	tcase_add_test(tc, no_equals_and_spaces);
 	tcase_add_test(tc, get_last_wins);
+	tcase_add_test(tc, key_index);
 	tcase_add_test(tc, empty_and_nul);
 	tcase_add_test(tc, key_valid);
 	tcase_add_test(tc, format_value);
