@@ -16,16 +16,9 @@
 #include "cmd/ps-lint-dockerfile/lint.h"
 #include "cmd/ps-lint-dockerfile/run.h"
 
-enum { OPT_ENABLE = 1, OPT_IGNORE, OPT_SHELLCHECK, OPT_JOBS, OPT_DIGEST,
-       OPT_REGISTRY, OPT_LIST_RULES };
+enum { OPT_SHELLCHECK = 1, OPT_JOBS, OPT_DIGEST, OPT_REGISTRY };
 
 static const struct ps_opt opts[] = {
-	{"enable", 0, PS_ARG_REQUIRED, "RULES",
-	 "also run these rules (codes, names or DL codes, comma-separated; all)",
-	 OPT_ENABLE, PS_COMPLETE_NONE, NULL},
-	{"ignore", 0, PS_ARG_REQUIRED, "RULES",
-	 "skip these rules (codes, names, DL or SC codes, comma-separated)",
-	 OPT_IGNORE, PS_COMPLETE_NONE, NULL},
 	{"shellcheck", 0, PS_ARG_REQUIRED, "WHEN",
 	 "run ShellCheck over RUN scripts: auto (when installed), never, always",
 	 OPT_SHELLCHECK, PS_COMPLETE_WORDS, "auto never always"},
@@ -38,8 +31,6 @@ static const struct ps_opt opts[] = {
 	{"trusted-registry", 0, PS_ARG_REQUIRED, "REGISTRY",
 	 "allow only these registries in FROM (repeatable; *.example.com)",
 	 OPT_REGISTRY, PS_COMPLETE_NONE, NULL},
-	{"list-rules", 0, PS_ARG_NONE, NULL, "list the rules and exit",
-	 OPT_LIST_RULES, PS_COMPLETE_NONE, NULL},
 	{NULL, 0, 0, NULL, NULL, 0, 0, NULL},
 };
 
@@ -53,15 +44,13 @@ static const struct ps_cli cli = {
 		  "-c names a .ps-lint.yml or .hadolint.yaml (default: searched upward\n"
 		  "from each file; a .ps-lint.yml's dockerfile: section applies).",
 	.opts = opts,
-	.common = PS_CLI_LINT | PS_CLI_CONFIG,
+	.common = PS_CLI_LINT | PS_CLI_CONFIG | PS_CLI_RULES,
 	.operands = PS_COMPLETE_FILE,
 };
 
 struct opts_state {
 	struct lint_settings *set;
 	struct lint_run *run;
-	int list_rules;
-	int bad;
 };
 
 static int
@@ -91,10 +80,6 @@ on_opt(int id, const char *arg, void *ctx)
 	long n;
 
 	switch (id) {
-	case OPT_ENABLE:
-		return each_id(st, arg, 1);
-	case OPT_IGNORE:
-		return each_id(st, arg, 0);
 	case OPT_SHELLCHECK:
 		if (strcmp(arg, "auto") == 0)
 			st->set->shellcheck = SC_AUTO;
@@ -118,9 +103,6 @@ on_opt(int id, const char *arg, void *ctx)
 		st->set->registries = ps_xrealloc(st->set->registries,
 			(st->set->nregistries + 1) * sizeof(char *));
 		st->set->registries[st->set->nregistries++] = ps_xstrdup(arg);
-		break;
-	case OPT_LIST_RULES:
-		st->list_rules = 1;
 		break;
 	}
 	return 0;
@@ -181,11 +163,15 @@ main(int argc, char **argv)
 		goto out;
 	ps_log_set_verbosity(com.verbosity);
 	ps_log_set_color(com.color);
-	if (st.list_rules) {
+	if (com.list_rules) {
 		list_rules();
 		status = 0;
 		goto out;
 	}
+	/* --enable and --ignore: codes, names, DL or SC codes */
+	if ((com.enable && (status = each_id(&st, com.enable, 1)) != 0) ||
+	    (com.ignore && (status = each_id(&st, com.ignore, 0)) != 0))
+		goto out;
 	for (int i = 1; i < first; i++)
 		if (strncmp(argv[i], "--fail-on", 9) == 0)
 			fail_on_given = 1;
@@ -309,6 +295,7 @@ out_fixed:
 	if (run.fixed)
 		lint_settings_free(&fixed);
 out:
+	ps_cli_common_free(&com);
 	lint_settings_free(&set);
 	free(sc);
 	return ps_cli_finish(status);
