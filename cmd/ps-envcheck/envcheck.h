@@ -87,6 +87,10 @@ int envfile_load(struct envfile *f, const char *path, const char *env,
 int envfile_load_mem(struct envfile *f, const char *name, const char *buf,
 		     size_t len, const char *env);
 void envfile_free(struct envfile *f);
+/* files.c: load the operands (files, directories, "-"; the current
+ * directory without any) into *files; returns the exit status so far. */
+int envcheck_load_paths(char **ops, int nops, const char *env,
+			struct envfile **files, size_t *nfiles);
 
 /* Add a finding unless the rule is disabled (globally or by a comment on
  * that line). snippet (may be NULL) is redacted before it is stored. */
