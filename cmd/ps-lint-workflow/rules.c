@@ -674,23 +674,45 @@ static const char *const test_words[] = {
 	"tox", "ctest", "dotnet test", "mix test", "bundle exec rake",
 };
 
+/* A lower-case copy of s (caller frees), so the word lists (lower case)
+ * can be searched with strstr rather than the much slower strcasestr. */
+static char *
+lower(const char *s)
+{
+	char *l = ps_xstrdup(s ? s : "");
+	char *p;
+
+	for (p = l; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return l;
+}
+
 static int
 job_mentions(const struct ps_node *job, const char *id,
 	     const char *const *words, size_t n, const char *id_word)
 {
 	const struct ps_node *steps = ps_node_get(job, "steps");
+	int deploy = strcmp(id_word, "deploy") == 0;
 	size_t i, k;
 
 	if (contains_ci(id, id_word) || contains_ci(scalar(ps_node_get(job, "name")), id_word))
 		return 1;
 	for (i = 0; steps && steps->kind == PS_NODE_SEQ && i < steps->len; i++) {
 		const char *run = scalar(ps_node_get(steps->items[i], "run"));
-		const char *name = scalar(ps_node_get(steps->items[i], "name"));
+		const char *name = deploy ? scalar(ps_node_get(steps->items[i], "name")) : NULL;
+		char *lrun, *lname;
+		int hit = 0;
 
-		for (k = 0; k < n; k++)
-			if (contains_ci(run, words[k]) ||
-			    (strcmp(id_word, "deploy") == 0 && contains_ci(name, words[k])))
-				return 1;
+		if (!run && !name)
+			continue;
+		lrun = lower(run);
+		lname = lower(name);
+		for (k = 0; k < n && !hit; k++)
+			hit = strstr(lrun, words[k]) || strstr(lname, words[k]);
+		free(lrun);
+		free(lname);
+		if (hit)
+			return 1;
 	}
 	return 0;
 }
