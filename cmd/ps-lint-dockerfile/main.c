@@ -61,8 +61,10 @@ each_id(struct opts_state *st, const char *list, int on)
 	for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
 		if (lint_settings_enable(st->set, t, on) < 0) {
 			if (on) {
+				int rc = ps_cli_usage_error(&cli, "no rule named '%s'", t);
+
 				free(copy);
-				return ps_cli_usage_error(&cli, "no rule named '%s'", t);
+				return rc;
 			}
 			st->set->ignore_ids = ps_xrealloc(st->set->ignore_ids,
 				(st->set->nignore_ids + 1) * sizeof(char *));
