@@ -112,7 +112,8 @@ assert m["counts"]["files"] == 11 and m["tool"] == "ps-backup" and m["tool_versi
 e = m["encryption"]
 assert e["cipher"] == "AES-256-GCM" and e["chunk_size"] == 1048576 and len(e["key_id"]) == 16
 assert len(e["nonce_prefix"]) == 16 and e["kdf"] == "none"
-assert m["created_at"] <= m["finished_at"]
+from datetime import datetime
+assert datetime.fromisoformat(m["created_at"]) <= datetime.fromisoformat(m["finished_at"])
 assert m["source"]["paths"][0]["path"].endswith("/src")
 assert sys.argv[4] not in open(sys.argv[1]).read()
 PY
