@@ -245,8 +245,9 @@ main(int argc, char **argv)
 
 		run.jobs = n < 1 ? 1 : (n > 16 ? 16 : (int)n);
 	}
-	lint_run_all(&run);
+	lint_run_start(&run);
 	if (run.config_error) {
+		lint_run_join(&run);
 		status = PS_EXIT_USAGE;
 		goto out_run;
 	}
@@ -264,15 +265,18 @@ main(int argc, char **argv)
 		ro.baseline = ps_baseline_load(com.baseline, &err);
 		if (!ro.baseline) {
 			ps_log_error("%s", err.msg);
+			lint_run_join(&run);
 			status = PS_EXIT_USAGE;
 			goto out_run;
 		}
 	}
 	rd = ps_render_open(stdout, &ro);
 	status = 0;
+	/* render each file as soon as it is linted, in input order */
 	for (size_t i = 0; i < files.len; i++) {
 		struct lint_result *res = &run.results[i];
 
+		lint_run_wait(&run, i);
 		if (res->error) {
 			ps_log_error("%s", res->error);
 			if (res->status > status)
@@ -281,7 +285,9 @@ main(int argc, char **argv)
 		}
 		for (size_t k = 0; k < res->diags.len; k++)
 			ps_render_finding(rd, res->diags.v[k]);
+		ps_diags_free(&res->diags);
 	}
+	lint_run_join(&run);
 	{
 		int rs = ps_render_close(rd);
 

@@ -137,13 +137,32 @@ lint_rule_find(const char *id)
 	return NULL;
 }
 
+/* PSDnnn -> index into lint_rules, filled by lint_settings_init (before
+ * any thread starts) */
+static short code_index[1000];
+static int code_index_ready;
+
+static void
+build_code_index(void)
+{
+	for (size_t i = 0; i < PS_ARRAY_LEN(code_index); i++)
+		code_index[i] = -1;
+	for (size_t i = 0; i < lint_nrules; i++)
+		code_index[strtol(lint_rules[i].code + 3, NULL, 10)] = (short)i;
+	code_index_ready = 1;
+}
+
 static size_t
 rule_index(const char *code)
 {
-	for (size_t i = 0; i < lint_nrules; i++)
-		if (strcmp(lint_rules[i].code, code) == 0)
-			return i;
-	return lint_nrules;
+	long n;
+
+	if (!code_index_ready)
+		build_code_index();
+	if (strncmp(code, "PSD", 3) != 0 || ps_parse_long(code + 3, 0, 999, &n) < 0 ||
+	    code_index[n] < 0)
+		return lint_nrules;
+	return (size_t)code_index[n];
 }
 
 int
@@ -199,6 +218,8 @@ void
 lint_settings_init(struct lint_settings *s)
 {
 	memset(s, 0, sizeof(*s));
+	if (!code_index_ready)
+		build_code_index();
 	for (size_t i = 0; i < lint_nrules && i < PS_ARRAY_LEN(s->sev); i++)
 		s->sev[i] = lint_rules[i].off ? -1 : (int)lint_rules[i].sev;
 }

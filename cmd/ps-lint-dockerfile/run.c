@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -130,11 +129,6 @@ settings_for(struct lint_run *r, const char *dir)
 	return s;
 }
 
-struct job {
-	struct lint_run *r;
-	atomic_size_t next;
-};
-
 static void
 lint_one(struct lint_run *r, size_t i)
 {
@@ -159,24 +153,36 @@ lint_one(struct lint_run *r, size_t i)
 static void *
 worker(void *arg)
 {
-	struct job *j = arg;
-	size_t i;
+	struct lint_run *r = arg;
 
-	while ((i = atomic_fetch_add(&j->next, 1)) < j->r->files->len)
-		lint_one(j->r, i);
+	for (;;) {
+		size_t i;
+
+		pthread_mutex_lock(&r->mu);
+		i = r->next++;
+		pthread_mutex_unlock(&r->mu);
+		if (i >= r->files->len)
+			break;
+		lint_one(r, i);
+		pthread_mutex_lock(&r->mu);
+		r->done[i] = 1;
+		pthread_cond_broadcast(&r->cv);
+		pthread_mutex_unlock(&r->mu);
+	}
 	return NULL;
 }
 
 void
-lint_run_all(struct lint_run *r)
+lint_run_start(struct lint_run *r)
 {
 	size_t n = r->files->len;
-	struct job j = { .r = r };
-	pthread_t th[16];
 	int nth = r->jobs < 1 ? 1 : (r->jobs > 16 ? 16 : r->jobs);
 
 	r->results = ps_xcalloc(n + 1, sizeof(*r->results));
 	r->sets = ps_xcalloc(n + 1, sizeof(*r->sets));
+	r->done = ps_xcalloc(n + 1, 1);
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->cv, NULL);
 	/* settings first (not thread-safe: it caches), in this thread */
 	for (size_t i = 0; i < n; i++) {
 		const char *p = r->files->v[i];
@@ -185,17 +191,31 @@ lint_run_all(struct lint_run *r)
 		r->sets[i] = settings_for(r, dir);
 		free(dir);
 	}
-	atomic_init(&j.next, 0);
 	if ((size_t)nth > n)
 		nth = (int)(n ? n : 1);
-	int started = 0;
+	r->nthreads = 0;
+	for (int t = 0; t < nth; t++)
+		if (pthread_create(&r->threads[r->nthreads], NULL, worker, r) == 0)
+			r->nthreads++;
+	if (r->nthreads == 0)	/* no threads: do it here */
+		worker(r);
+}
 
-	for (int t = 1; t < nth; t++)
-		if (pthread_create(&th[started], NULL, worker, &j) == 0)
-			started++;
-	worker(&j);
-	for (int t = 0; t < started; t++)
-		pthread_join(th[t], NULL);
+void
+lint_run_wait(struct lint_run *r, size_t i)
+{
+	pthread_mutex_lock(&r->mu);
+	while (!r->done[i])
+		pthread_cond_wait(&r->cv, &r->mu);
+	pthread_mutex_unlock(&r->mu);
+}
+
+void
+lint_run_join(struct lint_run *r)
+{
+	for (int t = 0; t < r->nthreads; t++)
+		pthread_join(r->threads[t], NULL);
+	r->nthreads = 0;
 }
 
 void
@@ -207,6 +227,11 @@ lint_run_free(struct lint_run *r)
 	}
 	free(r->results);
 	free(r->sets);
+	if (r->done) {
+		pthread_mutex_destroy(&r->mu);
+		pthread_cond_destroy(&r->cv);
+	}
+	free(r->done);
 	for (size_t i = 0; i < r->ncached; i++) {
 		free(r->cached[i].path);
 		lint_settings_free(r->cached[i].set);

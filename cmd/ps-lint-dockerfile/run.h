@@ -4,6 +4,8 @@
 #ifndef PS_LINT_DOCKERFILE_RUN_H
 #define PS_LINT_DOCKERFILE_RUN_H
 
+#include <pthread.h>
+
 #include "cmd/ps-lint-dockerfile/lint.h"
 
 #define CLI_SEV_UNSET (-100)
@@ -27,9 +29,21 @@ struct lint_run {
 	size_t ncached;
 	char *last_dir;
 	const struct lint_settings *last_set;
+	/* workers */
+	pthread_t threads[16];
+	int nthreads;
+	size_t next;		/* next file to take */
+	char *done;		/* per file: results[i] is ready */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
 };
 
-void lint_run_all(struct lint_run *r);
+/* Start the workers over r->files (settings are resolved first, here). */
+void lint_run_start(struct lint_run *r);
+/* Wait until file i is linted; its results are then r->results[i]. */
+void lint_run_wait(struct lint_run *r, size_t i);
+/* Wait for the workers to finish. */
+void lint_run_join(struct lint_run *r);
 void lint_run_free(struct lint_run *r);
 
 #endif
