@@ -139,6 +139,10 @@ build/fuzz/cmd/%.o: cmd/%.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -std=c11 $(PS_CPPFLAGS) $(PKG_CFLAGS) $(FUZZ_FLAGS) -c $< -o $@
 
+# Keep every intermediate file (the fuzz build's objects among them):
+# deleting them makes each target rebuild the library.
+.SECONDARY:
+
 .SECONDEXPANSION:
 build/fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB_OBJ) $$(patsubst %.c,build/fuzz/%.o,$$(FUZZ_SRC_fuzz_$$*))
 	@mkdir -p $(dir $@)
