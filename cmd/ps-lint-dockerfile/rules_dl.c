@@ -347,6 +347,7 @@ check_run(struct lint_ctx *cx, size_t i, struct run_state *st)
 	int apt_update = 0, apt_install = 0, apt_clean = 0;
 	int yum_inst = 0, yum_clean = 0, zyp_inst = 0, zyp_clean = 0;
 	int dnf_inst = 0, dnf_clean = 0, yarn_inst = 0, yarn_clean = 0;
+	const char *dnf_tool = NULL;	/* dnf clean must be the installer's */
 	int pip_nocache_env = 0, uses_wget = 0, uses_curl = 0;
 	const struct ps_sh_word *ops[256];
 
@@ -755,6 +756,7 @@ check_run(struct lint_ctx *cx, size_t i, struct run_state *st)
 			if (is_inst) {
 				dnf_inst = 1;
 				dnf_clean = 0;
+				dnf_tool = n;
 				if ((strcmp(sv, "install") == 0 || strcmp(sv, "in") == 0) &&
 				    !flag(c, "y") && !flag(c, "assumeyes"))
 					lint_report(cx, "PSD038", in, 0, "%s install without -y", n);
@@ -784,7 +786,8 @@ check_run(struct lint_ctx *cx, size_t i, struct run_state *st)
 						break;
 					}
 				}
-			} else if (strcmp(sv, "clean") == 0 && has_word(c, "all")) {
+			} else if (strcmp(sv, "clean") == 0 && has_word(c, "all") &&
+				   (!dnf_tool || strcmp(dnf_tool, n) == 0)) {
 				dnf_clean = 1;
 			}
 		}

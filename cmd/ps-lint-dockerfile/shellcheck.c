@@ -101,7 +101,8 @@ stage_parent(const struct ps_dockerfile *df, int s)
 
 /* export lines for the variables of instruction i's stage chain */
 static int
-add_exports(const struct ps_dockerfile *df, size_t i, struct ps_buf *b)
+add_exports(const struct ps_dockerfile *df, size_t i, struct ps_buf *b,
+	    int predefined_only)
 {
 	int lines = 0;
 	int s = df->insts[i].stage;
@@ -111,7 +112,7 @@ add_exports(const struct ps_dockerfile *df, size_t i, struct ps_buf *b)
 		ps_buf_addf(b, "export %s=x\n", *p);
 		lines++;
 	}
-	while (1) {
+	while (!predefined_only) {
 		for (size_t k = end; k-- > 0;) {
 			const struct ps_df_inst *in = &df->insts[k];
 
@@ -165,14 +166,16 @@ lint_shellcheck(struct lint_ctx *cx)
 		const struct ps_df_inst *in = &df->insts[i];
 		const struct ps_df_inst *x = in->inner ? in->inner : in;
 		struct ps_buf script = { 0 }, out = { 0 };
-		const char *sh = cx->shell[i] ? cx->shell[i] : "sh";
+		/* an ONBUILD RUN runs in the child image: default shell, none of
+		 * this file's variables */
+		const char *sh = in->inner ? "sh" : cx->shell[i] ? cx->shell[i] : "sh";
 		int pre;
 
 		if (x->kind != PS_DF_RUN || x->exec_form || !cx->posix[i] ||
 		    !x->script || !*x->script)
 			continue;
 		ps_buf_addf(&script, "#!/bin/%s\n", sh);
-		pre = 1 + add_exports(df, i, &script);
+		pre = 1 + add_exports(df, i, &script, in->inner != NULL);
 		ps_buf_adds(&script, x->script);
 		ps_buf_addc(&script, '\n');
 		char shell_arg[16];
