@@ -877,6 +877,7 @@ lint_one(const struct ps_lint_tool *t, const char *path,
 	struct ps_lint_ctx ctx = {0};
 	struct ps_doc *doc;
 	int status = 0;
+	size_t i;
 
 	if (ps_read_file(path, &text, &err) < 0) {
 		ps_diags_add(diags, t->name, "io", "unreadable", PS_SEV_ERROR,
@@ -902,6 +903,9 @@ lint_one(const struct ps_lint_tool *t, const char *path,
 		ps_doc_free(doc);
 	}
 	ps_diags_sort(diags);
+	/* Fingerprints here, on the worker, not on the thread that renders. */
+	for (i = 0; i < diags->len; i++)
+		ps_finding_fingerprint(diags->v[i]);
 	ps_buf_free(&text);
 	return status;
 }
