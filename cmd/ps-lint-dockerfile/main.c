@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "lib/cli.h"
 #include "lib/diag.h"
 #include "lib/log.h"
@@ -153,10 +155,10 @@ main(int argc, char **argv)
 	struct lint_run run = { .jobs = 0 };
 	struct opts_state st = { .set = &set, .run = &run };
 	struct file_list files = { 0 };
-	struct ps_render_opts ro = { 0 };
+	struct ps_render_opts ro = { 0 }, wro;
 	struct ps_render *rd;
 	char *sc = NULL;
-	int first, status, fail_on_given = 0;
+	int first, status, fail_on_given = 0, rendered = 0;
 
 	ps_cli_init(&cli, argv[0]);
 	lint_settings_init(&set);
@@ -245,9 +247,8 @@ main(int argc, char **argv)
 
 		run.jobs = n < 1 ? 1 : (n > 16 ? 16 : (int)n);
 	}
-	lint_run_start(&run);
+	lint_run_settings(&run);
 	if (run.config_error) {
-		lint_run_join(&run);
 		status = PS_EXIT_USAGE;
 		goto out_run;
 	}
@@ -265,12 +266,22 @@ main(int argc, char **argv)
 		ro.baseline = ps_baseline_load(com.baseline, &err);
 		if (!ro.baseline) {
 			ps_log_error("%s", err.msg);
-			lint_run_join(&run);
 			status = PS_EXIT_USAGE;
 			goto out_run;
 		}
 	}
 	rd = ps_render_open(stdout, &ro);
+	/* JSON lines carry no state from one finding to the next: without a
+	 * baseline (which findings of all files use up) the workers write
+	 * each file's lines and this thread only copies them out */
+	if (ps_render_format(rd) == PS_FMT_JSON && !ro.baseline) {
+		wro = ro;
+		wro.format = PS_FMT_JSON;
+		wro.summary = 0;
+		json_object_seed(0);	/* before threads create objects */
+		run.render = &wro;
+	}
+	lint_run_start(&run);
 	status = 0;
 	/* render each file as soon as it is linted, in input order */
 	for (size_t i = 0; i < files.len; i++) {
@@ -283,6 +294,13 @@ main(int argc, char **argv)
 				status = res->status;
 			continue;
 		}
+		if (res->text) {
+			fwrite(res->text, 1, res->text_len, stdout);
+			free(res->text);
+			res->text = NULL;
+			if (res->render_status > rendered)
+				rendered = res->render_status;
+		}
 		for (size_t k = 0; k < res->diags.len; k++)
 			ps_render_finding(rd, res->diags.v[k]);
 		ps_diags_free(&res->diags);
@@ -291,6 +309,8 @@ main(int argc, char **argv)
 	{
 		int rs = ps_render_close(rd);
 
+		if (rendered > rs)
+			rs = rendered;
 		if (rs > status)
 			status = rs;
 	}

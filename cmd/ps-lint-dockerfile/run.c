@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -129,6 +131,35 @@ settings_for(struct lint_run *r, const char *dir)
 	return s;
 }
 
+/* Render a file's findings into memory (the format has no state that
+ * spans files, so the pieces concatenate to what one renderer writes). */
+static void
+render_here(struct lint_run *r, struct lint_result *res)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem;
+	struct ps_render *rd;
+
+	if (res->diags.len == 0)
+		return;
+	mem = open_memstream(&text, &len);
+	if (!mem)
+		return;		/* the findings stay for the writing thread */
+	rd = ps_render_open(mem, r->render);
+	for (size_t k = 0; k < res->diags.len; k++)
+		ps_render_finding(rd, res->diags.v[k]);
+	res->render_status = ps_render_close(rd);
+	if (fclose(mem) != 0) {
+		free(text);
+		res->render_status = 0;
+		return;
+	}
+	res->text = text;
+	res->text_len = len;
+	ps_diags_free(&res->diags);
+}
+
 static void
 lint_one(struct lint_run *r, size_t i)
 {
@@ -145,6 +176,11 @@ lint_one(struct lint_run *r, size_t i)
 		lint_text(r->sets[i], path, dir, b.data ? b.data : "", b.len,
 			  &res->diags);
 		ps_diags_sort(&res->diags);
+		/* fingerprints here, not on the thread that writes */
+		for (size_t k = 0; k < res->diags.len; k++)
+			ps_finding_fingerprint(res->diags.v[k]);
+		if (r->render)
+			render_here(r, res);
 	}
 	free(dir);
 	ps_buf_free(&b);
@@ -166,10 +202,28 @@ worker(void *arg)
 		lint_one(r, i);
 		pthread_mutex_lock(&r->mu);
 		r->done[i] = 1;
-		pthread_cond_broadcast(&r->cv);
+		/* wake the writer only for the file it waits for */
+		if (r->waiting == i)
+			pthread_cond_signal(&r->cv);
 		pthread_mutex_unlock(&r->mu);
 	}
 	return NULL;
+}
+
+void
+lint_run_settings(struct lint_run *r)
+{
+	size_t n = r->files->len;
+
+	r->sets = ps_xcalloc(n + 1, sizeof(*r->sets));
+	/* not thread-safe (it caches): before the workers start */
+	for (size_t i = 0; i < n; i++) {
+		const char *p = r->files->v[i];
+		char *dir = strcmp(p, "-") ? dir_of(p) : ps_xstrdup(".");
+
+		r->sets[i] = settings_for(r, dir);
+		free(dir);
+	}
 }
 
 void
@@ -179,18 +233,10 @@ lint_run_start(struct lint_run *r)
 	int nth = r->jobs < 1 ? 1 : (r->jobs > 16 ? 16 : r->jobs);
 
 	r->results = ps_xcalloc(n + 1, sizeof(*r->results));
-	r->sets = ps_xcalloc(n + 1, sizeof(*r->sets));
 	r->done = ps_xcalloc(n + 1, 1);
+	r->waiting = SIZE_MAX;
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cv, NULL);
-	/* settings first (not thread-safe: it caches), in this thread */
-	for (size_t i = 0; i < n; i++) {
-		const char *p = r->files->v[i];
-		char *dir = strcmp(p, "-") ? dir_of(p) : ps_xstrdup(".");
-
-		r->sets[i] = settings_for(r, dir);
-		free(dir);
-	}
 	if ((size_t)nth > n)
 		nth = (int)(n ? n : 1);
 	r->nthreads = 0;
@@ -205,8 +251,10 @@ void
 lint_run_wait(struct lint_run *r, size_t i)
 {
 	pthread_mutex_lock(&r->mu);
+	r->waiting = i;
 	while (!r->done[i])
 		pthread_cond_wait(&r->cv, &r->mu);
+	r->waiting = SIZE_MAX;
 	pthread_mutex_unlock(&r->mu);
 }
 
@@ -224,6 +272,7 @@ lint_run_free(struct lint_run *r)
 	for (size_t i = 0; r->results && i < r->files->len; i++) {
 		ps_diags_free(&r->results[i].diags);
 		free(r->results[i].error);
+		free(r->results[i].text);
 	}
 	free(r->results);
 	free(r->sets);

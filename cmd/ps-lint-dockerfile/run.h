@@ -11,9 +11,12 @@
 #define CLI_SEV_UNSET (-100)
 
 struct lint_result {
-	struct ps_diags diags;
+	struct ps_diags diags;	/* (not rendered by the worker) */
 	char *error;		/* the file could not be read */
 	int status;
+	char *text;		/* rendered by the worker: the bytes to write */
+	size_t text_len;
+	int render_status;	/* its renderer's 0/1/3 */
 };
 
 struct lint_run {
@@ -23,6 +26,9 @@ struct lint_run {
 	int cli_sev[256];	/* rules the command line set, else CLI_SEV_UNSET */
 	int jobs;
 	int config_error;
+	/* when set, the workers render each file's findings with these
+	 * options (a stateless format, no baseline) into results[i].text */
+	const struct ps_render_opts *render;
 	struct lint_result *results;
 	const struct lint_settings **sets;
 	struct { char *path; struct lint_settings *set; } *cached;
@@ -33,12 +39,16 @@ struct lint_run {
 	pthread_t threads[16];
 	int nthreads;
 	size_t next;		/* next file to take */
+	size_t waiting;		/* the file the writer waits for, or SIZE_MAX */
 	char *done;		/* per file: results[i] is ready */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 };
 
-/* Start the workers over r->files (settings are resolved first, here). */
+/* Resolve the settings of every file (the nearest configuration, loaded
+ * once per directory); r->config_error tells of a bad one. */
+void lint_run_settings(struct lint_run *r);
+/* Start the workers over r->files (after lint_run_settings). */
 void lint_run_start(struct lint_run *r);
 /* Wait until file i is linted; its results are then r->results[i]. */
 void lint_run_wait(struct lint_run *r, size_t i);
