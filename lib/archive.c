@@ -765,6 +765,14 @@ int
 ps_archive_add_buffer(struct ps_archive_writer *w, const char *name, const void *p,
 		      size_t n, unsigned mode, int64_t mtime, struct ps_error *err)
 {
+	return ps_archive_add_buffer_digest(w, name, p, n, mode, mtime, NULL, err);
+}
+
+int
+ps_archive_add_buffer_digest(struct ps_archive_writer *w, const char *name,
+			     const void *p, size_t n, unsigned mode, int64_t mtime,
+			     const char *sha256, struct ps_error *err)
+{
 	struct archive_entry *e = w->entry;
 	unsigned char md[32];
 	char sha[65];
@@ -785,12 +793,17 @@ ps_archive_add_buffer(struct ps_archive_writer *w, const char *name, const void 
 		return tar_error(w, "cannot write", name, err);
 	if (archive_write_finish_entry(w->a) < ARCHIVE_WARN)
 		return tar_error(w, "cannot write", name, err);
-	EVP_Digest(p, n, md, NULL, EVP_sha256(), NULL);
-	ps_hex(md, 32, sha);
+	if (sha256) {
+		snprintf(sha, sizeof(sha), "%s", sha256);
+	} else {
+		EVP_Digest(p, n, md, NULL, EVP_sha256(), NULL);
+		ps_hex(md, 32, sha);
+	}
 	if (strcmp(name, PS_ARCHIVE_INDEX_NAME) != 0) {
 		index_add(w, name, PS_ARCHIVE_FILE, n, mode, mtime, NULL, sha);
 		w->st.files++;
 		w->st.bytes += n;
+		progress(w);
 	} else {
 		memcpy(w->st.index_sha256, sha, 65);
 	}

@@ -131,6 +131,12 @@ int ps_archive_add_tree(struct ps_archive_writer *w, const char *src,
 int ps_archive_add_buffer(struct ps_archive_writer *w, const char *name,
 			  const void *p, size_t n, unsigned mode, int64_t mtime,
 			  struct ps_error *err);
+/* The same with the content's SHA-256 (hex) already computed by the
+ * caller, so callers in several threads can hash outside a lock. */
+int ps_archive_add_buffer_digest(struct ps_archive_writer *w, const char *name,
+				 const void *p, size_t n, unsigned mode,
+				 int64_t mtime, const char *sha256,
+				 struct ps_error *err);
 /* Write the index, end the tar and zstd streams, fill st. */
 int ps_archive_writer_finish(struct ps_archive_writer *w,
 			     struct ps_archive_stats *st, struct ps_error *err);

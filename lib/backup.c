@@ -28,6 +28,9 @@ static const char *const comp_keys[] = { "level", "threads", NULL };
 static const char *const keep_keys[] = {
 	"last", "daily", "weekly", "monthly", "yearly", NULL,
 };
+static const char *const db_keys[] = {
+	"url", "jobs", "no_owner", "no_privileges", NULL,
+};
 static const char *const s3_keys[] = {
 	"endpoint", "region", "path_style", "profile", "ca_file", "part_size", NULL,
 };
@@ -179,6 +182,34 @@ load_keep(struct ps_cfgck *ck, const struct ps_node *n, struct ps_backup_set *s)
 			s->has_keep = 1;
 }
 
+static void
+load_database(struct ps_cfgck *ck, const struct ps_node *n, struct ps_backup_set *s)
+{
+	const char *v;
+
+	s->db_jobs = 2;
+	if (!n)
+		return;
+	if (n->kind == PS_NODE_SCALAR) {
+		v = ps_cfg_scalar(ck, n);
+		if (v && *v)
+			s->db_url = v;
+		return;
+	}
+	if (n->kind != PS_NODE_MAP) {
+		ps_cfg_error(ck, n, "database: expected a connection URL or a mapping "
+			     "(url, jobs, no_owner, no_privileges)");
+		return;
+	}
+	ps_cfg_known_keys(ck, n, db_keys);
+	if (ps_cfg_str(ck, n, "url", 0, &v) == 1 && *v)
+		s->db_url = v;
+	ps_cfg_long(ck, n, "jobs", 0, 1, 64, "a number of connections from 1 to 64",
+		    &s->db_jobs);
+	ps_cfg_bool(ck, n, "no_owner", 0, &s->db_no_owner);
+	ps_cfg_bool(ck, n, "no_privileges", 0, &s->db_no_privileges);
+}
+
 static int
 location_ok(const char *l)
 {
@@ -244,7 +275,11 @@ load_set(struct ps_cfgck *ck, struct ps_backup_config *c, const struct ps_pair *
 	load_compression(ck, ps_node_get(n, "compression"), s);
 	load_keep(ck, ps_node_get(n, "keep"), s);
 	load_s3(ck, c, ps_node_get(n, "s3"), s);
-	s->has_database = ps_node_get(n, "database") != NULL;
+	v = ps_node_get(n, "database");
+	s->has_database = v != NULL ||
+		(s->name && strcmp(s->name, "database") == 0 && !ps_node_get(n, "paths"));
+	if (s->has_database)
+		load_database(ck, v, s);
 }
 
 struct ps_backup_config *
@@ -329,11 +364,14 @@ ps_backup_set_check(const struct ps_backup_config *c, const struct ps_backup_set
 		ps_diags_add(diags, "ps-backup", "config", "config", PS_SEV_ERROR, f, s->line,
 			     s->col, "backup.%s: no locations: add 'locations' (a list of "
 			     "local://, file:// or s3:// URIs)", s->name);
-	if (s->npaths == 0)
+	if (s->has_database && s->npaths)
+		ps_diags_add(diags, "ps-backup", "config", "config", PS_SEV_ERROR, f, s->line,
+			     s->col, "backup.%s: a set backs up either 'paths' or a 'database', "
+			     "not both: split it into two sets", s->name);
+	else if (!s->has_database && s->npaths == 0)
 		ps_diags_add(diags, "ps-backup", "config", "config", PS_SEV_ERROR, f, s->line,
 			     s->col, "backup.%s: nothing to back up: add 'paths' (a list of "
-			     "directories or files)%s", s->name,
-			     s->has_database ? "; database sets are not handled by this ps-backup" : "");
+			     "directories or files) or 'database' (a PostgreSQL URL)", s->name);
 	if (s->enc == PS_BACKUP_ENC_UNSET)
 		ps_diags_add(diags, "ps-backup", "config", "config", PS_SEV_ERROR, f, s->line,
 			     s->col, "backup.%s: no encryption key: add 'encryption' with "
@@ -519,6 +557,11 @@ ps_backup_manifest_parse(const char *text, size_t n, struct ps_backup_manifest *
 	m->created = (time_t)t;
 	juint(j, "sizes.content_bytes", &m->content_bytes);
 	juint(j, "counts.files", &m->files);
+	m->kind = jstr(j, "kind");
+	if (!m->kind)
+		m->kind = "files";
+	else if (strcmp(m->kind, "files") != 0 && strcmp(m->kind, "database") != 0)
+		goto bad;
 	enc = json_object_get(j, "encryption");
 	m->encrypted = json_is_object(enc);
 	if (m->encrypted && !(m->key_id = jstr(enc, "key_id")))

@@ -62,7 +62,15 @@ struct ps_backup_set {
 	long level;			/* zstd level */
 	long threads;			/* zstd workers, 0 auto */
 	struct ps_s3_config s3;
-	int has_database;		/* a "database" key: not a file set */
+	/* A database set: a "database" key (a URL, or a mapping with url,
+	 * jobs, no_owner, no_privileges), or a set named "database" without
+	 * paths, as in the standards' example. */
+	int has_database;
+	const char *db_url;		/* NULL: $DATABASE_URL, else libpq's
+					 * defaults (PGHOST, ...) */
+	long db_jobs;			/* worker connections (default 2) */
+	int db_no_owner;
+	int db_no_privileges;
 };
 
 struct ps_backup_config {
@@ -83,8 +91,8 @@ void ps_backup_config_free(struct ps_backup_config *c);
 const struct ps_backup_set *ps_backup_config_set(const struct ps_backup_config *c,
 						 const char *name);
 /*
- * Whether a set has what a file backup needs (paths, locations, an
- * encryption choice): errors naming the key to add go to diags.
+ * Whether a set has what a backup needs (paths or a database, locations,
+ * an encryption choice): errors naming the key to add go to diags.
  * Returns the number of errors added.
  */
 size_t ps_backup_set_check(const struct ps_backup_config *c,
@@ -125,6 +133,7 @@ struct ps_backup_manifest {
 	const char *index_sha256;
 	int encrypted;
 	const char *key_id;	/* hex, when encrypted */
+	const char *kind;	/* "files" or "database" */
 	uint64_t content_bytes;
 	uint64_t files;
 };

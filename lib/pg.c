@@ -181,3 +181,126 @@ fail:
 	PQfinish(c);
 	return -1;
 }
+
+/* ---- connection strings and databases ---- */
+
+static const char *
+env_conninfo(const char *conninfo)
+{
+	if (conninfo)
+		return conninfo;
+	conninfo = getenv("DATABASE_URL");
+	return conninfo ? conninfo : "";
+}
+
+static PQconninfoOption *
+parse_conninfo(const char *conninfo, struct ps_error *err)
+{
+	char *msg = NULL;
+	PQconninfoOption *opts = PQconninfoParse(env_conninfo(conninfo), &msg);
+
+	if (!opts) {
+		char *red = ps_redact(msg ? msg : "out of memory");
+		size_t n = strlen(red);
+
+		while (n && red[n - 1] == '\n')
+			red[--n] = 0;
+		ps_error_set(err, PS_EXIT_USAGE, "not a valid connection string: %s", red);
+		free(red);
+		PQfreemem(msg);
+	}
+	return opts;
+}
+
+int
+ps_pg_conninfo_has_password(const char *conninfo, struct ps_error *err)
+{
+	PQconninfoOption *opts = parse_conninfo(conninfo, err), *o;
+	int has = 0;
+
+	if (!opts)
+		return -1;
+	for (o = opts; o->keyword; o++)
+		if (strcmp(o->keyword, "password") == 0 && o->val && *o->val)
+			has = 1;
+	PQconninfoFree(opts);
+	return has;
+}
+
+/* value quoted for a key='value' connection string */
+static void
+add_value(struct ps_buf *b, const char *v)
+{
+	ps_buf_addc(b, '\'');
+	for (; *v; v++) {
+		if (*v == '\'' || *v == '\\')
+			ps_buf_addc(b, '\\');
+		ps_buf_addc(b, *v);
+	}
+	ps_buf_addc(b, '\'');
+}
+
+char *
+ps_pg_conninfo_with_db(const char *conninfo, const char *dbname, struct ps_error *err)
+{
+	PQconninfoOption *opts = parse_conninfo(conninfo, err), *o;
+	struct ps_buf b = { 0 };
+	char *out;
+
+	if (!opts)
+		return NULL;
+	for (o = opts; o->keyword; o++) {
+		const char *v = strcmp(o->keyword, "dbname") == 0 ? dbname : o->val;
+
+		if (!v || !*v)
+			continue;
+		if (b.len)
+			ps_buf_addc(&b, ' ');
+		ps_buf_addf(&b, "%s=", o->keyword);
+		add_value(&b, v);
+	}
+	PQconninfoFree(opts);
+	out = ps_xstrdup(ps_buf_str(&b));
+	ps_buf_free(&b);
+	return out;
+}
+
+int
+ps_pg_create_database(const char *conninfo, const char *dbname, struct ps_error *err)
+{
+	PGconn *c = PQconnectdb(env_conninfo(conninfo));
+	PGresult *r;
+	char *id, *sql;
+	int rc = 0;
+
+	if (PQstatus(c) != CONNECTION_OK) {
+		char *red = ps_redact(PQerrorMessage(c));
+		size_t n = strlen(red);
+
+		while (n && red[n - 1] == '\n')
+			red[--n] = 0;
+		ps_error_set(err, PS_EXIT_OPER, "cannot connect: %s", red);
+		free(red);
+		PQfinish(c);
+		return -1;
+	}
+	id = PQescapeIdentifier(c, dbname, strlen(dbname));
+	sql = ps_xasprintf("CREATE DATABASE %s", id ? id : "\"\"");
+	PQfreemem(id);
+	r = PQexec(c, sql);
+	free(sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		char *red = ps_redact(PQerrorMessage(c));
+		size_t n = strlen(red);
+
+		while (n && red[n - 1] == '\n')
+			red[--n] = 0;
+		rc = ps_error_set(err, state && strcmp(state, "42P04") == 0 ? PS_EXIT_USAGE :
+				  PS_EXIT_OPER, "cannot create database %s: %s", dbname, red);
+		free(red);
+	}
+	PQclear(r);
+	PQfinish(c);
+	return rc;
+}

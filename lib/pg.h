@@ -34,4 +34,27 @@ int ps_pg_ping(const char *conninfo, double timeout, int cancel_fd,
 /* Whether s looks like a libpq connection URI. */
 int ps_pg_is_uri(const char *s);
 
+/* ---- connection strings and databases (restores) ---- */
+
+/* 1 when conninfo carries a password, 0 when not, -1 and err (code 2)
+ * when it does not parse. */
+int ps_pg_conninfo_has_password(const char *conninfo, struct ps_error *err);
+
+/*
+ * conninfo (NULL: $DATABASE_URL, else libpq's defaults) with its database
+ * replaced by dbname, as key='value' pairs (caller frees; it may hold the
+ * password, so it belongs in memory only). NULL and err (code 2) when
+ * conninfo does not parse.
+ */
+char *ps_pg_conninfo_with_db(const char *conninfo, const char *dbname,
+			     struct ps_error *err);
+
+/*
+ * CREATE DATABASE dbname on the server of conninfo (connecting to the
+ * database conninfo names). 0, or -1 and err: code 2 when it exists
+ * already, 3 on connection or server failures.
+ */
+int ps_pg_create_database(const char *conninfo, const char *dbname,
+			  struct ps_error *err);
+
 #endif

@@ -5,6 +5,7 @@
 #include "pgdump.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -2093,6 +2094,23 @@ static const char count_user_objects[] =
 	"  WHERE " USER_NS("n") ")"
 	" + (SELECT count(*) FROM pg_namespace n WHERE " USER_NS("n") " AND n.nspname <> 'public')"
 	" + (SELECT count(*) FROM pg_extension WHERE extname <> 'plpgsql')";
+
+int
+ps_pgdump_target_objects(const char *conninfo, long *n, struct ps_error *err)
+{
+	PGconn *c = pg_open(conninfo, NULL, err);
+	PGresult *r;
+
+	if (!c)
+		return -1;
+	r = query(c, count_user_objects, err, "cannot inspect the target");
+	if (r) {
+		ps_parse_long(PQgetvalue(r, 0, 0), 0, LONG_MAX, n);
+		PQclear(r);
+	}
+	PQfinish(c);
+	return r ? 0 : -1;
+}
 
 static int
 clean_target(PGconn *c, struct ps_error *err)

@@ -134,6 +134,11 @@ struct ps_pgdump_restore_opts {
 	const volatile int *cancel;	/* as for the dump */
 };
 
+/* The number of user objects in the database at conninfo (a restore
+ * needs 0 unless clean); -1 and err (code 3). */
+int ps_pgdump_target_objects(const char *conninfo, long *n,
+			     struct ps_error *err);
+
 /* Restore d with table data from src; -1 and err (code 3) naming what failed. */
 int ps_pgdump_restore(const struct ps_pgdump_restore_opts *o,
 		      const struct ps_pgdump *d,

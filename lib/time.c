@@ -451,6 +451,24 @@ ps_size_format(unsigned long long bytes, char *buf, size_t n)
 	}
 }
 
+void
+ps_size_human(unsigned long long bytes, char *buf, size_t n)
+{
+	static const char *const bin[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	int i;
+
+	if (!buf || n == 0)
+		return;
+	for (i = 5; i >= 0; i--) {
+		unsigned long long u = 1ULL << (10 * (i + 1));
+		if (bytes >= u) {
+			size_scaled(bytes, u, bin[i], 1, buf, n);
+			return;
+		}
+	}
+	snprintf(buf, n, "%llu B", bytes);
+}
+
 /* ---- RFC 3339 ---- */
 
 double

@@ -31,6 +31,9 @@ void ps_duration_format(double secs, char *buf, size_t n);
  */
 int ps_size_parse(const char *s, unsigned long long *bytes, struct ps_error *err);
 void ps_size_format(unsigned long long bytes, char *buf, size_t n); /* "1.5 MiB" */
+/* For people: the largest binary unit, one decimal ("74.3 GiB", "512 B");
+ * ps_size_format spells sizes exactly (config values), this rounds. */
+void ps_size_human(unsigned long long bytes, char *buf, size_t n);
 
 /* Wall clock, seconds since the epoch with sub-second precision. */
 double ps_time_now(void);

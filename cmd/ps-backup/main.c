@@ -1,8 +1,8 @@
 /*
- * ps-backup: back up the file sets of backup.yml to every location in one
- * pass (tar, zstd, AES-256-GCM, SHA-256), then apply retention (Backup &
- * Recovery standards: automated backups, multiple locations, retention
- * policies).
+ * ps-backup: back up the sets of backup.yml -- files, and PostgreSQL
+ * databases dumped through libpq -- to every location in one pass (tar,
+ * zstd, AES-256-GCM, SHA-256), then apply retention (Backup & Recovery
+ * standards: automated backups, multiple locations, retention policies).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -49,7 +49,7 @@ static const struct ps_opt opts[] = {
 static const struct ps_cli cli = {
 	.prog = "ps-backup",
 	.usage = "[-n] [-c FILE] [-f FMT] [-s SET] [--check] [--no-prune | --prune-only] [--new-key FILE]",
-	.summary = "Back up the file sets of backup.yml to every location, then apply retention.",
+	.summary = "Back up the file and database sets of backup.yml to every location, then apply retention.",
 	.epilog = "Each set is archived once (pax tar, zstd, AES-256-GCM) and streamed to all\n"
 		  "its locations; a backup exists once its manifest is written. One backup\n"
 		  "record per set (and prune records) go to stdout. See ps-backup(1).",
@@ -186,10 +186,17 @@ check_keys(const struct ps_backup_config *c, const struct args *a, FILE *out)
 			snprintf(kid, sizeof(kid), "passphrase");
 		if (warn)
 			ps_log_warn("key file '%s' is readable by others", s->enc_value);
-		fprintf(out, "%s: %s, %zu path%s, %zu location%s, retention %ld days, key %s\n",
-			s->name, s->enabled ? "enabled" : "disabled", s->npaths,
-			s->npaths == 1 ? "" : "s", s->nlocations, s->nlocations == 1 ? "" : "s",
-			s->retention, kid);
+		if (s->has_database)
+			fprintf(out, "%s: %s, database %s, %zu location%s, retention %ld days, key %s\n",
+				s->name, s->enabled ? "enabled" : "disabled",
+				s->db_url ? "from the set's url" :
+				getenv("DATABASE_URL") ? "from $DATABASE_URL" : "from libpq's defaults",
+				s->nlocations, s->nlocations == 1 ? "" : "s", s->retention, kid);
+		else
+			fprintf(out, "%s: %s, %zu path%s, %zu location%s, retention %ld days, key %s\n",
+				s->name, s->enabled ? "enabled" : "disabled", s->npaths,
+				s->npaths == 1 ? "" : "s", s->nlocations,
+				s->nlocations == 1 ? "" : "s", s->retention, kid);
 		if (have)
 			ps_crypt_key_free(&k);
 	}
@@ -244,11 +251,18 @@ main(int argc, char **argv)
 			for (size_t k = 0; k < s->nlocations; k++)
 				json_array_append_new(l, json_string(s->locations[k]));
 			json_object_set_new(rec, "set", json_string(s->name));
+			json_object_set_new(rec, "kind",
+					    json_string(s->has_database ? "database" : "files"));
 			json_object_set_new(rec, "status", json_string("dry-run"));
 			json_object_set_new(rec, "paths", p);
 			json_object_set_new(rec, "locations", l);
 			ps_rec_write(stdout, rec);
 			json_decref(rec);
+		} else if (a.dry_run && s->has_database) {
+			printf("%s: would dump the database to %zu location%s\n", s->name,
+			       s->nlocations, s->nlocations == 1 ? "" : "s");
+			for (size_t k = 0; k < s->nlocations; k++)
+				printf("  location %s\n", s->locations[k]);
 		} else if (a.dry_run) {
 			printf("%s: would back up %zu path%s to %zu location%s\n", s->name,
 			       s->npaths, s->npaths == 1 ? "" : "s", s->nlocations,

@@ -14,6 +14,7 @@
 
 #include "cmd/ps-backup/run.h"
 #include "lib/archive.h"
+#include "lib/dbarchive.h"
 #include "lib/log.h"
 #include "lib/records.h"
 #include "lib/time.h"
@@ -65,6 +66,7 @@ struct job {
 	double last_draw;
 	uint64_t estimate;	/* content bytes of the previous backup */
 	int drawn;
+	int database;		/* a database set: no file counts */
 };
 
 /* Every stored byte: hash it and write it to every live location. */
@@ -224,15 +226,18 @@ draw(struct job *j, const struct ps_archive_stats *st, int final)
 	if (!final && now - j->last_draw < 0.25)
 		return;
 	j->last_draw = now;
-	ps_size_format(st->bytes, done, sizeof(done));
-	ps_size_format(el > 0 ? (unsigned long long)((double)st->bytes / el) : 0, rate,
+	ps_size_human(st->bytes, done, sizeof(done));
+	ps_size_human(el > 0 ? (unsigned long long)((double)st->bytes / el) : 0, rate,
 		       sizeof(rate));
 	if (!final && j->estimate > st->bytes && st->bytes > 0 && el > 0.5) {
 		double left = (double)(j->estimate - st->bytes) / ((double)st->bytes / el);
 		snprintf(eta, sizeof(eta), "  ETA %d:%02d", (int)(left / 60), (int)left % 60);
 	}
-	fprintf(stderr, "\r\033[K  %s read, %llu files, %s/s%s", done,
-		(unsigned long long)st->files, rate, eta);
+	if (j->database)
+		fprintf(stderr, "\r\033[K  %s dumped, %s/s%s", done, rate, eta);
+	else
+		fprintf(stderr, "\r\033[K  %s read, %llu files, %s/s%s", done,
+			(unsigned long long)st->files, rate, eta);
 	if (final)
 		fputc('\n', stderr);
 	fflush(stderr);
@@ -264,11 +269,31 @@ previous_size(struct ps_store *st, const char *set)
 	return n;
 }
 
+/* The source part of a database set's manifest, and its table figures. */
+static void
+database_json(json_t *m, json_t *src, const struct ps_pgdump *d, uint64_t segments)
+{
+	json_t *dj = ps_pgdump_manifest_json(d);
+	json_int_t rows = 0;
+	size_t i;
+
+	json_object_set(src, "database", json_object_get(dj, "database"));
+	json_object_set(src, "server_version", json_object_get(dj, "server_version"));
+	json_object_set(src, "encoding", json_object_get(dj, "encoding"));
+	json_object_set(m, "tables", json_object_get(dj, "tables"));
+	for (i = 0; i < d->ntables; i++)
+		rows += (json_int_t)d->tables[i].rows;
+	json_object_set_new(m, "counts",
+		json_pack("{sI sI sI}", "tables", (json_int_t)d->ntables, "rows", rows,
+			  "segments", (json_int_t)segments));
+	json_decref(dj);
+}
+
 static json_t *
 manifest_json(const struct ps_backup_set *s, const char *id, const char *objname,
 	      const char *created, const char *finished,
 	      const struct ps_archive_stats *as, uint64_t stored, const char *sha,
-	      const struct ps_crypt_header *h)
+	      const struct ps_crypt_header *h, const struct ps_pgdump *dump)
 {
 	json_t *m = json_object(), *src = json_object(), *paths = json_array(),
 	       *ex = json_array();
@@ -277,7 +302,7 @@ manifest_json(const struct ps_backup_set *s, const char *id, const char *objname
 	json_object_set_new(m, "format", json_integer(1));
 	json_object_set_new(m, "id", json_string(id));
 	json_object_set_new(m, "set", json_string(s->name));
-	json_object_set_new(m, "kind", json_string("files"));
+	json_object_set_new(m, "kind", json_string(dump ? "database" : "files"));
 	json_object_set_new(m, "object", json_string(objname));
 	json_object_set_new(m, "created_at", json_string(created));
 	json_object_set_new(m, "finished_at", json_string(finished));
@@ -285,6 +310,13 @@ manifest_json(const struct ps_backup_set *s, const char *id, const char *objname
 	json_object_set_new(m, "tool_version", json_string(PS_VERSION));
 	gethostname(host, sizeof(host) - 1);
 	json_object_set_new(src, "host", json_string(host));
+	if (dump) {
+		json_decref(paths);
+		json_decref(ex);
+		json_object_set_new(m, "source", src);
+		database_json(m, src, dump, as->files);
+		goto sizes;
+	}
 	for (size_t i = 0; i < s->npaths; i++) {
 		json_t *p = json_object();
 		json_object_set_new(p, "path", json_string(s->abs_paths[i]));
@@ -301,6 +333,7 @@ manifest_json(const struct ps_backup_set *s, const char *id, const char *objname
 			  "dirs", (json_int_t)as->dirs, "symlinks", (json_int_t)as->symlinks,
 			  "hardlinks", (json_int_t)as->hardlinks,
 			  "skipped", (json_int_t)as->skipped));
+sizes:
 	json_object_set_new(m, "sizes",
 		json_pack("{sI sI sI sI}", "content_bytes", (json_int_t)as->bytes,
 			  "tar_bytes", (json_int_t)as->tar_bytes,
@@ -356,6 +389,7 @@ bk_run_set(const struct ps_backup_config *c, const struct ps_backup_set *s,
 	struct ps_crypt_sink csink = { fanout, &j };
 	struct ps_archive_writer *aw = NULL;
 	struct ps_archive_stats as = {0};
+	struct ps_pgdump *dump = NULL;
 	struct ps_error err = {0};
 	char id[32], created[40], finished[40], sha[65] = "";
 	unsigned char md[EVP_MAX_MD_SIZE];
@@ -382,6 +416,7 @@ bk_run_set(const struct ps_backup_config *c, const struct ps_backup_set *s,
 	EVP_DigestInit_ex(j.sha, EVP_sha256(), NULL);
 	j.progress = o->progress;
 	j.started = t0;
+	j.database = s->has_database;
 	for (size_t i = 0; i < j.n; i++) {
 		struct loc *l = &j.locs[i];
 		struct ps_error e = {0};
@@ -447,6 +482,19 @@ bk_run_set(const struct ps_backup_config *c, const struct ps_backup_set *s,
 		if (ps_archive_add_tree(aw, s->abs_paths[i], s->abs_paths[i] + 1, &err) < 0)
 			goto fail;
 	}
+	if (s->has_database) {
+		struct ps_pgdump_opts po = {
+			.conninfo = s->db_url, .jobs = (int)s->db_jobs,
+			.no_owner = s->db_no_owner, .no_privileges = s->db_no_privileges,
+			.cancel = &bk_interrupted,
+		};
+		if (ps_dbarchive_dump(&po, aw, (int64_t)t0, &dump, &err) < 0) {
+			char msg[sizeof(err.msg)];
+			snprintf(msg, sizeof(msg), "%s", err.msg);
+			ps_error_set(&err, err.code, "database: %s", msg);
+			goto fail;
+		}
+	}
 	if (ps_archive_writer_finish(aw, &as, &err) < 0)
 		goto fail;
 	if (out_finish(&j, 1, &err) < 0)
@@ -483,7 +531,7 @@ bk_run_set(const struct ps_backup_config *c, const struct ps_backup_set *s,
 		l->w = NULL;
 		ps_time_format(ps_time_now(), finished, sizeof(finished));
 		m = manifest_json(s, id, l->objname, created, finished, &as, j.stored, sha,
-				  have_key ? &hdr : NULL);
+				  have_key ? &hdr : NULL, dump);
 		text = json_dumps(m, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		json_decref(m);
 		if (ps_store_put_small(l->st, l->manname, text, strlen(text), &e) < 0) {
@@ -548,11 +596,23 @@ report:
 	json_object_set_new(rec, "started_at", json_string(created));
 	json_object_set_new(rec, "finished_at", json_string(finished));
 	json_object_set_new(rec, "duration_s", json_real(ps_time_now() - t0));
-	json_object_set_new(rec, "contents",
-		json_pack("{sI sI sI sI sI}", "files", (json_int_t)as.files,
-			  "dirs", (json_int_t)as.dirs, "symlinks", (json_int_t)as.symlinks,
-			  "hardlinks", (json_int_t)as.hardlinks,
-			  "skipped", (json_int_t)as.skipped));
+	if (s->has_database) {
+		json_int_t rows = 0;
+		for (size_t i = 0; dump && i < dump->ntables; i++)
+			rows += (json_int_t)dump->tables[i].rows;
+		json_object_set_new(rec, "kind", json_string("database"));
+		json_object_set_new(rec, "contents",
+			json_pack("{sI sI}", "tables", (json_int_t)(dump ? dump->ntables : 0),
+				  "rows", rows));
+	} else {
+		json_object_set_new(rec, "kind", json_string("files"));
+		json_object_set_new(rec, "contents",
+			json_pack("{sI sI sI sI sI}", "files", (json_int_t)as.files,
+				  "dirs", (json_int_t)as.dirs,
+				  "symlinks", (json_int_t)as.symlinks,
+				  "hardlinks", (json_int_t)as.hardlinks,
+				  "skipped", (json_int_t)as.skipped));
+	}
 	json_object_set_new(rec, "locations", locs);
 	if (status && err.code)
 		json_object_set_new(rec, "error", json_string(err.msg));
@@ -560,12 +620,16 @@ report:
 	json_decref(rec);
 	if (o->format == PS_FMT_TEXT) {
 		char a[32], b[32];
-		ps_size_format(as.bytes, a, sizeof(a));
-		ps_size_format(j.stored, b, sizeof(b));
-		fprintf(o->out, "%s %s: %s, %llu files, %s stored, %d/%zu locations%s\n",
-			s->name, id, status ? "FAILED" : "ok", (unsigned long long)as.files, b,
-			ok_locs, j.n, "");
-		(void)a;
+		ps_size_human(as.bytes, a, sizeof(a));
+		ps_size_human(j.stored, b, sizeof(b));
+		if (s->has_database)
+			fprintf(o->out, "%s %s: %s, %zu tables, %s dumped, %s stored, %d/%zu locations\n",
+				s->name, id, status ? "FAILED" : "ok",
+				dump ? dump->ntables : (size_t)0, a, b, ok_locs, j.n);
+		else
+			fprintf(o->out, "%s %s: %s, %llu files, %s stored, %d/%zu locations\n",
+				s->name, id, status ? "FAILED" : "ok",
+				(unsigned long long)as.files, b, ok_locs, j.n);
 	}
 	for (size_t i = 0; i < j.n; i++) {
 		struct loc *l = &j.locs[i];
@@ -579,6 +643,7 @@ report:
 	free(j.locs);
 	ps_crypt_enc_free(j.enc);
 	ps_archive_writer_free(aw);
+	ps_pgdump_free(dump);
 	EVP_MD_CTX_free(j.sha);
 done_key:
 	if (have_key)

@@ -17,7 +17,8 @@
 
 enum {
 	OPT_LIST = 1, OPT_VERIFY, OPT_SAMPLE, OPT_DIFF, OPT_SET, OPT_TO, OPT_FORCE,
-	OPT_DRY_RUN, OPT_FROM,
+	OPT_DRY_RUN, OPT_FROM, OPT_TO_URL, OPT_CREATE, OPT_CLEAN, OPT_JOBS, OPT_CHECK,
+	OPT_TMPDIR,
 };
 
 #define GO_ON (-1)
@@ -45,17 +46,36 @@ static const struct ps_opt opts[] = {
 	{ "from", 0, PS_ARG_REQUIRED, "LOCATION",
 	  "read from this location instead of the set's first that has the backup",
 	  OPT_FROM, 0, NULL },
+	{ "to-url", 0, PS_ARG_REQUIRED, "URL",
+	  "database sets: restore into this database (libpq URL or conninfo, no password)",
+	  OPT_TO_URL, 0, NULL },
+	{ "create", 0, PS_ARG_REQUIRED, "NAME",
+	  "database sets: create database NAME (on --to-url's server) and restore into it",
+	  OPT_CREATE, 0, NULL },
+	{ "clean", 0, PS_ARG_NONE, NULL,
+	  "database sets: drop the target's schemas and extensions first", OPT_CLEAN, 0, NULL },
+	{ "jobs", 'j', PS_ARG_REQUIRED, "N",
+	  "database sets: load tables over N connections (default: the set's jobs, 2)",
+	  OPT_JOBS, 0, NULL },
+	{ "check", 0, PS_ARG_NONE, NULL,
+	  "database sets: after the restore, recompute every table's row count and checksum",
+	  OPT_CHECK, 0, NULL },
+	{ "tmpdir", 0, PS_ARG_REQUIRED, "DIR",
+	  "database sets: unpack the dump here (default $TMPDIR, else /var/tmp)",
+	  OPT_TMPDIR, PS_COMPLETE_DIR, NULL },
 	{ NULL, 0, 0, NULL, NULL, 0, 0, NULL },
 };
 
 static const struct ps_cli cli = {
 	.prog = "ps-restore",
 	.usage = "[-ln] [-c FILE] [-f FMT] [-s SET] [--from LOCATION] "
-		 "[--verify ID [--sample PCT] | --diff ID | ID --to DIR [--force]]",
+		 "[--verify ID [--sample PCT] | --diff ID | ID --to DIR [--force] |\n"
+		 "       ID {--to-url URL | --create NAME} [--clean] [-j N] [--check]]",
 	.summary = "List, verify, compare and restore the backups of backup.yml.",
 	.epilog = "ID is a backup id (20261126T010000Z-7f3a) or 'latest'. A restore extracts into\n"
 		  "a temporary directory beside DIR and moves it into place only after every\n"
-		  "digest was checked. See ps-restore(1).",
+		  "digest was checked. A database set's backup is unpacked and checked the\n"
+		  "same way before any SQL runs on the target. See ps-restore(1).",
 	.opts = opts,
 	.common = PS_CLI_FORMAT | PS_CLI_CONFIG,
 	.formats = "text json",
@@ -83,6 +103,20 @@ on_opt(int id, const char *arg, void *ctx)
 	case OPT_FORCE: a->force = 1; break;
 	case OPT_DRY_RUN: a->dry_run = 1; break;
 	case OPT_FROM: a->from = arg; break;
+	case OPT_TO_URL: a->to_url = arg; break;
+	case OPT_CREATE:
+		if (!*arg)
+			return ps_cli_usage_error(&cli, "--create: give a database name");
+		a->create = arg;
+		break;
+	case OPT_CLEAN: a->clean = 1; break;
+	case OPT_JOBS:
+		if (ps_parse_long(arg, 1, 64, &v) < 0)
+			return ps_cli_usage_error(&cli, "--jobs: expected a number from 1 to 64, got '%s'", arg);
+		a->jobs = (int)v;
+		break;
+	case OPT_CHECK: a->check = 1; break;
+	case OPT_TMPDIR: a->tmpdir = arg; break;
 	}
 	return GO_ON;
 }
@@ -122,9 +156,15 @@ main(int argc, char **argv)
 	modes = !!a.list + !!a.verify + !!a.diff + !!a.id;
 	if (modes != 1)
 		return ps_cli_usage_error(&cli, modes ? "give only one of --list, --verify, --diff and a restore ID"
-						      : "nothing to do: give --list, --verify ID, --diff ID or ID --to DIR");
-	if (a.id && !a.to)
-		return ps_cli_usage_error(&cli, "restoring needs --to DIR");
+						      : "nothing to do: give --list, --verify ID, --diff ID, ID --to DIR or ID --to-url URL");
+	if (a.id && !a.to && !a.to_url && !a.create)
+		return ps_cli_usage_error(&cli, "restoring needs --to DIR (files) or --to-url URL / --create NAME (a database)");
+	if (a.to && (a.to_url || a.create))
+		return ps_cli_usage_error(&cli, "--to restores files; --to-url and --create restore a database");
+	if ((a.to_url || a.create || a.clean || a.jobs || a.check || a.tmpdir) && !a.id)
+		return ps_cli_usage_error(&cli, "--to-url, --create, --clean, --jobs, --check and --tmpdir go with a restore ID");
+	if (a.create && a.clean)
+		return ps_cli_usage_error(&cli, "--create makes a new, empty database: --clean has nothing to drop");
 	if (a.sample && !a.verify)
 		return ps_cli_usage_error(&cli, "--sample goes with --verify");
 	if ((a.force || a.to) && !a.id)

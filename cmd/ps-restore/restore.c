@@ -21,8 +21,8 @@
 #include "lib/records.h"
 #include "lib/time.h"
 
-static void
-emit(const struct rs_args *a, json_t *rec)
+void
+rs_emit(const struct rs_args *a, json_t *rec)
 {
 	if (a->format == PS_FMT_JSON)
 		ps_rec_write(a->out, rec);
@@ -31,8 +31,8 @@ emit(const struct rs_args *a, json_t *rec)
 
 /* The set an action is about: --set, the only set, or (for an explicit
  * id) the set that has it. */
-static const struct ps_backup_set *
-pick_set(const struct ps_backup_config *c, const struct rs_args *a, const char *id)
+const struct ps_backup_set *
+rs_pick_set(const struct ps_backup_config *c, const struct rs_args *a, const char *id)
 {
 	const struct ps_backup_set *s;
 
@@ -67,8 +67,8 @@ pick_set(const struct ps_backup_config *c, const struct rs_args *a, const char *
 	return NULL;
 }
 
-static int
-load_key(const struct ps_backup_set *s, const struct rs_found *f, struct ps_crypt_key *k,
+int
+rs_load_key(const struct ps_backup_set *s, const struct rs_found *f, struct ps_crypt_key *k,
 	 int *have)
 {
 	struct ps_error e = {0};
@@ -128,13 +128,13 @@ rs_list(const struct ps_backup_config *c, const struct rs_args *a)
 				json_object_set_new(r, "sha256", json_string(m->object_sha256));
 				json_object_set_new(r, "encrypted", json_boolean(m->encrypted));
 				json_object_set_new(r, "status", json_string(ok ? "ok" : "data-missing"));
-				emit(a, r);
+				rs_emit(a, r);
 				if (a->format == PS_FMT_TEXT) {
 					char size[32];
 					if (!header++)
 						fprintf(a->out, "%-21s  %-16s  %-20s  %10s  %s\n", "ID", "SET",
 							"CREATED", "SIZE", "LOCATION");
-					ps_size_format(m->stored_bytes, size, sizeof(size));
+					ps_size_human(m->stored_bytes, size, sizeof(size));
 					fprintf(a->out, "%-21s  %-16s  %-20s  %10s  %s%s\n", m->id, s->name,
 						m->created_at, size, locs[k], ok ? "" : "  (data missing)");
 				}
@@ -157,7 +157,7 @@ rs_list(const struct ps_backup_config *c, const struct rs_args *a)
 int
 rs_verify(const struct ps_backup_config *c, const struct rs_args *a)
 {
-	const struct ps_backup_set *s = pick_set(c, a, a->verify);
+	const struct ps_backup_set *s = rs_pick_set(c, a, a->verify);
 	struct ps_archive_ropts o = { .mode = PS_ARCHIVE_VERIFY, .sample_pct = a->sample };
 	struct ps_archive_result res;
 	struct ps_crypt_key key;
@@ -173,7 +173,7 @@ rs_verify(const struct ps_backup_config *c, const struct rs_args *a)
 	rc = rs_find(c, s, a->verify, a->from, &f);
 	if (rc)
 		return rc;
-	rc = load_key(s, &f, &key, &have);
+	rc = rs_load_key(s, &f, &key, &have);
 	if (rc) {
 		rs_found_free(&f);
 		return rc;
@@ -195,7 +195,7 @@ rs_verify(const struct ps_backup_config *c, const struct rs_args *a)
 	json_object_set_new(r, "duration_s", json_real(ps_time_now() - t0));
 	if (rc)
 		json_object_set_new(r, "error", json_string(err.msg));
-	emit(a, r);
+	rs_emit(a, r);
 	if (rc)
 		ps_log_error("backup %s: %s", f.m.id, err.msg);
 	else if (a->format == PS_FMT_TEXT)
@@ -264,7 +264,7 @@ change(struct diffctx *d, const char *path, const char *what, const char *detail
 	json_object_set_new(r, "change", json_string(what));
 	if (detail)
 		json_object_set_new(r, "what", json_string(detail));
-	emit(d->a, r);
+	rs_emit(d->a, r);
 	if (d->a->format == PS_FMT_TEXT)
 		fprintf(d->a->out, "%c %s%s%s%s\n",
 			what[0] == 'a' ? '+' : what[0] == 'r' ? '-' : 'M', path,
@@ -369,7 +369,7 @@ excluded(json_t *ex, const char *rel, const char *base)
 int
 rs_diff(const struct ps_backup_config *c, const struct rs_args *a)
 {
-	const struct ps_backup_set *s = pick_set(c, a, a->diff);
+	const struct ps_backup_set *s = rs_pick_set(c, a, a->diff);
 	struct ps_archive_ropts o = { .mode = PS_ARCHIVE_LIST };
 	struct ps_archive_result res;
 	struct ps_crypt_key key;
@@ -387,7 +387,13 @@ rs_diff(const struct ps_backup_config *c, const struct rs_args *a)
 	rc = rs_find(c, s, a->diff, a->from, &f);
 	if (rc)
 		return rc;
-	rc = load_key(s, &f, &key, &have);
+	if (strcmp(f.m.kind, "files") != 0) {
+		ps_log_error("backup %s holds a database: --diff compares file backups with their "
+			     "source; restore it with --create NAME --check instead", f.m.id);
+		rs_found_free(&f);
+		return PS_EXIT_USAGE;
+	}
+	rc = rs_load_key(s, &f, &key, &have);
 	if (rc) {
 		rs_found_free(&f);
 		return rc;
@@ -469,7 +475,7 @@ rs_diff(const struct ps_backup_config *c, const struct rs_args *a)
 		json_object_set_new(r, "changed", json_integer((json_int_t)d.changed));
 		json_object_set_new(r, "removed", json_integer((json_int_t)d.removed));
 		json_object_set_new(r, "unchanged", json_integer((json_int_t)d.same));
-		emit(a, r);
+		rs_emit(a, r);
 	}
 	if (a->format == PS_FMT_TEXT)
 		fprintf(a->out, "%s %s: %zu added, %zu changed, %zu removed, %zu unchanged\n",
@@ -486,8 +492,8 @@ out:
 /* ---- restore ---- */
 
 /* rm -rf, making directories writable first. */
-static void
-remove_tree(const char *path)
+void
+rs_remove_tree(const char *path)
 {
 	char *const rp[] = { (char *)path, NULL };
 	FTS *fts = fts_open(rp, FTS_PHYSICAL | FTS_NOCHDIR, NULL);
@@ -577,13 +583,13 @@ restore_rec(const struct rs_args *a, const struct rs_found *f, const char *set,
 	json_object_set_new(r, "duration_s", json_real(ps_time_now() - t0));
 	if (error)
 		json_object_set_new(r, "error", json_string(error));
-	emit(a, r);
+	rs_emit(a, r);
 }
 
 int
 rs_restore(const struct ps_backup_config *c, const struct rs_args *a)
 {
-	const struct ps_backup_set *s = pick_set(c, a, a->id);
+	const struct ps_backup_set *s = rs_pick_set(c, a, a->id);
 	struct ps_archive_ropts o = { .mode = PS_ARCHIVE_EXTRACT };
 	struct ps_archive_result res = {0};
 	struct ps_crypt_key key;
@@ -596,6 +602,17 @@ rs_restore(const struct ps_backup_config *c, const struct rs_args *a)
 
 	if (!s)
 		return PS_EXIT_USAGE;
+	if (s->has_database)
+		return rs_restore_db(c, s, a);
+	if (a->to_url || a->create || a->clean || a->check || a->jobs) {
+		ps_log_error("backup.%s is a file set: --to-url, --create, --clean, --check and "
+			     "--jobs are for database sets; restore it with --to DIR", s->name);
+		return PS_EXIT_USAGE;
+	}
+	if (!a->to) {
+		ps_log_error("restoring backup.%s needs --to DIR", s->name);
+		return PS_EXIT_USAGE;
+	}
 	dup = ps_xstrdup(a->to);
 	if (!realpath(dirname(dup), parent)) {
 		ps_log_error("cannot restore to '%s': its parent directory: %s", a->to, strerror(errno));
@@ -629,7 +646,13 @@ rs_restore(const struct ps_backup_config *c, const struct rs_args *a)
 		free(target);
 		return rc;
 	}
-	rc = load_key(s, &f, &key, &have);
+	if (strcmp(f.m.kind, "files") != 0) {
+		ps_log_error("backup %s holds a database: restore it with --to-url URL or --create NAME",
+			     f.m.id);
+		rc = PS_EXIT_USAGE;
+		goto out;
+	}
+	rc = rs_load_key(s, &f, &key, &have);
 	if (rc)
 		goto out;
 	if (a->dry_run) {
@@ -650,8 +673,8 @@ rs_restore(const struct ps_backup_config *c, const struct rs_args *a)
 		}
 		if (statvfs(parent, &vfs) == 0)
 			avail = (unsigned long long)vfs.f_bavail * vfs.f_frsize;
-		ps_size_format(p.bytes + (p.files + p.dirs + p.links) * 4096ULL, need, sizeof(need));
-		ps_size_format(avail, free_s, sizeof(free_s));
+		ps_size_human(p.bytes + (p.files + p.dirs + p.links) * 4096ULL, need, sizeof(need));
+		ps_size_human(avail, free_s, sizeof(free_s));
 		if (a->format == PS_FMT_TEXT)
 			fprintf(a->out, "%s %s: would restore %llu files, %llu directories, %llu links, %llu bytes into %s\n",
 				s->name, f.m.id, (unsigned long long)p.files,
@@ -687,7 +710,7 @@ rs_restore(const struct ps_backup_config *c, const struct rs_args *a)
 	o.dest = tmp;
 	o.owner = geteuid() == 0;
 	if (rs_read(&f, have ? &key : NULL, &o, &res, &err) < 0) {
-		remove_tree(tmp);
+		rs_remove_tree(tmp);
 		ps_log_error("backup %s: %s; nothing was restored", f.m.id, err.msg);
 		restore_rec(a, &f, s->name, target, "failed", NULL, t0, err.msg);
 		rc = err.code;
@@ -703,13 +726,13 @@ rs_restore(const struct ps_backup_config *c, const struct rs_args *a)
 		old = ps_xasprintf("%s/.ps-restore-old-XXXXXX", strcmp(parent, "/") ? parent : "");
 		if (!mkdtemp(old) || rename(target, old) < 0) {
 			ps_log_error("cannot move '%s' aside: %s", target, strerror(errno));
-			remove_tree(tmp);
+			rs_remove_tree(tmp);
 			rc = PS_EXIT_OPER;
 			goto out;
 		}
 	} else if (state == 0 && rmdir(target) < 0) {
 		ps_log_error("cannot replace '%s': %s", target, strerror(errno));
-		remove_tree(tmp);
+		rs_remove_tree(tmp);
 		rc = PS_EXIT_OPER;
 		goto out;
 	}
@@ -717,12 +740,12 @@ rs_restore(const struct ps_backup_config *c, const struct rs_args *a)
 		ps_log_error("cannot move the restored tree to '%s': %s", target, strerror(errno));
 		if (old)
 			rename(old, target);
-		remove_tree(tmp);
+		rs_remove_tree(tmp);
 		rc = PS_EXIT_OPER;
 		goto out;
 	}
 	if (old)
-		remove_tree(old);
+		rs_remove_tree(old);
 	restore_rec(a, &f, s->name, target, "ok", &res, t0, NULL);
 	if (a->format == PS_FMT_TEXT)
 		fprintf(a->out, "%s %s: restored %llu files (%llu bytes) into %s, every digest checked\n",

@@ -165,6 +165,24 @@ START_TEST(test_size_format)
 }
 END_TEST
 
+static const struct {
+	unsigned long long bytes;
+	const char *out;
+} size_human[] = {
+	{ 0, "0 B" }, { 1023, "1023 B" }, { 1024, "1 KiB" }, { 1572864, "1.5 MiB" },
+	{ 50000000, "47.7 MiB" }, { 79829393408ULL, "74.3 GiB" },
+	{ 18446744073709551615ULL, "15.9 EiB" },
+};
+
+START_TEST(test_size_human)
+{
+	char buf[64];
+
+	ps_size_human(size_human[_i].bytes, buf, sizeof(buf));
+	ck_assert_str_eq(buf, size_human[_i].out);
+}
+END_TEST
+
 /* ---- RFC 3339 ---- */
 
 static const struct {
@@ -766,6 +784,7 @@ time_suite(void)
 	tcase_add_loop_test(tc, test_size_ok, 0, N(size_ok));
 	tcase_add_loop_test(tc, test_size_bad, 0, N(size_bad));
 	tcase_add_loop_test(tc, test_size_format, 0, N(size_fmt));
+	tcase_add_loop_test(tc, test_size_human, 0, N(size_human));
 	tcase_add_loop_test(tc, test_rfc3339_ok, 0, N(rfc_ok));
 	tcase_add_loop_test(tc, test_rfc3339_bad, 0, N(rfc_bad));
 	tcase_add_test(tc, test_rfc3339_format);
