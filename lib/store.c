@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,10 @@
 #define TMP_SUFFIX ".ps-tmp"
 static const char mkstemp_x[] = { 'X', 'X', 'X', 'X', 'X', 'X', 0 };
 #define MAX_NAME 1024
+/* temp files of other hosts (or of the old, pid-less naming) count as
+ * stale after this long without a write */
+#define TMP_STALE_SECS (24 * 3600)
+#define TAG_LEN 12
 
 struct ps_store {
 	enum ps_store_kind kind;
@@ -26,6 +32,9 @@ struct ps_store {
 	char *bucket;		/* s3 */
 	char *prefix;		/* s3: "" or ending in '/' */
 	struct ps_s3 *s3;
+	char **swept;		/* local: directories swept of stale temps */
+	size_t nswept, swept_cap;
+	unsigned removed;	/* stale temp files removed */
 };
 
 struct ps_store_writer {
@@ -116,6 +125,9 @@ store_free(struct ps_store *st)
 	if (!st)
 		return;
 	ps_s3_free(st->s3);
+	for (size_t i = 0; i < st->nswept; i++)
+		free(st->swept[i]);
+	free(st->swept);
 	free(st->uri);
 	free(st->root);
 	free(st->bucket);
@@ -334,6 +346,222 @@ write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
+/* ---- temp file names and the sweep of stale ones ---- */
+
+/*
+ * A local temp file is named ".NAME.PID-TAG.RANDOM.ps-tmp": PID is the
+ * writing process, TAG the first TAG_LEN hex digits of the SHA-256 of
+ * (host name, kernel boot id, pid namespace). Two processes with the same
+ * TAG see the same process table, so kill(PID, 0) tells whether the writer
+ * of such a file still runs.
+ */
+static pthread_once_t tag_once = PTHREAD_ONCE_INIT;
+static char proc_tag[TAG_LEN + 1];
+
+static void
+read_first_line(const char *path, struct ps_buf *b)
+{
+	char line[256];
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return;
+	if (fgets(line, sizeof(line), f))
+		ps_buf_add(b, line, strcspn(line, "\n"));
+	fclose(f);
+}
+
+static void
+tag_init(void)
+{
+	struct ps_buf b = { 0 };
+	char host[256], ns[128], hex[65];
+	ssize_t k;
+
+	if (gethostname(host, sizeof(host)) < 0)
+		host[0] = 0;
+	host[sizeof(host) - 1] = 0;
+	ps_buf_addf(&b, "%s\n", host);
+	read_first_line("/proc/sys/kernel/random/boot_id", &b);
+	ps_buf_addc(&b, '\n');
+	k = readlink("/proc/self/ns/pid", ns, sizeof(ns) - 1);
+	ns[k > 0 ? k : 0] = 0;
+	ps_buf_adds(&b, ns);
+	ps_sha256_hex(b.data, b.len, hex);
+	memcpy(proc_tag, hex, TAG_LEN);
+	proc_tag[TAG_LEN] = 0;
+	ps_buf_free(&b);
+}
+
+static const char *
+my_tag(void)
+{
+	pthread_once(&tag_once, tag_init);
+	return proc_tag;
+}
+
+static int
+is_tmp(const char *name)
+{
+	size_t n = strlen(name), t = strlen(TMP_SUFFIX);
+
+	return name[0] == '.' && n > t && strcmp(name + n - t, TMP_SUFFIX) == 0;
+}
+
+static int
+all_of(const char *s, size_t n, const char *set)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!s[i] || !strchr(set, s[i]))
+			return 0;
+	return 1;
+}
+
+#define ALNUM "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+/*
+ * Classify a directory entry name: 0 not a temp file of ours (never
+ * touched); 1 ".NAME.RANDOM.ps-tmp" (the earlier, pid-less naming);
+ * 2 ".NAME.PID-TAG.RANDOM.ps-tmp" with *pid and tag (TAG_LEN + 1 bytes)
+ * filled.
+ */
+static int
+parse_tmp_name(const char *name, long *pid, char *tag)
+{
+	size_t n = strlen(name), t = strlen(TMP_SUFFIX), end, dot;
+	const char *dash;
+	char num[16];
+	long v;
+
+	if (!is_tmp(name) || n < t + 9)
+		return 0;
+	end = n - t;		/* name[0..end) = ".NAME.[PID-TAG.]RANDOM" */
+	if (name[end - 7] != '.' || !all_of(name + end - 6, 6, ALNUM))
+		return 0;
+	end -= 7;		/* ".NAME[.PID-TAG]" */
+	if (end < 2)
+		return 0;
+	for (dot = end - 1; dot > 0 && name[dot] != '.'; dot--)
+		;
+	if (dot >= 2) {
+		/* ".NAME.PID-TAG"? */
+		const char *c = name + dot + 1;
+		size_t cl = end - dot - 1;
+
+		dash = memchr(c, '-', cl);
+		if (dash && (size_t)(dash - c) >= 1 &&
+		    (size_t)(dash - c) < sizeof(num) &&
+		    all_of(c, (size_t)(dash - c), "0123456789") &&
+		    cl - (size_t)(dash - c) - 1 == TAG_LEN &&
+		    all_of(dash + 1, TAG_LEN, "0123456789abcdef")) {
+			memcpy(num, c, (size_t)(dash - c));
+			num[dash - c] = 0;
+			if (ps_parse_long(num, 1, INT_MAX, &v) == 0) {
+				*pid = v;
+				memcpy(tag, dash + 1, TAG_LEN);
+				tag[TAG_LEN] = 0;
+				return 2;
+			}
+			return 0;
+		}
+	}
+	return 1;		/* NAME (which may hold dots) then RANDOM */
+}
+
+/* 1 when the temp file `name` (lstat-ed as sb) was left by a dead writer. */
+static int
+tmp_is_stale(const char *name, const struct stat *sb, time_t now)
+{
+	char tag[TAG_LEN + 1];
+	long pid = 0;
+	int kind = parse_tmp_name(name, &pid, tag);
+
+	if (!kind || !S_ISREG(sb->st_mode) || sb->st_uid != geteuid())
+		return 0;
+	if (kind == 2 && strcmp(tag, my_tag()) == 0) {
+		if ((pid_t)pid == getpid())
+			return 0;
+		return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+	}
+	/* another host or pid namespace, or no pid in the name: by age */
+	return sb->st_mtime < now && now - sb->st_mtime > TMP_STALE_SECS;
+}
+
+/* Sweep the absolute directory dir; count removals in st and *removed. */
+static int
+sweep_abs(struct ps_store *st, const char *dir, unsigned *removed,
+	  struct ps_error *err)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	time_t now = time(NULL);
+
+	if (!d) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return 0;
+		return ps_error_set(err, PS_EXIT_OPER, "cannot list '%s': %s",
+				    dir, strerror(errno));
+	}
+	while ((e = readdir(d)) != NULL) {
+		struct stat sb;
+
+		if (!is_tmp(e->d_name) ||
+		    fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !tmp_is_stale(e->d_name, &sb, now))
+			continue;
+		if (unlinkat(dirfd(d), e->d_name, 0) == 0) {
+			st->removed++;
+			if (removed)
+				(*removed)++;
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
+/* Sweep dir once per store (writers call this; failures are ignored: a
+ * temp file left over never makes a write fail). */
+static void
+sweep_once(struct ps_store *st, const char *dir)
+{
+	struct ps_error err = { 0 };
+	size_t i;
+
+	for (i = 0; i < st->nswept; i++)
+		if (strcmp(st->swept[i], dir) == 0)
+			return;
+	ps_xgrow(&st->swept, &st->swept_cap, st->nswept + 1,
+		 sizeof(*st->swept));
+	st->swept[st->nswept++] = ps_xstrdup(dir);
+	sweep_abs(st, dir, NULL, &err);
+}
+
+int
+ps_store_sweep_tmp(struct ps_store *st, const char *dir, unsigned *removed,
+		   struct ps_error *err)
+{
+	char *abs;
+	int rc;
+
+	if (st->kind != PS_STORE_LOCAL)
+		return 0;
+	if (dir && *dir && ps_store_check_name(dir, err) < 0)
+		return -1;
+	abs = dir && *dir ? ps_xasprintf("%s/%s", st->root, dir)
+			  : ps_xstrdup(st->root);
+	rc = sweep_abs(st, abs, removed, err);
+	free(abs);
+	return rc;
+}
+
+unsigned
+ps_store_swept(const struct ps_store *st)
+{
+	return st->removed;
+}
+
 /* ---- writer ---- */
 
 static void
@@ -380,10 +608,11 @@ put_begin(struct ps_store *st, const char *name, int sized, uint64_t size,
 		writer_free(w);
 		return NULL;
 	}
+	sweep_once(st, w->dir);
 	/* mkostemps' template: six X characters before the suffix */
-	w->tmp = ps_xasprintf("%s/.%s.%s%s", w->dir,
-			      strrchr(w->final, '/') + 1, mkstemp_x,
-			      TMP_SUFFIX);
+	w->tmp = ps_xasprintf("%s/.%s.%ld-%s.%s%s", w->dir,
+			      strrchr(w->final, '/') + 1, (long)getpid(),
+			      my_tag(), mkstemp_x, TMP_SUFFIX);
 	w->fd = mkostemps(w->tmp, (int)strlen(TMP_SUFFIX), O_CLOEXEC);
 	if (w->fd < 0) {
 		ps_error_set(err, PS_EXIT_OPER,
@@ -725,14 +954,6 @@ collect_s3(void *arg, const struct ps_s3_object *o)
 	if (strlen(o->key) > c->strip)
 		collect_add(c, o->key + c->strip, o->size, o->mtime);
 	return 0;
-}
-
-static int
-is_tmp(const char *name)
-{
-	size_t n = strlen(name), t = strlen(TMP_SUFFIX);
-
-	return name[0] == '.' && n > t && strcmp(name + n - t, TMP_SUFFIX) == 0;
 }
 
 /* Walk abs (= root/rel) for regular files whose names start with prefix. */

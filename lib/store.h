@@ -13,13 +13,15 @@
  *
  * Writes are atomic: nothing is visible under the final name before commit.
  *  - local: data goes to a hidden temp file in the same directory
- *    (".NAME.<6 random characters>.ps-tmp"), commit = fsync file, rename, fsync directory;
+ *    (".NAME.PID-TAG.<6 random characters>.ps-tmp", see
+ *    ps_store_sweep_tmp), commit = fsync file, rename, fsync directory;
  *    abort = unlink the temp file. Parent directories are created as needed.
  *  - s3: the object is streamed as a multipart upload (a single PUT when it
  *    is smaller than one part) completed at commit, aborted on abort.
  *
  * Listings skip local temp files; a process killed while writing leaves
- * its hidden temp file behind (never listed, never a backup). A store and
+ * its hidden temp file behind (never listed, never a backup); the next
+ * writer into that directory removes it (ps_store_sweep_tmp). A store and
  * its writers and readers belong to one thread at a time.
  * Errors: code 3 (PS_EXIT_OPER) for
  * operational failures, code 2 (PS_EXIT_USAGE) for bad URIs and names.
@@ -140,5 +142,29 @@ void ps_store_entries_free(struct ps_store_entry *v, size_t n);
  * absent object succeeds. */
 int ps_store_delete(struct ps_store *st, const char *name,
 		    struct ps_error *err);
+
+/*
+ * Remove the stale temporary files that writers killed mid-write (kill -9,
+ * power loss) left in the directory dir of a local location ("" for its
+ * root, "files" for a set's directory; not recursive). Only files of the
+ * store's own naming are considered, ".NAME.PID-TAG.RANDOM.ps-tmp" where
+ * TAG identifies the host, boot and pid namespace of process PID:
+ *  - same TAG: removed when process PID no longer exists (never the
+ *    calling process's own files, never those of a live process);
+ *  - another TAG, or the earlier name without PID-TAG
+ *    (".NAME.RANDOM.ps-tmp"): removed when not written for 24 hours;
+ * and only regular files (not symlinks) owned by the effective user.
+ * Nothing else is ever touched. *removed (if not NULL) is increased by the
+ * number removed. Every local writer sweeps its directory once per store
+ * (ps_store_put_begin, ignoring failures). S3 locations: nothing to do
+ * (an interrupted multipart upload is aborted by the client or, after a
+ * kill -9, left invisible: a bucket lifecycle rule
+ * AbortIncompleteMultipartUpload removes it). 0, or -1 and err when the
+ * directory cannot be read (a missing one is fine).
+ */
+int ps_store_sweep_tmp(struct ps_store *st, const char *dir,
+		       unsigned *removed, struct ps_error *err);
+/* Stale temporary files this store has removed so far (for records). */
+unsigned ps_store_swept(const struct ps_store *st);
 
 #endif

@@ -76,6 +76,51 @@ diff -r --no-dereference "$W/src" "$W/out$W/src" >/dev/null && pass "... byte-id
 # leftovers of killed runs are hidden temporary files or reported orphans
 visible=$(find "$W/store-a" "$W/store-b" -type f ! -name '.*.ps-tmp' | grep -vc -E '/[0-9]{8}T[0-9]{6}Z-[0-9a-f]{4}\.(tar\.zst\.enc|manifest\.json)$')
 expect_eq 0 "$visible" "nothing but backups, orphans and hidden temp files in the locations"
+
+# A run killed while it writes its data object leaves a hidden temp file
+# named after its pid (caught here deterministically: kill as soon as the
+# temp file shows).
+caught=0
+for attempt in 1 2 3 4 5 6 7 8 9 10; do
+	"$BIN/ps-backup" -c "$W/backup.yml" --no-prune >/dev/null 2>&1 &
+	pid=$!
+	for _ in $(seq 1 400); do
+		if compgen -G "$W/store-a/files/.*.$pid-*.ps-tmp" >/dev/null; then
+			kill -9 "$pid" 2>/dev/null && caught=1
+			break
+		fi
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.005
+	done
+	wait "$pid" 2>/dev/null
+	[ "$caught" = 1 ] && break
+done
+left=$(find "$W/store-a" "$W/store-b" -name '.*.ps-tmp' | wc -l)
+echo "# $left hidden temp files left by the killed runs"
+if [ "$caught" = 1 ] && [ "$left" -gt 0 ]; then
+	pass "a run killed mid-write leaves its hidden temp file (pid $pid)"
+else
+	fail "a run killed mid-write leaves its hidden temp file" "caught=$caught left=$left"
+fi
+# Files the sweep must not touch: another host's fresh temp file, names
+# that only look alike, a symlink; an old temp file of the earlier, pid-less
+# naming (2 days old) goes.
+F="$W/store-a/files"
+touch "$F/.x.tar.zst.enc.4242-000000000000.Ab12Cd.ps-tmp" "$F/.notes.ps-tmp.keep" \
+	"$F/.short.ps-tmp" "$W/outside"
+ln -s "$W/outside" "$F/.y.tar.zst.enc.$pid-000000000000.Ab12Cd.ps-tmp"
+touch -d '2 days ago' "$F/.z.tar.zst.enc.Q1w2E3.ps-tmp"
 run ps-backup -c "$W/backup.yml"
 expect_status 0 "a later complete run (with pruning of orphans) succeeds"
+left=$(find "$W/store-a" "$W/store-b" -name '.*.ps-tmp' ! -name '*-000000000000.Ab12Cd.ps-tmp' ! -name '.short.ps-tmp' | wc -l)
+expect_eq 0 "$left" "the later run removed the temp files of the killed runs"
+kept=0
+for f in ".x.tar.zst.enc.4242-000000000000.Ab12Cd.ps-tmp" .notes.ps-tmp.keep .short.ps-tmp \
+	".y.tar.zst.enc.$pid-000000000000.Ab12Cd.ps-tmp"; do
+	[ -e "$F/$f" ] || [ -L "$F/$f" ] && kept=$((kept + 1))
+done
+expect_eq 4 "$kept" "another host's fresh temp file, look-alike names and a symlink are kept"
+[ -e "$W/outside" ] && pass "the symlink's target is untouched" || fail "the symlink's target is untouched"
+[ ! -e "$F/.z.tar.zst.enc.Q1w2E3.ps-tmp" ] && pass "a 2-day-old temp file of the pid-less naming is removed" ||
+	fail "a 2-day-old temp file of the pid-less naming is removed"
 finish

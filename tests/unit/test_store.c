@@ -10,7 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/store.h"
@@ -385,6 +388,164 @@ START_TEST(test_unwritable_location)
 }
 END_TEST
 
+/* Create dir/name (a small file), its mtime age_secs in the past. */
+static void
+plant(const char *dir, const char *name, long age_secs)
+{
+	char *p = ps_xasprintf("%s/%s", dir, name);
+	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	struct timespec ts[2];
+
+	ck_assert_msg(fd >= 0, "%s", p);
+	ck_assert_int_eq(write(fd, "partial", 7), 7);
+	close(fd);
+	if (age_secs) {
+		ts[0].tv_sec = ts[1].tv_sec = time(NULL) - age_secs;
+		ts[0].tv_nsec = ts[1].tv_nsec = 0;
+		ck_assert_int_eq(utimensat(AT_FDCWD, p, ts, AT_SYMLINK_NOFOLLOW), 0);
+	}
+	free(p);
+}
+
+static int
+exists(const char *dir, const char *name)
+{
+	char *p = ps_xasprintf("%s/%s", dir, name);
+	struct stat sb;
+	int rc = lstat(p, &sb) == 0;
+
+	free(p);
+	return rc;
+}
+
+/* The PID-TAG of this process, from the name of a live writer's temp file. */
+static void
+own_tag(struct ps_store *st, const char *dir, char *tag, size_t n)
+{
+	struct ps_error err = { 0 };
+	struct ps_store_writer *w = ps_store_put_begin(st, "probe/p.bin", &err);
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char want[64];
+	int found = 0;
+
+	ck_assert_ptr_nonnull(w);
+	ck_assert_ptr_nonnull(d);
+	snprintf(want, sizeof(want), ".p.bin.%ld-", (long)getpid());
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, want, strlen(want)) == 0) {
+			const char *t = e->d_name + strlen(want);
+			const char *dot = strchr(t, '.');
+
+			ck_assert_ptr_nonnull(dot);
+			ck_assert_uint_eq((size_t)(dot - t), 12);
+			snprintf(tag, n, "%.*s", (int)(dot - t), t);
+			found = 1;
+		}
+	}
+	closedir(d);
+	ck_assert_msg(found, "no temp file named %s...", want);
+	ps_store_put_abort(w);
+}
+
+START_TEST(test_sweep_stale_tmp)
+{
+	struct ps_store *st = open_tmp("loc"), *st2;
+	struct ps_error err = { 0 };
+	char *dir = ps_xasprintf("%s/loc/files", tmpdir);
+	char *other = ps_xasprintf("%s/loc/other", tmpdir);
+	char *probe = ps_xasprintf("%s/loc/probe", tmpdir);
+	char *target = ps_xasprintf("%s/loc/target", tmpdir);
+	char tag[16], n[200], foreign[16] = "000000000000";
+	pid_t dead;
+	long day2 = 2 * 24 * 3600;
+	unsigned removed = 0;
+	int status;
+
+	own_tag(st, probe, tag, sizeof(tag));
+	if (strcmp(tag, foreign) == 0)
+		foreign[0] = '1';
+	/* a pid that no longer runs: a reaped child */
+	dead = fork();
+	ck_assert_int_ge(dead, 0);
+	if (dead == 0)
+		_exit(0);
+	ck_assert_int_eq(waitpid(dead, &status, 0), dead);
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	ck_assert_int_eq(mkdir(other, 0700), 0);
+	plant(tmpdir, "loc/target", 0);
+
+#define NAME(fmt, ...) (snprintf(n, sizeof(n), fmt, __VA_ARGS__), n)
+	/* removed: this host's dead writer, old foreign or pid-less ones */
+	plant(dir, NAME(".b1.tar.zst.enc.%ld-%s.Ab12Cd.ps-tmp", (long)dead, tag), 0);
+	plant(dir, NAME(".b5.%ld-%s.Ab12Cd.ps-tmp", (long)dead, foreign), day2);
+	plant(dir, NAME(".b7.x.y.%s.ps-tmp", "Q1w2E3"), day2);
+	/* kept: live writers (the parent, ourselves), fresh foreign or
+	 * pid-less ones, and everything not named like our temp files */
+	plant(dir, NAME(".b2.%ld-%s.Ab12Cd.ps-tmp", (long)getppid(), tag), day2);
+	plant(dir, NAME(".b3.%ld-%s.Ab12Cd.ps-tmp", (long)getpid(), tag), day2);
+	plant(dir, NAME(".b4.%ld-%s.Ab12Cd.ps-tmp", (long)dead, foreign), 3600);
+	plant(dir, NAME(".b6.%s.ps-tmp", "Ab12Cd"), 3600);
+	plant(dir, NAME("b8.%ld-%s.Ab12Cd.ps-tmp", (long)dead, tag), day2);
+	plant(dir, NAME(".b9.%ld-%s.Ab1.ps-tmp", (long)dead, tag), day2);
+	plant(dir, NAME(".b10.%ld-%s.Ab12Cd.ps-tmp.old", (long)dead, tag), day2);
+	plant(dir, NAME(".%s.ps-tmp", "Ab12Cd"), day2);
+	plant(dir, "real.bin", day2);
+	ck_assert_int_eq(symlink(target, NAME("%s/.b11.%ld-%s.Ab12Cd.ps-tmp", dir,
+					     (long)dead, tag)), 0);
+	ck_assert_int_eq(mkdir(NAME("%s/.b12.%ld-%s.Ab12Cd.ps-tmp", dir,
+				    (long)dead, tag), 0700), 0);
+
+	ck_assert_int_eq(ps_store_sweep_tmp(st, "files", &removed, &err), 0);
+	ck_assert_uint_eq(removed, 3);
+	ck_assert_uint_eq(ps_store_swept(st), 3);
+	ck_assert(!exists(dir, NAME(".b1.tar.zst.enc.%ld-%s.Ab12Cd.ps-tmp", (long)dead, tag)));
+	ck_assert(!exists(dir, NAME(".b5.%ld-%s.Ab12Cd.ps-tmp", (long)dead, foreign)));
+	ck_assert(!exists(dir, NAME(".b7.x.y.%s.ps-tmp", "Q1w2E3")));
+	ck_assert(exists(dir, NAME(".b2.%ld-%s.Ab12Cd.ps-tmp", (long)getppid(), tag)));
+	ck_assert(exists(dir, NAME(".b3.%ld-%s.Ab12Cd.ps-tmp", (long)getpid(), tag)));
+	ck_assert(exists(dir, NAME(".b4.%ld-%s.Ab12Cd.ps-tmp", (long)dead, foreign)));
+	ck_assert(exists(dir, NAME(".b6.%s.ps-tmp", "Ab12Cd")));
+	ck_assert(exists(dir, NAME("b8.%ld-%s.Ab12Cd.ps-tmp", (long)dead, tag)));
+	ck_assert(exists(dir, NAME(".b9.%ld-%s.Ab1.ps-tmp", (long)dead, tag)));
+	ck_assert(exists(dir, NAME(".b10.%ld-%s.Ab12Cd.ps-tmp.old", (long)dead, tag)));
+	ck_assert(exists(dir, NAME(".%s.ps-tmp", "Ab12Cd")));
+	ck_assert(exists(dir, NAME(".b11.%ld-%s.Ab12Cd.ps-tmp", (long)dead, tag)));
+	ck_assert(exists(dir, NAME(".b12.%ld-%s.Ab12Cd.ps-tmp", (long)dead, tag)));
+	ck_assert(exists(dir, "real.bin"));
+	ck_assert(exists(tmpdir, "loc/target"));
+	ck_assert_int_eq(count_entries(dir), 11);
+	/* a second sweep finds nothing more */
+	removed = 0;
+	ck_assert_int_eq(ps_store_sweep_tmp(st, "files", &removed, &err), 0);
+	ck_assert_uint_eq(removed, 0);
+	/* a missing directory is nothing to sweep; a bad name is refused */
+	ck_assert_int_eq(ps_store_sweep_tmp(st, "none/here", NULL, &err), 0);
+	ck_assert_int_eq(ps_store_sweep_tmp(st, "../x", NULL, &err), -1);
+	ck_assert_int_eq(err.code, PS_EXIT_USAGE);
+
+	/* writers sweep the directory they write into (and only that one) */
+	plant(dir, NAME(".c1.%ld-%s.Ab12Cd.ps-tmp", (long)dead, tag), 0);
+	plant(other, NAME(".c2.%ld-%s.Ab12Cd.ps-tmp", (long)dead, tag), 0);
+	st2 = open_tmp("loc");
+	ck_assert_int_eq(ps_store_put_small(st2, "other/m.json", "{}", 2, &err), 0);
+	ck_assert_uint_eq(ps_store_swept(st2), 1);
+	ck_assert(!exists(other, NAME(".c2.%ld-%s.Ab12Cd.ps-tmp", (long)dead, tag)));
+	ck_assert(exists(dir, NAME(".c1.%ld-%s.Ab12Cd.ps-tmp", (long)dead, tag)));
+	ck_assert(exists(other, "m.json"));
+	ck_assert_int_eq(ps_store_put_small(st2, "files/m.json", "{}", 2, &err), 0);
+	ck_assert_uint_eq(ps_store_swept(st2), 2);
+	ck_assert(!exists(dir, NAME(".c1.%ld-%s.Ab12Cd.ps-tmp", (long)dead, tag)));
+#undef NAME
+	ps_store_close(st2);
+	ps_store_close(st);
+	free(dir);
+	free(other);
+	free(probe);
+	free(target);
+}
+END_TEST
+
 static Suite *
 store_suite(void)
 {
@@ -402,6 +563,7 @@ store_suite(void)
 	tcase_add_test(tc, test_list_stat_delete);
 	tcase_add_test(tc, test_streaming_read);
 	tcase_add_test(tc, test_unwritable_location);
+	tcase_add_test(tc, test_sweep_stale_tmp);
 	suite_add_tcase(s, tc);
 	return s;
 }
