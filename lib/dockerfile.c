@@ -215,6 +215,12 @@ add_comment(struct parser *p, size_t li, size_t hash, int in_cont)
 
 /* ---- words ---- */
 
+/* What split_words looks at outside quotes: isspace() and quotes. */
+static const unsigned char split_stop[256] = {
+	[' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1,
+	['"'] = 1, ['\''] = 1,
+};
+
 /* Split s into whitespace-separated words, quotes kept (quote-aware). */
 static size_t
 split_words(struct ps_dockerfile *df, const char *s, char esc,
@@ -234,6 +240,10 @@ split_words(struct ps_dockerfile *df, const char *s, char esc,
 		while (i < n) {
 			char c = s[i];
 
+			if (!q && !split_stop[(unsigned char)c] && c != esc) {
+				i++;	/* the common case: a plain character */
+				continue;
+			}
 			if (q) {
 				if (c == esc && q == '"' && i + 1 < n)
 					i++;
@@ -1275,6 +1285,23 @@ redirection(struct sh *sh, size_t i, int *target, int *here)
 	return j - i;
 }
 
+/*
+ * Characters that end a run of plain word characters: blanks, separators
+ * and operators, quotes, escapes, expansions, redirections. Any other
+ * character continues a word once it has begun (a digit or '#' is special
+ * only where a word begins).
+ */
+static const unsigned char word_stop[256] = {
+	[0] = 1, [' '] = 1, ['\t'] = 1, ['\r'] = 1, ['\n'] = 1, [';'] = 1,
+	['&'] = 1, ['|'] = 1, ['('] = 1, [')'] = 1, ['<'] = 1, ['>'] = 1,
+	['\''] = 1, ['"'] = 1, ['\\'] = 1, ['$'] = 1, ['`'] = 1,
+};
+
+/* Inside "...": the characters that are not taken as they are. */
+static const unsigned char dq_stop[256] = {
+	[0] = 1, ['"'] = 1, ['\\'] = 1, ['$'] = 1, ['`'] = 1, ['\n'] = 1,
+};
+
 static void
 sh_run(struct sh *sh)
 {
@@ -1340,6 +1367,15 @@ sh_run(struct sh *sh)
 
 			while (sh->i < sh->n && s[sh->i] != '"') {
 				char d = s[sh->i];
+				size_t run = sh->i;
+
+				while (run < sh->n && !dq_stop[(unsigned char)s[run]])
+					run++;
+				if (run > sh->i) {
+					ps_buf_add(&sh->w, s + sh->i, run - sh->i);
+					sh->i = run;
+					continue;
+				}
 
 				if (d == '\\' && sh->i + 1 < sh->n) {
 					char e = s[sh->i + 1];
@@ -1431,9 +1467,16 @@ sh_run(struct sh *sh)
 		}
 		if (c == '$')
 			dynamic = 1;
-		ps_buf_addc(&sh->w, c);
-		ps_buf_addc(&sh->raw, c);
-		sh->i++;
+		{
+			/* this character and the plain ones after it: inside a
+			 * word, none of them can start anything else */
+			size_t st = sh->i++;
+
+			while (sh->i < sh->n && !word_stop[(unsigned char)s[sh->i]])
+				sh->i++;
+			ps_buf_add(&sh->w, s + st, sh->i - st);
+			ps_buf_add(&sh->raw, s + st, sh->i - st);
+		}
 		continue;
 
 word_end:
