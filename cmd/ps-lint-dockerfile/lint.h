@@ -107,6 +107,10 @@ struct lint_ctx {
 	int *posix;			/* per instruction: a POSIX shell runs it */
 	int *pipefail;			/* per instruction: SHELL sets -o pipefail */
 	const char **shell;		/* per instruction: sh, bash, ... for ShellCheck */
+	/* the snippet of the last instruction reported (its first line,
+	 * secrets masked), for the next finding about it */
+	const char *snippet_raw;
+	char *snippet;
 };
 
 /* Report a finding of rule (code) at an instruction (or line if in NULL). */

@@ -55,9 +55,10 @@ valid_id(const char *id)
 static int
 parse_pragma(const char *t, struct pragma *p)
 {
-	memset(p, 0, sizeof(*p));
 	if (!word(&t, "hadolint") && !word(&t, "ps-lint"))
 		return 0;
+	p->line = p->lo = p->hi = 0;
+	p->nids = 0;
 	if (*t != ' ' && *t != '\t')
 		return 0;
 	t = skip_sp(t);
@@ -114,11 +115,11 @@ void
 lint_pragmas_apply(struct lint_ctx *cx, size_t first)
 {
 	struct ps_dockerfile *df = cx->df;
-	struct pragma *pv = ps_xcalloc(df->ncomments + 1, sizeof(*pv));
-	size_t np = 0, ii = 0;
+	struct pragma *pv = NULL, tmp;
+	size_t np = 0, cap = 0, ii = 0;
 
 	for (size_t c = 0; c < df->ncomments; c++) {
-		struct pragma *p = &pv[np];
+		struct pragma *p = &tmp;
 		const struct ps_df_comment *cm = &df->comments[c];
 
 		if (cm->in_continuation || !parse_pragma(cm->text, p))
@@ -152,7 +153,8 @@ lint_pragmas_apply(struct lint_ctx *cx, size_t first)
 			break;
 		}
 		}
-		np++;
+		ps_xgrow(&pv, &cap, np + 1, sizeof(*pv));
+		pv[np++] = tmp;
 	}
 	/* drop what pragmas and the configuration's foreign ids ignore */
 	size_t w = first;

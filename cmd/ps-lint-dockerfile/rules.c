@@ -195,15 +195,19 @@ lint_report(struct lint_ctx *cx, const char *code, const struct ps_df_inst *in,
 			 "%s", ps_buf_str(&msg));
 	ps_buf_free(&msg);
 	if (in) {
-		const char *nl = strchr(in->raw, '\n');
-		char *text = ps_xstrndup(in->raw, nl ? (size_t)(nl - in->raw) :
-					 strlen(in->raw));
-		/* secrets never reach the output: mask KEY=VALUE of secret names */
-		char *red = ps_redact(text);
+		if (cx->snippet_raw != in->raw) {
+			const char *nl = strchr(in->raw, '\n');
+			char *text = ps_xstrndup(in->raw, nl ? (size_t)(nl - in->raw) :
+						 strlen(in->raw));
 
-		ps_finding_set_snippet(f, red, strlen(red));
-		free(red);
-		free(text);
+			/* secrets never reach the output: mask KEY=VALUE of
+			 * secret names */
+			free(cx->snippet);
+			cx->snippet = ps_redact(text);
+			cx->snippet_raw = in->raw;
+			free(text);
+		}
+		ps_finding_set_snippet(f, cx->snippet, strlen(cx->snippet));
 		f->end_line = in->end_line;
 	}
 	if (r->ref && strcmp(r->ref, "SC") != 0)
@@ -530,5 +534,6 @@ lint_text(const struct lint_settings *set, const char *file, const char *dir,
 	free(cx.posix);
 	free(cx.pipefail);
 	free(cx.shell);
+	free(cx.snippet);
 	ps_df_free(df);
 }
