@@ -227,26 +227,6 @@ on_alert(void *ctx, json_t *a)
 	json_decref(a);
 }
 
-/* One record of the input: a probe goes to the engine, others may pass. */
-static void
-take_record(struct state *st, json_t *rec, const char *name, size_t lineno)
-{
-	const char *type = ps_rec_type(rec);
-	struct alert_sample s;
-
-	if (type && strcmp(type, "probe") == 0) {
-		if (alert_sample_from_json(rec, &s, st->last_at) == 0) {
-			st->last_at = s.at;
-			alert_engine_feed(st->engine, &s);
-		} else {
-			ps_log_warn("probe record without check or ok (at %s:%zu; skipped)",
-				    name, lineno);
-		}
-	} else if (st->pass && ps_rec_write(stdout, rec) != 0) {
-		st->write_failed = 1;
-	}
-}
-
 static void
 on_item(void *ctx, const struct alert_item *it, const char *line, size_t len,
 	const char *name, size_t lineno)
@@ -277,39 +257,21 @@ on_item(void *ctx, const struct alert_item *it, const char *line, size_t len,
 	}
 }
 
-/* Feed one input to the engine. Returns 0, or an exit status to stop with. */
+/*
+ * Feed one input to the engine: parsed on every core, fed in order (see
+ * reader.c). Returns 0, or an exit status to stop with.
+ */
 static int
 feed(struct state *st, FILE *f, const char *name)
 {
 	struct ps_error err = { 0 };
-	struct stat sb;
-	json_t *rec;
-	int rc;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
-	if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode)) {
-		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-		if (alert_read_parallel(f, name, ncpu > 1 ? (int)(ncpu > 4 ? 4 : ncpu) : 0,
-					on_item, &st->write_failed, st, &err)) {
-			ps_log_error("%s", err.msg);
-			return PS_EXIT_OPER;
-		}
-		return 0;
+	if (alert_read_parallel(f, name, ncpu > 1 ? (int)(ncpu > 4 ? 4 : ncpu) : 0,
+				on_item, &st->write_failed, st, &err)) {
+		ps_log_error("%s", err.msg);
+		return PS_EXIT_OPER;
 	}
-	struct ps_rec_reader *r = ps_rec_open(f, name);
-	while ((rc = ps_rec_next(r, &rec, &err)) != 0 && !st->write_failed) {
-		if (rc == -3) {
-			ps_log_error("%s", err.msg);
-			ps_rec_close(r);
-			return PS_EXIT_OPER;
-		}
-		if (rc < 0) {
-			ps_log_warn("%s (skipped)", err.msg);
-			continue;
-		}
-		take_record(st, rec, name, ps_rec_line(r));
-		json_decref(rec);
-	}
-	ps_rec_close(r);
 	return 0;
 }
 

@@ -1,10 +1,17 @@
 /*
- * ps-alert: reading recorded streams (regular files) in parallel. The main
- * thread reads big chunks and cuts them at line ends; worker threads parse
- * the lines with jansson; the main thread takes the batches back in order,
- * so records are evaluated exactly as a sequential reader would. Live input
- * (pipes, terminals) is read line by line instead (ps_rec_next), so nothing
- * waits for a chunk to fill.
+ * ps-alert: reading probe streams on every core. A reader thread reads big
+ * chunks (whatever a pipe has ready, so live input is never held back) and
+ * cuts them after the last line end; worker threads cut the chunks into
+ * lines, parse them with jansson and turn probe records into samples; the
+ * calling thread takes the batches back in input order, parsing one itself
+ * whenever the next is not ready, so records reach the engine exactly as a
+ * sequential reader would hand them over. Batches are recycled, so memory
+ * stays flat (MAX_BATCHES chunks) whatever the input size.
+ *
+ * jansson spends a good part of a record in malloc and free; while a thread
+ * parses, its allocations come from a per-thread arena that is rewound after
+ * each record (the record's values are freed by then: nothing parsed
+ * outlives its line but the strings copied into the batch).
  */
 #include "cmd/ps-alert/reader.h"
 
@@ -12,37 +19,104 @@
 
 #include <errno.h>
 #include <math.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define CHUNK (256 * 1024)
-#define MAX_BATCHES 16
+#define MAX_BATCHES 8
 #define MAX_WORKERS 4
 
 struct batch {
-	char *buf;		/* lines, NUL-terminated in place */
-	size_t len;
-	size_t nlines;
-	char **line;		/* starts */
+	char *buf;		/* the chunk: whole lines */
+	size_t len, cap;
+	size_t nlines, lcap;
+	char **line;		/* starts (NUL-terminated in place) */
 	size_t *linelen;
 	struct alert_item *item;	/* what each line is */
 	struct ps_buf arena;	/* the items' strings */
-	size_t first_lineno;
-	int parsed;
-	int claimed;
+	int claimed, parsed;
+	struct batch *next;	/* in the free list */
 };
 
 struct preader {
 	pthread_mutex_t mu;
 	pthread_cond_t work;	/* a batch to parse, or stop */
-	pthread_cond_t ready;	/* a batch parsed */
-	struct batch *q[MAX_BATCHES];	/* ring, in file order */
+	pthread_cond_t ready;	/* a batch parsed, or the input ended */
+	pthread_cond_t space;	/* a batch back in the free list, or stop */
+	struct batch *q[MAX_BATCHES];	/* ring, in input order */
 	size_t head, count;
+	struct batch *free_list;
+	int nbatches;		/* allocated */
+	int eof;		/* the reader has queued its last batch */
 	int stop;
+	int ioerr;
+	int fd, wake[2];	/* wake[1] is written to stop a reader in poll */
+	int is_file;
 };
+
+#define JARENA_SIZE (64 * 1024)
+
+/* A bump allocator for jansson while this thread parses one record. */
+struct jarena {
+	char *base;
+	size_t used;
+	int active;
+};
+
+static __thread struct jarena ja;
+
+static void *
+ja_malloc(size_t n)
+{
+	if (ja.active) {
+		n = (n + 15) & ~(size_t)15;
+		if (n <= JARENA_SIZE - ja.used) {
+			void *p = ja.base + ja.used;
+			ja.used += n;
+			return p;
+		}
+	}
+	return malloc(n);	/* the arena is full: ja_free hands it to free() */
+}
+
+static void
+ja_free(void *p)
+{
+	if (ja.base && (char *)p >= ja.base && (char *)p < ja.base + JARENA_SIZE)
+		return;		/* rewound with the arena */
+	free(p);
+}
+
+/* Allocate from this thread's arena from now on. */
+static void
+ja_begin(void)
+{
+	if (!ja.base)
+		ja.base = ps_xmalloc(JARENA_SIZE);
+	ja.used = 0;
+	ja.active = 1;
+}
+
+/* Back to malloc; everything allocated since ja_begin must be freed. */
+static void
+ja_end(void)
+{
+	ja.active = 0;
+	ja.used = 0;
+}
+
+/* At thread end. */
+static void
+ja_release(void)
+{
+	free(ja.base);
+	ja.base = NULL;
+}
 
 /* Copy s into the arena; its offset + 1 (0 for NULL) until fixed up. */
 static const char *
@@ -62,31 +136,78 @@ unstash(const struct ps_buf *a, const char *p)
 	return p ? a->data + ((uintptr_t)p - 1) : NULL;
 }
 
+/* What ps_rec_next counts as blank. */
+static int
+is_blank(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n' &&
+		    s[i] != '\f' && s[i] != '\v')
+			return 0;
+	return 1;
+}
+
+/* Cut the chunk into lines (the last one ends at len). */
+static void
+split_lines(struct batch *b)
+{
+	char *p = b->buf, *end = b->buf + b->len;
+
+	b->nlines = 0;
+	while (p < end) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			nl = end;
+		if (b->nlines == b->lcap) {
+			size_t cap = b->lcap;
+			ps_xgrow(&b->line, &cap, b->nlines + 1, sizeof(*b->line));
+			cap = b->lcap;
+			ps_xgrow(&b->linelen, &cap, b->nlines + 1, sizeof(*b->linelen));
+			ps_xgrow(&b->item, &b->lcap, b->nlines + 1, sizeof(*b->item));
+		}
+		*nl = 0;	/* the buffer has room for one past len */
+		b->line[b->nlines] = p;
+		b->linelen[b->nlines] = (size_t)(nl - p);
+		b->nlines++;
+		p = nl + 1;
+	}
+}
+
 /* Parse, classify and extract: all the work that needs no shared state. */
 static void
 parse_batch(struct batch *b)
 {
 	size_t i;
 
+	split_lines(b);
+	b->arena.len = 0;
 	for (i = 0; i < b->nlines; i++) {
 		struct alert_item *it = &b->item[i];
 		json_error_t je;
 		const char *s = b->line[i], *type;
-		size_t n = b->linelen[i], k;
+		size_t n = b->linelen[i];
 		json_t *rec;
 
-		for (k = 0; k < n && (s[k] == ' ' || s[k] == '\t' || s[k] == '\r'); k++)
-			;
-		if (k == n)
-			continue;	/* blank */
+		memset(it, 0, sizeof(*it));
+		if (is_blank(s, n)) {
+			it->kind = ALERT_ITEM_BLANK;
+			continue;
+		}
+		ja_begin();
 		rec = json_loadb(s, n, JSON_DECODE_ANY, &je);
 		if (!rec || !json_is_object(rec)) {
-			char *msg = rec ? ps_xstrdup("not a JSON object")
-					: ps_xasprintf("invalid JSON: %s", je.text);
+			if (rec) {
+				it->msg = stash(&b->arena, "not a JSON object");
+			} else {
+				char *msg = ps_xasprintf("invalid JSON: %s", je.text);
+				it->msg = stash(&b->arena, msg);
+				free(msg);
+			}
 			it->kind = ALERT_ITEM_BAD;
-			it->msg = stash(&b->arena, msg);
-			free(msg);
 			json_decref(rec);
+			ja_end();
 			continue;
 		}
 		type = ps_rec_type(rec);
@@ -101,6 +222,7 @@ parse_batch(struct batch *b)
 			it->kind = ALERT_ITEM_BAD_PROBE;
 		}
 		json_decref(rec);
+		ja_end();
 	}
 	for (i = 0; i < b->nlines; i++) {
 		struct alert_item *it = &b->item[i];
@@ -111,66 +233,174 @@ parse_batch(struct batch *b)
 	}
 }
 
+/* The oldest queued batch nobody parses yet, claimed; NULL if none. */
+static struct batch *
+claim(struct preader *pr)
+{
+	size_t i;
+
+	for (i = 0; i < pr->count; i++) {
+		struct batch *b = pr->q[(pr->head + i) % MAX_BATCHES];
+		if (!b->claimed) {
+			b->claimed = 1;
+			return b;
+		}
+	}
+	return NULL;
+}
+
+/* Parse b with the lock released; called with the lock held. */
+static void
+parse_unlocked(struct preader *pr, struct batch *b)
+{
+	pthread_mutex_unlock(&pr->mu);
+	parse_batch(b);
+	pthread_mutex_lock(&pr->mu);
+	b->parsed = 1;
+	pthread_cond_broadcast(&pr->ready);
+}
+
 static void *
 worker(void *arg)
 {
 	struct preader *pr = arg;
 
 	pthread_mutex_lock(&pr->mu);
-	for (;;) {
-		struct batch *b = NULL;
-		size_t i;
-
-		for (i = 0; i < pr->count; i++) {
-			struct batch *c = pr->q[(pr->head + i) % MAX_BATCHES];
-			if (!c->claimed) {
-				b = c;
-				break;
-			}
-		}
-		if (!b) {
-			if (pr->stop)
-				break;
+	while (!pr->stop) {
+		struct batch *b = claim(pr);
+		if (b)
+			parse_unlocked(pr, b);
+		else
 			pthread_cond_wait(&pr->work, &pr->mu);
-			continue;
-		}
-		b->claimed = 1;
-		pthread_mutex_unlock(&pr->mu);
-		parse_batch(b);
-		pthread_mutex_lock(&pr->mu);
-		b->parsed = 1;
-		pthread_cond_broadcast(&pr->ready);
 	}
 	pthread_mutex_unlock(&pr->mu);
+	ja_release();
 	return NULL;
 }
 
-/* Cut buf[0..len) into lines (the last one ends at len). */
-static struct batch *
-batch_new(char *buf, size_t len, size_t first_lineno)
+/*
+ * Wait until fd has data (or the reader is told to stop): 1 to read, 0 to
+ * stop. A regular file is always ready.
+ */
+static int
+wait_input(struct preader *pr, int timeout_ms)
 {
-	struct batch *b = ps_xcalloc(1, sizeof(*b));
-	size_t i, n = 0, start = 0;
+	struct pollfd p[2] = { { pr->fd, POLLIN, 0 }, { pr->wake[0], POLLIN, 0 } };
+	int rc;
 
-	for (i = 0; i < len; i++)
-		n += buf[i] == '\n';
-	if (len && buf[len - 1] != '\n')
-		n++;
-	b->buf = buf;
-	b->len = len;
-	b->first_lineno = first_lineno;
-	b->line = ps_xcalloc(n ? n : 1, sizeof(char *));
-	b->linelen = ps_xcalloc(n ? n : 1, sizeof(size_t));
-	b->item = ps_xcalloc(n ? n : 1, sizeof(*b->item));
-	for (i = 0; i <= len && b->nlines < n; i++) {
-		if (i == len || buf[i] == '\n') {
-			b->line[b->nlines] = buf + start;
-			b->linelen[b->nlines] = i - start;
-			b->nlines++;
-			start = i + 1;
+	if (pr->is_file)
+		return 1;
+	do
+		rc = poll(p, 2, timeout_ms);
+	while (rc < 0 && errno == EINTR);
+	if (rc < 0)
+		return 1;	/* let read() report it */
+	if (p[1].revents)
+		return 0;
+	return (p[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0;
+}
+
+/*
+ * Fill b (which starts with the carried partial line) with whole lines:
+ * 1 with a batch to queue, 0 when there is none (stop, or nothing more);
+ * *ended is set when the input ended (or failed to read).
+ * The partial line after the last line end moves to carry.
+ */
+static int
+fill(struct preader *pr, struct batch *b, struct ps_buf *carry, int *ended)
+{
+	int at_end = 0;
+
+	b->len = 0;
+	if (b->cap < carry->len + CHUNK + 1) {
+		free(b->buf);
+		b->cap = carry->len + CHUNK + 1;
+		b->buf = ps_xmalloc(b->cap);
+	}
+	if (carry->len)
+		memcpy(b->buf, carry->data, carry->len);
+	b->len = carry->len;
+	carry->len = 0;
+	for (;;) {
+		ssize_t n;
+		char *cut;
+
+		if (!wait_input(pr, -1))
+			return 0;
+		do
+			n = read(pr->fd, b->buf + b->len, b->cap - 1 - b->len);
+		while (n < 0 && errno == EINTR);
+		if (n < 0) {
+			pr->ioerr = errno ? errno : EIO;
+			at_end = 1;
+		} else if (n == 0) {
+			at_end = 1;
+		}
+		if (n > 0) {
+			b->len += (size_t)n;
+			/* more already waiting in a pipe: take it in this batch */
+			if (b->len + 1 < b->cap && (pr->is_file || wait_input(pr, 0)))
+				continue;
+		}
+		if (at_end) {
+			*ended = 1;
+			return b->len > 0;
+		}
+		cut = memrchr(b->buf, '\n', b->len);
+		if (cut) {
+			size_t keep = (size_t)(cut + 1 - b->buf);
+			ps_buf_add(carry, cut + 1, b->len - keep);
+			b->len = keep;
+			return 1;
+		}
+		if (b->len + 1 == b->cap) {	/* one line longer than the chunk */
+			b->cap *= 2;
+			b->buf = ps_xrealloc(b->buf, b->cap);
 		}
 	}
-	return b;
+}
+
+static void *
+reader(void *arg)
+{
+	struct preader *pr = arg;
+	struct ps_buf carry = { 0 };
+	int ended = 0;
+
+	pthread_mutex_lock(&pr->mu);
+	while (!pr->stop && !ended) {
+		struct batch *b;
+		int more;
+
+		if (!pr->free_list && pr->nbatches < MAX_BATCHES) {
+			pr->free_list = ps_xcalloc(1, sizeof(struct batch));
+			pr->nbatches++;
+		}
+		if (!pr->free_list) {
+			pthread_cond_wait(&pr->space, &pr->mu);
+			continue;
+		}
+		b = pr->free_list;
+		pr->free_list = b->next;
+		pthread_mutex_unlock(&pr->mu);
+		more = fill(pr, b, &carry, &ended);
+		pthread_mutex_lock(&pr->mu);
+		if (!more || pr->stop) {
+			b->next = pr->free_list;
+			pr->free_list = b;
+			break;
+		}
+		b->claimed = b->parsed = 0;
+		pr->q[(pr->head + pr->count) % MAX_BATCHES] = b;
+		pr->count++;
+		pthread_cond_signal(&pr->work);
+		pthread_cond_broadcast(&pr->ready);
+	}
+	pr->eof = 1;
+	pthread_cond_broadcast(&pr->ready);
+	pthread_mutex_unlock(&pr->mu);
+	ps_buf_free(&carry);
+	return NULL;
 }
 
 static void
@@ -184,50 +414,6 @@ batch_free(struct batch *b)
 	free(b);
 }
 
-/*
- * Read the next batch of whole lines from f: *carry holds a partial line
- * left from the last read. NULL at the end of the input; *ioerr on error.
- */
-static struct batch *
-read_batch(FILE *f, struct ps_buf *carry, size_t *lineno, int *ioerr)
-{
-	char *buf;
-	size_t n, len, cut;
-	struct batch *b;
-
-	if (feof(f) && !carry->len)
-		return NULL;
-	buf = ps_xmalloc(carry->len + CHUNK + 1);
-	memcpy(buf, ps_buf_str(carry), carry->len);
-	len = carry->len;
-	carry->len = 0;
-	if (carry->data)
-		carry->data[0] = 0;
-	n = fread(buf + len, 1, CHUNK, f);
-	if (n < CHUNK && ferror(f))
-		*ioerr = errno ? errno : EIO;
-	len += n;
-	if (len == 0) {
-		free(buf);
-		return NULL;
-	}
-	cut = len;
-	if (!feof(f) && !*ioerr) {
-		while (cut > 0 && buf[cut - 1] != '\n')
-			cut--;
-		if (cut == 0) {	/* a line longer than the chunk: keep reading */
-			ps_buf_add(carry, buf, len);
-			free(buf);
-			return read_batch(f, carry, lineno, ioerr);
-		}
-		ps_buf_add(carry, buf + cut, len - cut);
-	}
-	buf[cut] = 0;
-	b = batch_new(buf, cut, *lineno + 1);
-	*lineno += b->nlines;
-	return b;
-}
-
 int
 alert_read_parallel(FILE *f, const char *name, int nthreads,
 		    void (*on_item)(void *ctx, const struct alert_item *it, const char *line,
@@ -235,78 +421,95 @@ alert_read_parallel(FILE *f, const char *name, int nthreads,
 		    volatile int *stop, void *ctx, struct ps_error *err)
 {
 	struct preader pr;
-	pthread_t th[MAX_WORKERS];
-	struct ps_buf carry = { 0 };
+	pthread_t th[MAX_WORKERS], rd;
+	struct stat sb;
 	size_t lineno = 0, i;
-	int nth = 0, ioerr = 0, eof = 0;
+	int nth = 0, ioerr;
 
+	/* outside parse_batch, ja_malloc and ja_free are malloc and free */
+	json_set_alloc_funcs(ja_malloc, ja_free);
 	memset(&pr, 0, sizeof(pr));
+	pr.fd = fileno(f);
+	pr.is_file = fstat(pr.fd, &sb) == 0 && S_ISREG(sb.st_mode);
+	if (pipe(pr.wake))
+		return ps_error_set(err, PS_EXIT_OPER, "cannot read '%s': %s", name,
+				    strerror(errno));
 	pthread_mutex_init(&pr.mu, NULL);
 	pthread_cond_init(&pr.work, NULL);
 	pthread_cond_init(&pr.ready, NULL);
+	pthread_cond_init(&pr.space, NULL);
+	if (pthread_create(&rd, NULL, reader, &pr) != 0) {
+		int e = errno;
+		close(pr.wake[0]);
+		close(pr.wake[1]);
+		return ps_error_set(err, PS_EXIT_OPER, "cannot start a thread: %s", strerror(e));
+	}
 	if (nthreads > MAX_WORKERS)
 		nthreads = MAX_WORKERS;
 	for (i = 0; i < (size_t)nthreads; i++)
 		if (pthread_create(&th[nth], NULL, worker, &pr) == 0)
 			nth++;
-	for (;;) {
+	pthread_mutex_lock(&pr.mu);
+	while (!*stop) {
 		struct batch *b;
 
-		pthread_mutex_lock(&pr.mu);
-		while (!eof && pr.count < MAX_BATCHES && !*stop) {
-			pthread_mutex_unlock(&pr.mu);
-			b = read_batch(f, &carry, &lineno, &ioerr);
-			pthread_mutex_lock(&pr.mu);
-			if (!b) {
-				eof = 1;
-				break;
-			}
-			if (nth == 0) {	/* no workers: parse here */
-				b->claimed = 1;
-				parse_batch(b);
-				b->parsed = 1;
-			}
-			pr.q[(pr.head + pr.count) % MAX_BATCHES] = b;
-			pr.count++;
-			pthread_cond_signal(&pr.work);
-			if (ioerr)
-				eof = 1;
-		}
 		if (pr.count == 0) {
-			pthread_mutex_unlock(&pr.mu);
-			break;
+			if (pr.eof)
+				break;
+			pthread_cond_wait(&pr.ready, &pr.mu);
+			continue;
 		}
 		b = pr.q[pr.head];
-		while (!b->parsed)
-			pthread_cond_wait(&pr.ready, &pr.mu);
+		if (!b->parsed) {
+			struct batch *mine = claim(&pr);	/* help rather than wait */
+			if (mine)
+				parse_unlocked(&pr, mine);
+			else
+				pthread_cond_wait(&pr.ready, &pr.mu);
+			continue;
+		}
 		pr.head = (pr.head + 1) % MAX_BATCHES;
 		pr.count--;
 		pthread_mutex_unlock(&pr.mu);
 		for (i = 0; i < b->nlines && !*stop; i++)
 			if (b->item[i].kind != ALERT_ITEM_BLANK)
 				on_item(ctx, &b->item[i], b->line[i], b->linelen[i], name,
-					b->first_lineno + i);
-		batch_free(b);
+					lineno + i + 1);
+		lineno += b->nlines;
+		pthread_mutex_lock(&pr.mu);
+		b->next = pr.free_list;
+		pr.free_list = b;
+		pthread_cond_signal(&pr.space);
 	}
-	pthread_mutex_lock(&pr.mu);
 	pr.stop = 1;
-	while (pr.count) {	/* stopped early: drop what is queued */
-		struct batch *b = pr.q[pr.head];
-		while (b->claimed && !b->parsed)
-			pthread_cond_wait(&pr.ready, &pr.mu);
-		b->claimed = 1;
-		pr.head = (pr.head + 1) % MAX_BATCHES;
-		pr.count--;
-		batch_free(b);
-	}
 	pthread_cond_broadcast(&pr.work);
+	pthread_cond_broadcast(&pr.space);
 	pthread_mutex_unlock(&pr.mu);
+	if (write(pr.wake[1], "x", 1) < 0) {
+		/* the pipe is ours and empty: this cannot fail short of EINTR */
+	}
+	pthread_join(rd, NULL);
 	for (i = 0; i < (size_t)nth; i++)
 		pthread_join(th[i], NULL);
+	/* everything is stopped: free the queued and the recycled batches */
+	while (pr.count) {
+		batch_free(pr.q[pr.head]);
+		pr.head = (pr.head + 1) % MAX_BATCHES;
+		pr.count--;
+	}
+	while (pr.free_list) {
+		struct batch *b = pr.free_list;
+		pr.free_list = b->next;
+		batch_free(b);
+	}
+	ja_release();
+	close(pr.wake[0]);
+	close(pr.wake[1]);
 	pthread_mutex_destroy(&pr.mu);
 	pthread_cond_destroy(&pr.work);
 	pthread_cond_destroy(&pr.ready);
-	ps_buf_free(&carry);
+	pthread_cond_destroy(&pr.space);
+	ioerr = pr.ioerr;
 	if (ioerr)
 		return ps_error_set(err, PS_EXIT_OPER, "cannot read '%s': %s", name, strerror(ioerr));
 	return 0;

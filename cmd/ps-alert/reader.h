@@ -1,5 +1,5 @@
 /*
- * ps-alert: parallel reading of recorded probe streams (regular files).
+ * ps-alert: parallel reading of probe streams (files, pipes, terminals).
  */
 #ifndef PS_ALERT_READER_H
 #define PS_ALERT_READER_H
@@ -26,11 +26,14 @@ struct alert_item {
 };
 
 /*
- * Read JSON lines from f with nthreads parser threads (0: parse in the
- * calling thread), which also turn probe records into samples; on_item is
- * called in file order, in the calling thread, for every line that is not
- * blank, with the line as read and its 1-based number. Stops early when
- * *stop is set. -1 with err on a read error.
+ * Read JSON lines from f (through its file descriptor: nothing may have been
+ * read from f before) with a reader thread and nthreads parser threads
+ * (0: the calling thread parses), which also turn probe records into
+ * samples; on_item is called in input order, in the calling thread, for
+ * every line that is not blank, with the line as read and its 1-based
+ * number. Lines of a pipe reach on_item as soon as they arrive. Stops early
+ * when *stop is set. -1 with err on a read error (the lines read before it
+ * are handed over first).
  */
 int alert_read_parallel(FILE *f, const char *name, int nthreads,
 			void (*on_item)(void *ctx, const struct alert_item *it, const char *line,
