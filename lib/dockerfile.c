@@ -504,6 +504,8 @@ find_heredocs(const char *s, struct hd_mark *m, size_t max)
 	size_t k = 0;
 	char q = 0;
 
+	if (!strstr(s, "<<"))
+		return 0;	/* most instructions: no marker at all */
 	for (size_t i = 0; s[i] && k < max; i++) {
 		char c = s[i];
 
@@ -1104,11 +1106,18 @@ static const char *const skip_words[] = {
 };
 static const char *const end_words[] = { "fi", "done", "esac", "}", NULL };
 
+/* strcmp(a, b) == 0, the usual mismatch settled on the first byte */
+static inline int
+streq(const char *a, const char *b)
+{
+	return a[0] == b[0] && strcmp(a, b) == 0;
+}
+
 static int
 in_list(const char *w, const char *const *l)
 {
 	for (; *l; l++)
-		if (strcmp(w, *l) == 0)
+		if (streq(w, *l))
 			return 1;
 	return 0;
 }
@@ -1131,10 +1140,9 @@ end_word(struct sh *sh, int quoted, int dynamic)
 	if (sh->words.len == 0) {
 		if (!quoted && in_list(w.text, skip_words))
 			return;
-		if (!quoted && (strcmp(w.text, "for") == 0 ||
-				strcmp(w.text, "case") == 0 ||
-				strcmp(w.text, "select") == 0 ||
-				strcmp(w.text, "function") == 0)) {
+		if (!quoted && (streq(w.text, "for") || streq(w.text, "case") ||
+				streq(w.text, "select") ||
+				streq(w.text, "function"))) {
 			sh->skip_cmd = 1;
 			return;
 		}
@@ -1627,7 +1635,7 @@ ps_sh_has_arg(const struct ps_sh_cmd *c, const char *const *words)
 {
 	for (size_t i = 1; i < c->argc; i++)
 		for (const char *const *w = words; *w; w++)
-			if (strcmp(c->argv[i].text, *w) == 0)
+			if (streq(c->argv[i].text, *w))
 				return 1;
 	return 0;
 }

@@ -8,6 +8,7 @@
 #define PS_LINT_DOCKERFILE_LINT_H
 
 #include <stddef.h>
+#include <string.h>
 
 #include "lib/diag.h"
 #include "lib/dockerfile.h"
@@ -153,6 +154,15 @@ void lint_files_free(struct file_list *fl);
 
 /* Helpers shared by the rule files. */
 int lint_streq_ci(const char *a, const char *b);
+/* strcmp that settles the usual mismatch on the first byte without a call
+ * (the rules compare every command name with many literals). */
+static inline int
+lint_strcmp(const char *a, const char *b)
+{
+	if (a[0] != b[0])
+		return (unsigned char)a[0] - (unsigned char)b[0];
+	return strcmp(a, b);
+}
 /* image reference parts: registry ("" for Docker Hub), repository path,
  * tag (NULL), digest (NULL). Pointers into a malloc'd copy in *buf. */
 struct image_ref {

@@ -155,12 +155,17 @@ build_code_index(void)
 static size_t
 rule_index(const char *code)
 {
-	long n;
+	int n;
 
 	if (!code_index_ready)
 		build_code_index();
-	if (strncmp(code, "PSD", 3) != 0 || ps_parse_long(code + 3, 0, 999, &n) < 0 ||
-	    code_index[n] < 0)
+	/* "PSD" and three digits */
+	if (code[0] != 'P' || code[1] != 'S' || code[2] != 'D' ||
+	    (unsigned)(code[3] - '0') > 9 || (unsigned)(code[4] - '0') > 9 ||
+	    (unsigned)(code[5] - '0') > 9 || code[6])
+		return lint_nrules;
+	n = (code[3] - '0') * 100 + (code[4] - '0') * 10 + (code[5] - '0');
+	if (code_index[n] < 0)
 		return lint_nrules;
 	return (size_t)code_index[n];
 }
@@ -210,7 +215,7 @@ lint_report(struct lint_ctx *cx, const char *code, const struct ps_df_inst *in,
 		ps_finding_set_snippet(f, cx->snippet, strlen(cx->snippet));
 		f->end_line = in->end_line;
 	}
-	if (r->ref && strcmp(r->ref, "SC") != 0)
+	if (r->ref && lint_strcmp(r->ref, "SC") != 0)
 		ps_finding_add_ref(f, r->ref);
 	f->help = ps_xstrdup(r->help);
 	return f;
@@ -348,7 +353,7 @@ shell_is_posix(const char *path)
 
 	b = b ? b + 1 : path;
 	for (const char *const *p = posix_shells; *p; p++)
-		if (strcmp(b, *p) == 0)
+		if (lint_strcmp(b, *p) == 0)
 			return 1;
 	return 0;
 }
@@ -390,12 +395,12 @@ shell_pipefail(const struct ps_df_inst *in)
 {
 	const char *b = shell_base(in->argv[0]);
 
-	if (strcmp(b, "sh") == 0 || strcmp(b, "dash") == 0)
+	if (lint_strcmp(b, "sh") == 0 || lint_strcmp(b, "dash") == 0)
 		return 0;
 	for (size_t i = 1; i < in->argc; i++)
-		if (strcmp(in->argv[i], "pipefail") == 0 ||
+		if (lint_strcmp(in->argv[i], "pipefail") == 0 ||
 		    strstr(in->argv[i], "-o pipefail") ||
-		    strcmp(in->argv[i], "-opipefail") == 0)
+		    lint_strcmp(in->argv[i], "-opipefail") == 0)
 			return 1;
 	return 0;
 }
@@ -470,10 +475,10 @@ shell_states(struct lint_ctx *cx)
 
 			cur.posix = shell_is_posix(b);
 			cur.pipefail = shell_pipefail(x);
-			cur.name = strcmp(b, "bash") == 0 ? "bash" :
-				   strcmp(b, "ksh") == 0 || strcmp(b, "mksh") == 0 ? "ksh" :
-				   strcmp(b, "dash") == 0 ? "dash" :
-				   strcmp(b, "zsh") == 0 ? "bash" : "sh";
+			cur.name = lint_strcmp(b, "bash") == 0 ? "bash" :
+				   lint_strcmp(b, "ksh") == 0 || lint_strcmp(b, "mksh") == 0 ? "ksh" :
+				   lint_strcmp(b, "dash") == 0 ? "dash" :
+				   lint_strcmp(b, "zsh") == 0 ? "bash" : "sh";
 		}
 		cx->posix[i] = cur.posix;
 		cx->pipefail[i] = cur.pipefail;

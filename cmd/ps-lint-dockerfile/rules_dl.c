@@ -13,14 +13,14 @@
 static int
 is(const struct ps_sh_cmd *c, const char *name)
 {
-	return c->argc > 0 && strcmp(ps_sh_cmd_name(c), name) == 0;
+	return c->argc > 0 && lint_strcmp(ps_sh_cmd_name(c), name) == 0;
 }
 
 static int
 has_word(const struct ps_sh_cmd *c, const char *w)
 {
 	for (size_t i = 1; i < c->argc; i++)
-		if (strcmp(c->argv[i].text, w) == 0)
+		if (lint_strcmp(c->argv[i].text, w) == 0)
 			return 1;
 	return 0;
 }
@@ -42,7 +42,7 @@ ends(const char *s, const char *p)
 {
 	size_t n = strlen(s), m = strlen(p);
 
-	return n >= m && strcmp(s + n - m, p) == 0;
+	return n >= m && lint_strcmp(s + n - m, p) == 0;
 }
 
 /* The subcommand: first non-flag argument (skipping flags with values
@@ -56,7 +56,7 @@ subcmd(const struct ps_sh_cmd *c, const char *const *takes_arg)
 		if (a[0] == '-') {
 			if (takes_arg && !strchr(a, '='))
 				for (const char *const *t = takes_arg; *t; t++)
-					if (strcmp(a, *t) == 0) {
+					if (lint_strcmp(a, *t) == 0) {
 						i++;
 						break;
 					}
@@ -80,12 +80,12 @@ operands(const struct ps_sh_cmd *c, size_t from, const char *const *takes_arg,
 	for (size_t i = from; i < c->argc; i++) {
 		const char *a = c->argv[i].text;
 
-		if (strcmp(a, "--") == 0)
+		if (lint_strcmp(a, "--") == 0)
 			break;
 		if (a[0] == '-' && a[1]) {
 			if (takes_arg && !strchr(a, '='))
 				for (const char *const *t = takes_arg; *t; t++)
-					if (strcmp(a, *t) == 0) {
+					if (lint_strcmp(a, *t) == 0) {
 						i++;
 						break;
 					}
@@ -128,7 +128,7 @@ var_value(const struct ps_dockerfile *df, size_t i, const char *name)
 			if (in->kind != PS_DF_ENV && in->kind != PS_DF_ARG)
 				continue;
 			for (size_t p = in->npairs; p-- > 0;)
-				if (strcmp(in->pairs[p].key, name) == 0)
+				if (lint_strcmp(in->pairs[p].key, name) == 0)
 					return in->pairs[p].value ? in->pairs[p].value : "";
 		}
 		s = stage_parent(df, s);
@@ -152,7 +152,7 @@ arg_declared(const struct ps_dockerfile *df, size_t i, const char *name)
 		if (in->kind != PS_DF_ARG)
 			continue;
 		for (size_t p = 0; p < in->npairs; p++)
-			if (strcmp(in->pairs[p].key, name) == 0)
+			if (lint_strcmp(in->pairs[p].key, name) == 0)
 				return 1;
 	}
 	return 0;
@@ -192,7 +192,7 @@ cache_mount(const struct ps_df_inst *in, const char *dir)
 		const char *v = in->flags[i].value;
 		const char *t;
 
-		if (strcmp(in->flags[i].name, "mount") != 0 || !v)
+		if (lint_strcmp(in->flags[i].name, "mount") != 0 || !v)
 			continue;
 		if (!strstr(v, "type=cache") && !strstr(v, "type=tmpfs"))
 			continue;
@@ -268,11 +268,11 @@ is_pip(const struct ps_sh_cmd *c, size_t *inst_at)
 
 	if (c->argc == 0)
 		return 0;
-	if (strcmp(n, "pip") == 0 || strcmp(n, "pip2") == 0 ||
-	    strcmp(n, "pip3") == 0 || (starts(n, "pip3.") && n[5]) ||
+	if (lint_strcmp(n, "pip") == 0 || lint_strcmp(n, "pip2") == 0 ||
+	    lint_strcmp(n, "pip3") == 0 || (starts(n, "pip3.") && n[5]) ||
 	    (starts(n, "pip2.") && n[5])) {
 		k = subcmd(c, pip_args);
-		if (k && strcmp(c->argv[k].text, "install") == 0) {
+		if (k && lint_strcmp(c->argv[k].text, "install") == 0) {
 			*inst_at = k;
 			return 1;
 		}
@@ -280,10 +280,10 @@ is_pip(const struct ps_sh_cmd *c, size_t *inst_at)
 	}
 	if (starts(n, "python")) {
 		for (k = 1; k + 1 < c->argc; k++)
-			if (strcmp(c->argv[k].text, "-m") == 0 &&
-			    strcmp(c->argv[k + 1].text, "pip") == 0) {
+			if (lint_strcmp(c->argv[k].text, "-m") == 0 &&
+			    lint_strcmp(c->argv[k + 1].text, "pip") == 0) {
 				for (size_t j = k + 2; j < c->argc; j++)
-					if (strcmp(c->argv[j].text, "install") == 0) {
+					if (lint_strcmp(c->argv[j].text, "install") == 0) {
 						*inst_at = j;
 						return 1;
 					}
@@ -324,7 +324,7 @@ pip_pinned(const char *p)
 static int
 truthy(const char *v)
 {
-	return v && (strcmp(v, "1") == 0 || lint_streq_ci(v, "on") ||
+	return v && (lint_strcmp(v, "1") == 0 || lint_streq_ci(v, "on") ||
 		     lint_streq_ci(v, "yes") || lint_streq_ci(v, "true"));
 }
 
@@ -373,7 +373,7 @@ check_run(struct lint_ctx *cx, size_t i, struct run_state *st)
 			}
 		if (c->argc == 0)
 			continue;
-		if (strcmp(n, "export") == 0)
+		if (lint_strcmp(n, "export") == 0)
 			for (size_t a = 1; a < c->argc; a++)
 				if (starts(c->argv[a].text, "PIP_NO_CACHE_DIR="))
 					pip_nocache_env = truthy(c->argv[a].text + 17);
@@ -383,39 +383,39 @@ check_run(struct lint_ctx *cx, size_t i, struct run_state *st)
 			"ssh", "top", "vim", NULL
 		};
 		for (const char *const *p = pointless; *p; p++)
-			if (strcmp(n, *p) == 0)
+			if (lint_strcmp(n, *p) == 0)
 				lint_report(cx, "PSD001", in, 0,
 					    "%s makes no sense in an image build", n);
-		if (strcmp(n, "cd") == 0)
+		if (lint_strcmp(n, "cd") == 0)
 			lint_report(cx, "PSD003", in, 0,
 				    "use WORKDIR to switch to a directory, not cd");
-		if (strcmp(n, "sudo") == 0)
+		if (lint_strcmp(n, "sudo") == 0)
 			lint_report(cx, "PSD004", in, 0,
 				    "do not use sudo: the build runs as root already or the USER lacks it");
-		if (strcmp(n, "wget") == 0)
+		if (lint_strcmp(n, "wget") == 0)
 			uses_wget = 1;
-		if (strcmp(n, "curl") == 0)
+		if (lint_strcmp(n, "curl") == 0)
 			uses_curl = 1;
 		/* apt-get */
-		if (strcmp(n, "apt-get") == 0 || strcmp(n, "apt") == 0 ||
-		    strcmp(n, "aptitude") == 0) {
+		if (lint_strcmp(n, "apt-get") == 0 || lint_strcmp(n, "apt") == 0 ||
+		    lint_strcmp(n, "aptitude") == 0) {
 			static const char *const aa[] = { "-t", "--target-release",
 				"-o", "--option", "-c", "--config-file", NULL };
 			sub = subcmd(c, aa);
 			const char *sv = sub ? c->argv[sub].text : "";
 
-			if (strcmp(sv, "update") == 0)
+			if (lint_strcmp(sv, "update") == 0)
 				apt_update = 1;
-			if (strcmp(sv, "install") == 0)
+			if (lint_strcmp(sv, "install") == 0)
 				apt_install = 1;
-			if (strcmp(n, "apt") == 0)
+			if (lint_strcmp(n, "apt") == 0)
 				lint_report(cx, "PSD027", in, 0,
 					    "use apt-get or apt-cache, not apt, in scripts");
-			if ((strcmp(sv, "dist-upgrade") == 0 ||
-			     strcmp(sv, "upgrade") == 0) && strcmp(n, "apt-get") == 0)
+			if ((lint_strcmp(sv, "dist-upgrade") == 0 ||
+			     lint_strcmp(sv, "upgrade") == 0) && lint_strcmp(n, "apt-get") == 0)
 				lint_report(cx, "PSD005", in, 0,
 					    "apt-get %s in an image build", sv);
-			if (strcmp(n, "apt-get") == 0 && strcmp(sv, "install") == 0) {
+			if (lint_strcmp(n, "apt-get") == 0 && lint_strcmp(sv, "install") == 0) {
 				int yes = flag(c, "y") || flag(c, "yes") ||
 					  flag(c, "assume-yes");
 				int q = 0;
@@ -423,9 +423,9 @@ check_run(struct lint_ctx *cx, size_t i, struct run_state *st)
 				for (size_t a = 1; a < c->argc; a++) {
 					const char *w = c->argv[a].text;
 
-					if (strcmp(w, "-q=2") == 0 || strcmp(w, "--quiet=2") == 0)
+					if (lint_strcmp(w, "-q=2") == 0 || lint_strcmp(w, "--quiet=2") == 0)
 						q += 2;
-					else if (strcmp(w, "--quiet") == 0)
+					else if (lint_strcmp(w, "--quiet") == 0)
 						q++;
 					else if (w[0] == '-' && w[1] != '-')
 						for (const char *x = w + 1; *x; x++)
@@ -461,7 +461,7 @@ check_run(struct lint_ctx *cx, size_t i, struct run_state *st)
 				}
 			}
 		}
-		if (strcmp(n, "rm") == 0)
+		if (lint_strcmp(n, "rm") == 0)
 			for (size_t a = 1; a < c->argc; a++) {
 				const char *w = c->argv[a].text;
 
@@ -474,22 +474,22 @@ check_run(struct lint_ctx *cx, size_t i, struct run_state *st)
 				if (starts(w, "/var/cache/zypp"))
 					zyp_clean = 1;
 			}
-		if (strcmp(n, "apt-get") == 0 || strcmp(n, "apt") == 0) {
+		if (lint_strcmp(n, "apt-get") == 0 || lint_strcmp(n, "apt") == 0) {
 			sub = subcmd(c, NULL);
-			if (sub && (strcmp(c->argv[sub].text, "clean") == 0 ||
-				    strcmp(c->argv[sub].text, "distclean") == 0) &&
+			if (sub && (lint_strcmp(c->argv[sub].text, "clean") == 0 ||
+				    lint_strcmp(c->argv[sub].text, "distclean") == 0) &&
 			    0)
 				apt_clean = 1;
 		}
 		/* apk */
-		if (strcmp(n, "apk") == 0) {
+		if (lint_strcmp(n, "apk") == 0) {
 			static const char *const ka[] = { "--virtual", "-t",
 				"--repository", "-X", "--root", "-p", "--arch",
 				"--keys-dir", "--repositories-file", "--cache-dir", NULL };
 			sub = subcmd(c, ka);
-			if (sub && strcmp(c->argv[sub].text, "upgrade") == 0)
+			if (sub && lint_strcmp(c->argv[sub].text, "upgrade") == 0)
 				lint_report(cx, "PSD017", in, 0, "apk upgrade in an image build");
-			if (sub && strcmp(c->argv[sub].text, "add") == 0) {
+			if (sub && lint_strcmp(c->argv[sub].text, "add") == 0) {
 				if (!flag(c, "no-cache") &&
 				    !cache_mount(run, "/var/cache/apk"))
 					lint_report(cx, "PSD019", in, 0,
@@ -521,9 +521,9 @@ check_run(struct lint_ctx *cx, size_t i, struct run_state *st)
 			for (size_t a = pi; a < c->argc; a++) {
 				const char *w = c->argv[a].text;
 
-				if (strcmp(w, "-r") == 0 || starts(w, "--requirement") ||
-				    strcmp(w, "-c") == 0 || starts(w, "--constraint") ||
-				    starts(w, "-r") || strcmp(w, "-e") == 0 ||
+				if (lint_strcmp(w, "-r") == 0 || starts(w, "--requirement") ||
+				    lint_strcmp(w, "-c") == 0 || starts(w, "--constraint") ||
+				    starts(w, "-r") || lint_strcmp(w, "-e") == 0 ||
 				    starts(w, "--editable"))
 					reqs = 1;
 			}
@@ -536,11 +536,11 @@ check_run(struct lint_ctx *cx, size_t i, struct run_state *st)
 					break;
 				}
 		}
-		if (strcmp(n, "pipx") == 0) {
+		if (lint_strcmp(n, "pipx") == 0) {
 			static const char *const xa[] = { "--python", "--pip-args",
 				"--index-url", "--suffix", NULL };
 			sub = subcmd(c, xa);
-			if (sub && strcmp(c->argv[sub].text, "install") == 0) {
+			if (sub && lint_strcmp(c->argv[sub].text, "install") == 0) {
 				no = operands(c, sub + 1, xa, ops, PS_ARRAY_LEN(ops));
 				for (size_t p = 0; p < no; p++)
 					if (!pip_pinned(ops[p]->text)) {
@@ -552,14 +552,14 @@ check_run(struct lint_ctx *cx, size_t i, struct run_state *st)
 			}
 		}
 		/* npm */
-		if (strcmp(n, "npm") == 0) {
+		if (lint_strcmp(n, "npm") == 0) {
 			static const char *const na[] = { "--registry", "--loglevel",
 				"--prefix", "--cache", "--userconfig", "-C", NULL };
 			sub = subcmd(c, na);
 			const char *sv = sub ? c->argv[sub].text : "";
 
-			if (strcmp(sv, "install") == 0 || strcmp(sv, "i") == 0 ||
-			    strcmp(sv, "add") == 0 || strcmp(sv, "isntall") == 0) {
+			if (lint_strcmp(sv, "install") == 0 || lint_strcmp(sv, "i") == 0 ||
+			    lint_strcmp(sv, "add") == 0 || lint_strcmp(sv, "isntall") == 0) {
 				no = operands(c, sub + 1, na, ops, PS_ARRAY_LEN(ops));
 				for (size_t p = 0; p < no; p++) {
 					const char *w = ops[p]->text;
@@ -585,16 +585,16 @@ check_run(struct lint_ctx *cx, size_t i, struct run_state *st)
 			}
 		}
 		/* gem */
-		if (strcmp(n, "gem") == 0) {
+		if (lint_strcmp(n, "gem") == 0) {
 			sub = subcmd(c, NULL);
 			const char *sv = sub ? c->argv[sub].text : "";
 
-			if ((strcmp(sv, "install") == 0 || strcmp(sv, "i") == 0) &&
+			if ((lint_strcmp(sv, "install") == 0 || lint_strcmp(sv, "i") == 0) &&
 			    !flag(c, "v") && !flag(c, "version")) {
 				for (size_t a = sub + 1; a < c->argc; a++) {
 					const char *w = c->argv[a].text;
 
-					if (strcmp(w, "--") == 0)
+					if (lint_strcmp(w, "--") == 0)
 						break;
 					if (w[0] == '-') {
 						/* --flag value */
@@ -602,15 +602,15 @@ check_run(struct lint_ctx *cx, size_t i, struct run_state *st)
 						    c->argv[a + 1].text[0] != '-' &&
 						    w[1] == '-' &&
 						    !lint_streq_ci(w, "--no-document") &&
-						    strcmp(w, "--no-ri") != 0 &&
-						    strcmp(w, "--no-rdoc") != 0 &&
-						    strcmp(w, "--conservative") != 0 &&
-						    strcmp(w, "--user-install") != 0 &&
-						    strcmp(w, "--force") != 0) {
+						    lint_strcmp(w, "--no-ri") != 0 &&
+						    lint_strcmp(w, "--no-rdoc") != 0 &&
+						    lint_strcmp(w, "--conservative") != 0 &&
+						    lint_strcmp(w, "--user-install") != 0 &&
+						    lint_strcmp(w, "--force") != 0) {
 							const char *nx = c->argv[a + 1].text;
 
-							if (strcmp(nx, "true") == 0 ||
-							    strcmp(nx, "false") == 0 ||
+							if (lint_strcmp(nx, "true") == 0 ||
+							    lint_strcmp(nx, "false") == 0 ||
 							    strchr(nx, '/'))
 								a++;
 						}
@@ -626,12 +626,12 @@ check_run(struct lint_ctx *cx, size_t i, struct run_state *st)
 			}
 		}
 		/* go */
-		if (strcmp(n, "go") == 0) {
+		if (lint_strcmp(n, "go") == 0) {
 			sub = subcmd(c, NULL);
 			const char *sv = sub ? c->argv[sub].text : "";
 
-			if (strcmp(sv, "install") == 0 || strcmp(sv, "get") == 0 ||
-			    strcmp(sv, "run") == 0) {
+			if (lint_strcmp(sv, "install") == 0 || lint_strcmp(sv, "get") == 0 ||
+			    lint_strcmp(sv, "run") == 0) {
 				static const char *const ga[] = { "-C", "-o", "-p",
 					"-tags", "-ldflags", "-gcflags", "-mod",
 					"-modfile", "-exec", "-overlay", "-pkgdir", NULL };
@@ -641,7 +641,7 @@ check_run(struct lint_ctx *cx, size_t i, struct run_state *st)
 
 					if (w[0] == '-') {
 						for (const char *const *t = ga; *t; t++)
-							if (strcmp(w, *t) == 0)
+							if (lint_strcmp(w, *t) == 0)
 								taken = 1;
 						a += taken;
 						continue;
@@ -650,37 +650,37 @@ check_run(struct lint_ctx *cx, size_t i, struct run_state *st)
 
 					if (starts(w, ".") || starts(w, "/") ||
 					    strchr(w, '$') || ends(w, ".go")) {
-						if (strcmp(sv, "run") == 0)
+						if (lint_strcmp(sv, "run") == 0)
 							break;
 						continue;
 					}
-					if (!at || strcmp(at, "@latest") == 0 ||
+					if (!at || lint_strcmp(at, "@latest") == 0 ||
 					    !at[1]) {
 						lint_report(cx, "PSD062", in, 0,
 							    "pin the version of %s (%s@<version>)",
 							    w, at ? "module" : w);
 					}
-					if (strcmp(sv, "run") == 0)
+					if (lint_strcmp(sv, "run") == 0)
 						break;
-					if (!at || strcmp(at, "@latest") == 0)
+					if (!at || lint_strcmp(at, "@latest") == 0)
 						break;
 				}
 			}
 		}
 		/* yum */
-		if (strcmp(n, "yum") == 0) {
+		if (lint_strcmp(n, "yum") == 0) {
 			sub = subcmd(c, NULL);
 			const char *sv = sub ? c->argv[sub].text : "";
 			size_t from = sub + 1;
 
-			if (strcmp(sv, "module") == 0 && sub + 1 < c->argc) {
+			if (lint_strcmp(sv, "module") == 0 && sub + 1 < c->argc) {
 				size_t s2 = sub + 1;
 
 				while (s2 < c->argc && c->argv[s2].text[0] == '-')
 					s2++;
 				sv = s2 < c->argc ? c->argv[s2].text : "";
 				from = s2 + 1;
-				if (strcmp(sv, "install") == 0) {
+				if (lint_strcmp(sv, "install") == 0) {
 					no = operands(c, from, NULL, ops, PS_ARRAY_LEN(ops));
 					for (size_t p = 0; p < no; p++)
 						if (!strchr(ops[p]->text, ':')) {
@@ -693,16 +693,16 @@ check_run(struct lint_ctx *cx, size_t i, struct run_state *st)
 					if (!flag(c, "y") && !flag(c, "assumeyes"))
 						lint_report(cx, "PSD030", in, 0, "yum install without -y");
 				}
-			} else if (strcmp(sv, "install") == 0 || strcmp(sv, "groupinstall") == 0 ||
-				   strcmp(sv, "localinstall") == 0 || strcmp(sv, "update") == 0 ||
-				   strcmp(sv, "upgrade") == 0 || strcmp(sv, "reinstall") == 0) {
+			} else if (lint_strcmp(sv, "install") == 0 || lint_strcmp(sv, "groupinstall") == 0 ||
+				   lint_strcmp(sv, "localinstall") == 0 || lint_strcmp(sv, "update") == 0 ||
+				   lint_strcmp(sv, "upgrade") == 0 || lint_strcmp(sv, "reinstall") == 0) {
 				yum_inst = 1;
 				yum_clean = 0;
 				if (!flag(c, "y") && !flag(c, "assumeyes"))
 					lint_report(cx, "PSD030", in, 0, "yum %s without -y", sv);
-				if (strcmp(sv, "update") == 0)
+				if (lint_strcmp(sv, "update") == 0)
 					lint_report(cx, "PSD031", in, 0, "yum update in an image build");
-				if (strcmp(sv, "install") == 0) {
+				if (lint_strcmp(sv, "install") == 0) {
 					no = operands(c, from, NULL, ops, PS_ARRAY_LEN(ops));
 					for (size_t p = 0; p < no; p++) {
 						const char *w = ops[p]->text;
@@ -719,13 +719,13 @@ check_run(struct lint_ctx *cx, size_t i, struct run_state *st)
 						break;
 					}
 				}
-			} else if (strcmp(sv, "clean") == 0 && has_word(c, "all")) {
+			} else if (lint_strcmp(sv, "clean") == 0 && has_word(c, "all")) {
 				yum_clean = 1;
 			}
 		}
 		/* dnf, microdnf */
-		if (strcmp(n, "dnf") == 0 || strcmp(n, "microdnf") == 0 ||
-		    strcmp(n, "dnf5") == 0) {
+		if (lint_strcmp(n, "dnf") == 0 || lint_strcmp(n, "microdnf") == 0 ||
+		    lint_strcmp(n, "dnf5") == 0) {
 			static const char *const da[] = { "--setopt", "--repo",
 				"--enablerepo", "--disablerepo", "--releasever",
 				"--installroot", "-c", "--config", NULL };
@@ -733,11 +733,11 @@ check_run(struct lint_ctx *cx, size_t i, struct run_state *st)
 			const char *sv = sub ? c->argv[sub].text : "";
 			int module = 0, group = 0;
 
-			if ((strcmp(sv, "module") == 0 || strcmp(sv, "group") == 0 ||
-			     strcmp(sv, "groups") == 0) && sub) {
+			if ((lint_strcmp(sv, "module") == 0 || lint_strcmp(sv, "group") == 0 ||
+			     lint_strcmp(sv, "groups") == 0) && sub) {
 				size_t s2 = sub + 1;
 
-				module = strcmp(sv, "module") == 0;
+				module = lint_strcmp(sv, "module") == 0;
 				group = !module;
 				while (s2 < c->argc && c->argv[s2].text[0] == '-')
 					s2++;
@@ -751,18 +751,18 @@ check_run(struct lint_ctx *cx, size_t i, struct run_state *st)
 			int is_inst = 0;
 
 			for (const char *const *w = inst_words; *w; w++)
-				if (strcmp(sv, *w) == 0)
+				if (lint_strcmp(sv, *w) == 0)
 					is_inst = 1;
 			if (is_inst) {
 				dnf_inst = 1;
 				dnf_clean = 0;
 				dnf_tool = n;
-				if ((strcmp(sv, "install") == 0 || strcmp(sv, "in") == 0) &&
+				if ((lint_strcmp(sv, "install") == 0 || lint_strcmp(sv, "in") == 0) &&
 				    !flag(c, "y") && !flag(c, "assumeyes"))
 					lint_report(cx, "PSD038", in, 0, "%s install without -y", n);
-				if (strcmp(sv, "update") == 0 || strcmp(sv, "upgrade") == 0)
+				if (lint_strcmp(sv, "update") == 0 || lint_strcmp(sv, "upgrade") == 0)
 					lint_report(cx, "PSD039", in, 0, "%s %s in an image build", n, sv);
-				if ((strcmp(sv, "install") == 0 || strcmp(sv, "in") == 0) && !group) {
+				if ((lint_strcmp(sv, "install") == 0 || lint_strcmp(sv, "in") == 0) && !group) {
 					no = operands(c, sub + 1, da, ops, PS_ARRAY_LEN(ops));
 					for (size_t p = 0; p < no; p++) {
 						const char *w = ops[p]->text;
@@ -786,26 +786,26 @@ check_run(struct lint_ctx *cx, size_t i, struct run_state *st)
 						break;
 					}
 				}
-			} else if (strcmp(sv, "clean") == 0 && has_word(c, "all") &&
-				   (!dnf_tool || strcmp(dnf_tool, n) == 0)) {
+			} else if (lint_strcmp(sv, "clean") == 0 && has_word(c, "all") &&
+				   (!dnf_tool || lint_strcmp(dnf_tool, n) == 0)) {
 				dnf_clean = 1;
 			}
 		}
 		/* zypper */
-		if (strcmp(n, "zypper") == 0) {
+		if (lint_strcmp(n, "zypper") == 0) {
 			sub = subcmd(c, NULL);
 			const char *sv = sub ? c->argv[sub].text : "";
 
-			if (strcmp(sv, "install") == 0 || strcmp(sv, "in") == 0 ||
-			    strcmp(sv, "remove") == 0 || strcmp(sv, "rm") == 0 ||
-			    strcmp(sv, "source-install") == 0 || strcmp(sv, "si") == 0 ||
-			    strcmp(sv, "patch") == 0) {
+			if (lint_strcmp(sv, "install") == 0 || lint_strcmp(sv, "in") == 0 ||
+			    lint_strcmp(sv, "remove") == 0 || lint_strcmp(sv, "rm") == 0 ||
+			    lint_strcmp(sv, "source-install") == 0 || lint_strcmp(sv, "si") == 0 ||
+			    lint_strcmp(sv, "patch") == 0) {
 				if (!flag(c, "n") && !flag(c, "non-interactive") &&
 				    !flag(c, "y") && !flag(c, "no-confirm"))
 					lint_report(cx, "PSD034", in, 0,
 						    "zypper %s without -n / -y", sv);
 			}
-			if (strcmp(sv, "install") == 0 || strcmp(sv, "in") == 0) {
+			if (lint_strcmp(sv, "install") == 0 || lint_strcmp(sv, "in") == 0) {
 				zyp_inst = 1;
 				zyp_clean = 0;
 				no = operands(c, sub + 1, NULL, ops, PS_ARRAY_LEN(ops));
@@ -820,28 +820,28 @@ check_run(struct lint_ctx *cx, size_t i, struct run_state *st)
 					break;
 				}
 			}
-			if (strcmp(sv, "dist-upgrade") == 0 || strcmp(sv, "dup") == 0)
+			if (lint_strcmp(sv, "dist-upgrade") == 0 || lint_strcmp(sv, "dup") == 0)
 				lint_report(cx, "PSD035", in, 0, "zypper %s in an image build", sv);
-			if (strcmp(sv, "clean") == 0 || strcmp(sv, "cc") == 0)
+			if (lint_strcmp(sv, "clean") == 0 || lint_strcmp(sv, "cc") == 0)
 				zyp_clean = 1;
 		}
 		/* yarn */
-		if (strcmp(n, "yarn") == 0) {
+		if (lint_strcmp(n, "yarn") == 0) {
 			sub = subcmd(c, NULL);
-			if (sub && strcmp(c->argv[sub].text, "install") == 0) {
+			if (sub && lint_strcmp(c->argv[sub].text, "install") == 0) {
 				yarn_inst = 1;
 				yarn_clean = 0;
 			}
-			if (sub && strcmp(c->argv[sub].text, "cache") == 0 &&
+			if (sub && lint_strcmp(c->argv[sub].text, "cache") == 0 &&
 			    has_word(c, "clean"))
 				yarn_clean = 1;
 		}
 		/* useradd */
-		if (strcmp(n, "useradd") == 0 && !flag(c, "l") &&
+		if (lint_strcmp(n, "useradd") == 0 && !flag(c, "l") &&
 		    !flag(c, "no-log-init")) {
 			for (size_t a = 1; a + 1 < c->argc; a++)
-				if (strcmp(c->argv[a].text, "-u") == 0 ||
-				    strcmp(c->argv[a].text, "--uid") == 0) {
+				if (lint_strcmp(c->argv[a].text, "-u") == 0 ||
+				    lint_strcmp(c->argv[a].text, "--uid") == 0) {
 					const char *u = c->argv[a + 1].text;
 
 					if (strlen(u) > 5 && strspn(u, "0123456789") == strlen(u))
@@ -850,7 +850,7 @@ check_run(struct lint_ctx *cx, size_t i, struct run_state *st)
 				}
 		}
 		/* wget */
-		if (strcmp(n, "wget") == 0 && !flag(c, "progress") &&
+		if (lint_strcmp(n, "wget") == 0 && !flag(c, "progress") &&
 		    !flag(c, "q") && !flag(c, "quiet") && !has_word(c, "-nv") &&
 		    !flag(c, "no-verbose") && !flag(c, "o") &&
 		    !flag(c, "output-file") && !flag(c, "a") &&
@@ -858,8 +858,8 @@ check_run(struct lint_ctx *cx, size_t i, struct run_state *st)
 			lint_report(cx, "PSD047", in, 0,
 				    "wget without --progress floods the build log");
 		/* DL4005 */
-		if (strcmp(n, "ln") == 0 && c->argc > 1 &&
-		    strcmp(c->argv[c->argc - 1].text, "/bin/sh") == 0)
+		if (lint_strcmp(n, "ln") == 0 && c->argc > 1 &&
+		    lint_strcmp(c->argv[c->argc - 1].text, "/bin/sh") == 0)
 			lint_report(cx, "PSD405", in, 0,
 				    "use SHELL to change the default shell, not a /bin/sh link");
 	}
@@ -892,7 +892,7 @@ check_run(struct lint_ctx *cx, size_t i, struct run_state *st)
 
 			if (is(c, "set"))
 				for (size_t a = 1; a < c->argc; a++)
-					if (strcmp(c->argv[a].text, "pipefail") == 0)
+					if (lint_strcmp(c->argv[a].text, "pipefail") == 0)
 						set_pf = 1;
 			if (c->sep == PS_SH_PIPE)
 				break;
@@ -916,8 +916,8 @@ check_run(struct lint_ctx *cx, size_t i, struct run_state *st)
 			int same = pr->nflags == run->nflags;
 
 			for (size_t f = 0; same && f < run->nflags; f++)
-				same = strcmp(pr->flags[f].name, run->flags[f].name) == 0 &&
-				       strcmp(pr->flags[f].value ? pr->flags[f].value : "",
+				same = lint_strcmp(pr->flags[f].name, run->flags[f].name) == 0 &&
+				       lint_strcmp(pr->flags[f].value ? pr->flags[f].value : "",
 					      run->flags[f].value ? run->flags[f].value : "") == 0;
 			if (same)
 				lint_report(cx, "PSD059", in, 0,
@@ -974,11 +974,11 @@ registry_allowed(const struct lint_settings *set, const char *image)
 	for (size_t k = 0; k < set->nregistries && !ok; k++) {
 		const char *a = set->registries[k];
 
-		if (strcmp(a, "*") == 0 || lint_streq_ci(a, reg))
+		if (lint_strcmp(a, "*") == 0 || lint_streq_ci(a, reg))
 			ok = 1;
 		else if (starts(a, "*.") && ends(reg, a + 1))
 			ok = 1;
-		else if (strcmp(reg, "docker.io") == 0 &&
+		else if (lint_strcmp(reg, "docker.io") == 0 &&
 			 (lint_streq_ci(a, "hub.docker.com") ||
 			  lint_streq_ci(a, "registry-1.docker.io") ||
 			  lint_streq_ci(a, "index.docker.io")))
@@ -1063,21 +1063,21 @@ lint_rules_dl(struct lint_ctx *cx)
 			if (sg->name) {
 				for (int k = 0; k < s; k++)
 					if (df->stages[k].name &&
-					    strcmp(df->stages[k].name, sg->name) == 0) {
+					    lint_strcmp(df->stages[k].name, sg->name) == 0) {
 						lint_report(cx, "PSD024", in, 0,
 							    "duplicate stage name %s", sg->name);
 						break;
 					}
-				if (strcmp(sg->name, "scratch") == 0 ||
-				    strcmp(sg->name, "context") == 0)
+				if (lint_strcmp(sg->name, "scratch") == 0 ||
+				    lint_strcmp(sg->name, "context") == 0)
 					lint_report(cx, "PSD063", in, 0,
 						    "%s is a reserved word, not a stage name", sg->name);
 			}
 			if (sg->platform) {
 				const char *p = ps_df_unquote(df, sg->platform);
 
-				if (strcmp(p, "$TARGETPLATFORM") == 0 ||
-				    strcmp(p, "${TARGETPLATFORM}") == 0)
+				if (lint_strcmp(p, "$TARGETPLATFORM") == 0 ||
+				    lint_strcmp(p, "${TARGETPLATFORM}") == 0)
 					lint_report(cx, "PSD065", in, 0,
 						    "--platform=$TARGETPLATFORM is the default");
 				else if (!strchr(p, '$'))
@@ -1097,7 +1097,7 @@ lint_rules_dl(struct lint_ctx *cx)
 			if (!r.tag && !r.digest && !strchr(sg->image, '$'))
 				lint_report(cx, "PSD006", in, 0,
 					    "tag the version of %s explicitly (%s:<version>)", img, img);
-			else if (r.tag && strcmp(r.tag, "latest") == 0 && !r.digest)
+			else if (r.tag && lint_strcmp(r.tag, "latest") == 0 && !r.digest)
 				lint_report(cx, "PSD007", in, 0,
 					    "%s:latest is a moving target: pin a version", r.repo);
 			lint_image_free(&r);
@@ -1108,7 +1108,7 @@ lint_rules_dl(struct lint_ctx *cx)
 			for (size_t f = 0; f < x->nflags; f++) {
 				const char *v = x->flags[f].value, *fr;
 
-				if (strcmp(x->flags[f].name, "mount") != 0 || !v)
+				if (lint_strcmp(x->flags[f].name, "mount") != 0 || !v)
 					continue;
 				fr = strstr(v, "from=");
 				if (fr && (fr == v || fr[-1] == ',')) {
@@ -1266,8 +1266,8 @@ lint_rules_dl(struct lint_ctx *cx)
 					lint_report(cx, "PSD026", in, 0,
 						    "%s is not from an allowed registry", f);
 				if (nargs == 2 &&
-				    strcmp(ps_df_strip_quotes(df, x->argv[0]), "/") == 0 &&
-				    strcmp(dest, "/") == 0)
+				    lint_strcmp(ps_df_strip_quotes(df, x->argv[0]), "/") == 0 &&
+				    lint_strcmp(dest, "/") == 0)
 					lint_report(cx, "PSD067", in, 0,
 						    "do not copy the whole filesystem of %s", f);
 			}
@@ -1339,7 +1339,7 @@ dl3010:
 						d = strchr(d + 1, '$');
 					}
 					if (hit && (!var_value(df, i, k) ||
-						    strcmp(x->pairs[p].key, k) == 0)) {
+						    lint_strcmp(x->pairs[p].key, k) == 0)) {
 						lint_report(cx, "PSD044", in, 0,
 							    "%s refers to %s defined in the same ENV",
 							    x->pairs[p].key, k);

@@ -115,7 +115,7 @@ is_spdx(const char *v)
 		size_t n = strlen(t);
 		int hit = 0;
 
-		if (!strcmp(t, "AND") || !strcmp(t, "OR") || !strcmp(t, "WITH"))
+		if (!lint_strcmp(t, "AND") || !lint_strcmp(t, "OR") || !lint_strcmp(t, "WITH"))
 			continue;
 		if (n > 0 && t[n - 1] == '+')
 			t[n - 1] = '\0';
@@ -194,7 +194,7 @@ static const struct label_req *
 schema_find(const struct lint_settings *s, const char *k)
 {
 	for (size_t i = 0; i < s->nlabels; i++)
-		if (strcmp(s->labels[i].name, k) == 0)
+		if (lint_strcmp(s->labels[i].name, k) == 0)
 			return &s->labels[i];
 	return NULL;
 }
@@ -311,7 +311,7 @@ lint_rules_label(struct lint_ctx *cx)
 				int has = 0;
 
 				for (size_t p = 0; p < in->npairs; p++)
-					if (strcmp(in->pairs[p].key, label) == 0)
+					if (lint_strcmp(in->pairs[p].key, label) == 0)
 						has = 1;
 				if (!has)
 					continue;

@@ -26,14 +26,14 @@ ends(const char *s, const char *p)
 {
 	size_t n = strlen(s), m = strlen(p);
 
-	return n >= m && strcmp(s + n - m, p) == 0;
+	return n >= m && lint_strcmp(s + n - m, p) == 0;
 }
 
 static int
 has_arg(const struct ps_sh_cmd *c, const char *w)
 {
 	for (size_t i = 1; i < c->argc; i++)
-		if (strcmp(c->argv[i].text, w) == 0)
+		if (lint_strcmp(c->argv[i].text, w) == 0)
 			return 1;
 	return 0;
 }
@@ -81,24 +81,24 @@ check_insecure_cmd(struct lint_ctx *cx, const struct ps_df_inst *in,
 {
 	const char *n = ps_sh_cmd_name(c);
 
-	if (strcmp(n, "curl") == 0 && (ps_sh_has_flag(c, "insecure") ||
+	if (lint_strcmp(n, "curl") == 0 && (ps_sh_has_flag(c, "insecure") ||
 				       (ps_sh_has_flag(c, "k") && !has_arg(c, "-K"))))
 		lint_report(cx, "PSD202", in, 0,
 			    "curl -k switches TLS certificate checks off");
-	if (strcmp(n, "wget") == 0 && ps_sh_has_flag(c, "no-check-certificate"))
+	if (lint_strcmp(n, "wget") == 0 && ps_sh_has_flag(c, "no-check-certificate"))
 		lint_report(cx, "PSD202", in, 0,
 			    "wget --no-check-certificate switches TLS certificate checks off");
 	if ((starts(n, "pip") || starts(n, "python")) &&
 	    ps_sh_has_flag(c, "trusted-host"))
 		lint_report(cx, "PSD202", in, 0,
 			    "pip --trusted-host accepts that host without TLS verification");
-	if ((strcmp(n, "npm") == 0 || strcmp(n, "yarn") == 0) &&
+	if ((lint_strcmp(n, "npm") == 0 || lint_strcmp(n, "yarn") == 0) &&
 	    has_arg(c, "config") && (has_arg(c, "strict-ssl") ||
 				     has_arg(c, "strict-ssl=false")) &&
 	    (has_arg(c, "false") || has_arg(c, "strict-ssl=false")))
 		lint_report(cx, "PSD202", in, 0,
 			    "%s strict-ssl false switches TLS certificate checks off", n);
-	if (strcmp(n, "git") == 0)
+	if (lint_strcmp(n, "git") == 0)
 		for (size_t a = 1; a < c->argc; a++) {
 			const char *w = c->argv[a].text;
 
@@ -108,27 +108,27 @@ check_insecure_cmd(struct lint_ctx *cx, const struct ps_df_inst *in,
 				lint_report(cx, "PSD202", in, 0,
 					    "git http.sslVerify false switches TLS certificate checks off");
 		}
-	if ((strcmp(n, "apt-get") == 0 || strcmp(n, "apt") == 0) &&
+	if ((lint_strcmp(n, "apt-get") == 0 || lint_strcmp(n, "apt") == 0) &&
 	    (ps_sh_has_flag(c, "allow-unauthenticated") ||
 	     ps_sh_has_flag(c, "allow-insecure-repositories") ||
 	     ps_sh_has_flag(c, "force-yes")))
 		lint_report(cx, "PSD204", in, 0,
 			    "%s installs packages without checking their signatures", n);
-	for (size_t a = 1; a < c->argc && (strcmp(n, "apt-get") == 0); a++)
+	for (size_t a = 1; a < c->argc && (lint_strcmp(n, "apt-get") == 0); a++)
 		if (strstr(c->argv[a].text, "AllowUnauthenticated=true") ||
 		    strstr(c->argv[a].text, "AllowUnauthenticated \"true\""))
 			lint_report(cx, "PSD204", in, 0,
 				    "apt-get installs packages without checking their signatures");
-	if ((strcmp(n, "yum") == 0 || strcmp(n, "dnf") == 0 ||
-	     strcmp(n, "microdnf") == 0 || strcmp(n, "tdnf") == 0) &&
+	if ((lint_strcmp(n, "yum") == 0 || lint_strcmp(n, "dnf") == 0 ||
+	     lint_strcmp(n, "microdnf") == 0 || lint_strcmp(n, "tdnf") == 0) &&
 	    ps_sh_has_flag(c, "nogpgcheck"))
 		lint_report(cx, "PSD204", in, 0,
 			    "%s --nogpgcheck installs packages without checking their signatures", n);
-	if (strcmp(n, "rpm") == 0 && (ps_sh_has_flag(c, "nosignature") ||
+	if (lint_strcmp(n, "rpm") == 0 && (ps_sh_has_flag(c, "nosignature") ||
 				      ps_sh_has_flag(c, "nodigest")))
 		lint_report(cx, "PSD204", in, 0,
 			    "rpm --nosignature installs packages without checking their signatures");
-	if (strcmp(n, "apk") == 0 && ps_sh_has_flag(c, "allow-untrusted"))
+	if (lint_strcmp(n, "apk") == 0 && ps_sh_has_flag(c, "allow-untrusted"))
 		lint_report(cx, "PSD204", in, 0,
 			    "apk --allow-untrusted installs packages without checking their signatures");
 }
@@ -139,19 +139,19 @@ insecure_env(const char *k, const char *v)
 {
 	if (!v)
 		return NULL;
-	if (strcmp(k, "NODE_TLS_REJECT_UNAUTHORIZED") == 0 && strcmp(v, "0") == 0)
+	if (lint_strcmp(k, "NODE_TLS_REJECT_UNAUTHORIZED") == 0 && lint_strcmp(v, "0") == 0)
 		return "NODE_TLS_REJECT_UNAUTHORIZED=0";
-	if (strcmp(k, "GIT_SSL_NO_VERIFY") == 0 && *v && strcmp(v, "0") != 0 &&
+	if (lint_strcmp(k, "GIT_SSL_NO_VERIFY") == 0 && *v && lint_strcmp(v, "0") != 0 &&
 	    !lint_streq_ci(v, "false"))
 		return "GIT_SSL_NO_VERIFY";
-	if (strcmp(k, "PYTHONHTTPSVERIFY") == 0 && strcmp(v, "0") == 0)
+	if (lint_strcmp(k, "PYTHONHTTPSVERIFY") == 0 && lint_strcmp(v, "0") == 0)
 		return "PYTHONHTTPSVERIFY=0";
 	if ((lint_streq_ci(k, "NPM_CONFIG_STRICT_SSL") ||
 	     lint_streq_ci(k, "YARN_STRICT_SSL")) && lint_streq_ci(v, "false"))
 		return "strict-ssl false";
-	if (strcmp(k, "PIP_TRUSTED_HOST") == 0 && *v)
+	if (lint_strcmp(k, "PIP_TRUSTED_HOST") == 0 && *v)
 		return "PIP_TRUSTED_HOST";
-	if (strcmp(k, "CURL_CA_BUNDLE") == 0 && !*v)
+	if (lint_strcmp(k, "CURL_CA_BUNDLE") == 0 && !*v)
 		return "an empty CURL_CA_BUNDLE";
 	return NULL;
 }
@@ -161,11 +161,11 @@ is_index_update(const struct ps_sh_cmd *c)
 {
 	const char *n = ps_sh_cmd_name(c);
 
-	if (strcmp(n, "apt-get") == 0 || strcmp(n, "apt") == 0 ||
-	    strcmp(n, "apk") == 0 || strcmp(n, "zypper") == 0)
+	if (lint_strcmp(n, "apt-get") == 0 || lint_strcmp(n, "apt") == 0 ||
+	    lint_strcmp(n, "apk") == 0 || lint_strcmp(n, "zypper") == 0)
 		return has_arg(c, "update") || has_arg(c, "refresh") ||
 		       has_arg(c, "ref");
-	if (strcmp(n, "yum") == 0 || strcmp(n, "dnf") == 0)
+	if (lint_strcmp(n, "yum") == 0 || lint_strcmp(n, "dnf") == 0)
 		return has_arg(c, "makecache");
 	return 0;
 }
@@ -180,21 +180,21 @@ install_word(const struct ps_sh_cmd *c)
 	const char *n = ps_sh_cmd_name(c);
 	const char *w = NULL, *w2 = NULL;
 
-	if (strcmp(n, "apt-get") == 0 || strcmp(n, "apt") == 0)
+	if (lint_strcmp(n, "apt-get") == 0 || lint_strcmp(n, "apt") == 0)
 		w = "install";
-	else if (strcmp(n, "apk") == 0)
+	else if (lint_strcmp(n, "apk") == 0)
 		w = "add";
-	else if (strcmp(n, "yum") == 0 || strcmp(n, "dnf") == 0 ||
-		 strcmp(n, "microdnf") == 0 || strcmp(n, "zypper") == 0 ||
-		 strcmp(n, "tdnf") == 0) {
+	else if (lint_strcmp(n, "yum") == 0 || lint_strcmp(n, "dnf") == 0 ||
+		 lint_strcmp(n, "microdnf") == 0 || lint_strcmp(n, "zypper") == 0 ||
+		 lint_strcmp(n, "tdnf") == 0) {
 		w = "install";
 		w2 = "in";
 	}
 	if (!w)
 		return 0;
 	for (size_t i = 1; i < c->argc; i++)
-		if (strcmp(c->argv[i].text, w) == 0 ||
-		    (w2 && strcmp(c->argv[i].text, w2) == 0))
+		if (lint_strcmp(c->argv[i].text, w) == 0 ||
+		    (w2 && lint_strcmp(c->argv[i].text, w2) == 0))
 			return i;
 	return 0;
 }
@@ -233,11 +233,11 @@ removed_later(const struct ps_sh_script *sc, size_t from, const char *pkg,
 	for (size_t k = from; k < sc->ncmds; k++) {
 		const struct ps_sh_cmd *c = &sc->cmds[k];
 		const char *n = ps_sh_cmd_name(c);
-		int rm = (strcmp(n, "apk") == 0 && has_arg(c, "del")) ||
-			 ((strcmp(n, "apt-get") == 0 || strcmp(n, "apt") == 0) &&
+		int rm = (lint_strcmp(n, "apk") == 0 && has_arg(c, "del")) ||
+			 ((lint_strcmp(n, "apt-get") == 0 || lint_strcmp(n, "apt") == 0) &&
 			  (has_arg(c, "purge") || has_arg(c, "remove") ||
 			   has_arg(c, "autoremove"))) ||
-			 ((strcmp(n, "yum") == 0 || strcmp(n, "dnf") == 0) &&
+			 ((lint_strcmp(n, "yum") == 0 || lint_strcmp(n, "dnf") == 0) &&
 			  (has_arg(c, "remove") || has_arg(c, "erase") ||
 			   has_arg(c, "autoremove")));
 
@@ -271,34 +271,34 @@ image_tools(const char *image)
 	tag = r.tag ? r.tag : "latest";
 	if (starts(repo, "library/"))
 		repo += 8;
-	if (r.registry[0] && strcmp(r.registry, "docker.io") != 0) {
-		if (strcmp(r.registry, "gcr.io") == 0 && starts(repo, "distroless/"))
+	if (r.registry[0] && lint_strcmp(r.registry, "docker.io") != 0) {
+		if (lint_strcmp(r.registry, "gcr.io") == 0 && starts(repo, "distroless/"))
 			t = 0;
-		else if (strcmp(r.registry, "cgr.dev") == 0)
+		else if (lint_strcmp(r.registry, "cgr.dev") == 0)
 			t = strstr(tag, "dev") ? T_WGET | T_NC : 0;
 		lint_image_free(&r);
 		return t;
 	}
-	if (strcmp(repo, "scratch") == 0) {
+	if (lint_strcmp(repo, "scratch") == 0) {
 		t = 0;
-	} else if (strcmp(repo, "alpine") == 0 || strcmp(repo, "busybox") == 0) {
+	} else if (lint_strcmp(repo, "alpine") == 0 || lint_strcmp(repo, "busybox") == 0) {
 		t = T_WGET | T_NC;
-	} else if (strcmp(repo, "debian") == 0 || strcmp(repo, "ubuntu") == 0) {
+	} else if (lint_strcmp(repo, "debian") == 0 || lint_strcmp(repo, "ubuntu") == 0) {
 		t = 0;
-	} else if (strcmp(repo, "python") == 0 || strcmp(repo, "node") == 0 ||
-		   strcmp(repo, "ruby") == 0 || strcmp(repo, "golang") == 0 ||
-		   strcmp(repo, "perl") == 0 || strcmp(repo, "rust") == 0 ||
-		   strcmp(repo, "php") == 0 || strcmp(repo, "buildpack-deps") == 0) {
+	} else if (lint_strcmp(repo, "python") == 0 || lint_strcmp(repo, "node") == 0 ||
+		   lint_strcmp(repo, "ruby") == 0 || lint_strcmp(repo, "golang") == 0 ||
+		   lint_strcmp(repo, "perl") == 0 || lint_strcmp(repo, "rust") == 0 ||
+		   lint_strcmp(repo, "php") == 0 || lint_strcmp(repo, "buildpack-deps") == 0) {
 		if (strstr(tag, "alpine"))
 			t = T_WGET | T_NC;
 		else if (strstr(tag, "slim"))
-			t = strcmp(repo, "php") == 0 ? T_CURL : 0;
+			t = lint_strcmp(repo, "php") == 0 ? T_CURL : 0;
 		else
 			t = T_CURL | T_WGET;
-	} else if (strcmp(repo, "nginx") == 0) {
+	} else if (lint_strcmp(repo, "nginx") == 0) {
 		t = strstr(tag, "alpine") ? T_CURL | T_WGET | T_NC : T_CURL;
-	} else if (strcmp(repo, "postgres") == 0 || strcmp(repo, "redis") == 0 ||
-		   strcmp(repo, "mysql") == 0 || strcmp(repo, "mongo") == 0) {
+	} else if (lint_strcmp(repo, "postgres") == 0 || lint_strcmp(repo, "redis") == 0 ||
+		   lint_strcmp(repo, "mysql") == 0 || lint_strcmp(repo, "mongo") == 0) {
 		t = strstr(tag, "alpine") ? T_WGET | T_NC : 0;
 	}
 	lint_image_free(&r);
@@ -313,14 +313,14 @@ image_official(const struct lint_settings *set, const char *image)
 	int ok;
 
 	lint_image_parse(image, &r);
-	if (!r.registry[0] || strcmp(r.registry, "docker.io") == 0 ||
-	    strcmp(r.registry, "index.docker.io") == 0)
+	if (!r.registry[0] || lint_strcmp(r.registry, "docker.io") == 0 ||
+	    lint_strcmp(r.registry, "index.docker.io") == 0)
 		ok = !strchr(r.repo, '/') || starts(r.repo, "library/");
 	else
-		ok = (strcmp(r.registry, "gcr.io") == 0 && starts(r.repo, "distroless/")) ||
-		     strcmp(r.registry, "cgr.dev") == 0 ||
-		     strcmp(r.registry, "mcr.microsoft.com") == 0 ||
-		     (strcmp(r.registry, "public.ecr.aws") == 0 &&
+		ok = (lint_strcmp(r.registry, "gcr.io") == 0 && starts(r.repo, "distroless/")) ||
+		     lint_strcmp(r.registry, "cgr.dev") == 0 ||
+		     lint_strcmp(r.registry, "mcr.microsoft.com") == 0 ||
+		     (lint_strcmp(r.registry, "public.ecr.aws") == 0 &&
 		      (starts(r.repo, "docker/library/") || starts(r.repo, "lambda/"))) ||
 		     starts(r.registry, "registry.access.redhat.com");
 	for (size_t i = 0; i < set->nregistries && !ok; i++)
@@ -344,16 +344,16 @@ not_minimal(const char *image)
 	if (starts(repo, "library/"))
 		repo += 8;
 	tag = r.tag ? r.tag : "latest";
-	if (r.registry[0] && strcmp(r.registry, "docker.io") != 0) {
+	if (r.registry[0] && lint_strcmp(r.registry, "docker.io") != 0) {
 		lint_image_free(&r);
 		return NULL;
 	}
 	for (const char *const *s = slim; *s; s++)
-		if (strcmp(repo, *s) == 0 && !strstr(tag, "slim") &&
+		if (lint_strcmp(repo, *s) == 0 && !strstr(tag, "slim") &&
 		    !strstr(tag, "alpine") && !strstr(tag, "distroless") &&
 		    !strstr(tag, "minimal") && !strchr(tag, '$')) {
-			why = (strcmp(repo, "golang") == 0 || strcmp(repo, "rust") == 0 ||
-			       strcmp(repo, "gcc") == 0 || strcmp(repo, "buildpack-deps") == 0) ?
+			why = (lint_strcmp(repo, "golang") == 0 || lint_strcmp(repo, "rust") == 0 ||
+			       lint_strcmp(repo, "gcc") == 0 || lint_strcmp(repo, "buildpack-deps") == 0) ?
 			      "a build toolchain image: build in a builder stage and ship a minimal runtime" :
 			      "a full-size variant: use the -slim or -alpine tag";
 			break;
@@ -369,10 +369,10 @@ join_path(char *out, size_t n, const char *wd, const char *p)
 {
 	if (p[0] == '/' || !wd || !*wd)
 		snprintf(out, n, "%s", p);
-	else if (strcmp(p, ".") == 0 || strcmp(p, "./") == 0)
+	else if (lint_strcmp(p, ".") == 0 || lint_strcmp(p, "./") == 0)
 		snprintf(out, n, "%s", wd);
 	else
-		snprintf(out, n, "%s/%s", strcmp(wd, "/") ? wd : "",
+		snprintf(out, n, "%s/%s", lint_strcmp(wd, "/") ? wd : "",
 			 starts(p, "./") ? p + 2 : p);
 	size_t l = strlen(out);
 
@@ -519,8 +519,8 @@ lint_rules_std(struct lint_ctx *cx)
 					const struct version_policy *vp = &set->versions[v];
 					int ok = 0;
 
-					if (strcmp(vp->image, repo) != 0 &&
-					    strcmp(vp->image, r.repo) != 0)
+					if (lint_strcmp(vp->image, repo) != 0 &&
+					    lint_strcmp(vp->image, r.repo) != 0)
 						continue;
 					for (size_t k = 0; k < vp->npatterns && !ok; k++)
 						ok = r.tag && lint_glob(vp->patterns[k], r.tag);
@@ -612,8 +612,8 @@ lint_rules_std(struct lint_ctx *cx)
 					for (size_t a = 0; a + 1 < n; a++) {
 						const char *s = ps_df_strip_quotes(df, x->argv[a]);
 
-						if (!strcmp(s, ".") || !strcmp(s, "./") ||
-						    !strcmp(s, "*") || !strcmp(s, "./*"))
+						if (!lint_strcmp(s, ".") || !lint_strcmp(s, "./") ||
+						    !lint_strcmp(s, "*") || !lint_strcmp(s, "./*"))
 							all = 1;
 					}
 					if (all) {
@@ -668,7 +668,7 @@ lint_rules_std(struct lint_ctx *cx)
 						lint_report(cx, "PSD203", in, 0,
 							    "%s switches TLS verification off", why);
 				}
-				if (strcmp(n, "export") == 0)
+				if (lint_strcmp(n, "export") == 0)
 					for (size_t a = 1; a < c->argc; a++) {
 						const char *t = c->argv[a].text, *eq = strchr(t, '=');
 						char key[128];
@@ -691,14 +691,14 @@ lint_rules_std(struct lint_ctx *cx)
 					const char *virt = NULL;
 
 					for (size_t a = 1; a + 1 < c->argc; a++)
-						if (!strcmp(c->argv[a].text, "--virtual") ||
-						    !strcmp(c->argv[a].text, "-t"))
+						if (!lint_strcmp(c->argv[a].text, "--virtual") ||
+						    !lint_strcmp(c->argv[a].text, "-t"))
 							virt = c->argv[a + 1].text;
 					for (size_t a = iw + 1; a < c->argc; a++) {
 						const char *p = c->argv[a].text;
 						const char *tc;
 
-						if (p[0] == '-' || (virt && !strcmp(p, virt)))
+						if (p[0] == '-' || (virt && !lint_strcmp(p, virt)))
 							continue;
 						if (chain) {
 							if (pkg_is(p, "curl"))
@@ -721,7 +721,7 @@ lint_rules_std(struct lint_ctx *cx)
 					}
 				}
 				/* chown -R over copied files; chown after USER */
-				if (strcmp(n, "chown") == 0 || strcmp(n, "chgrp") == 0) {
+				if (lint_strcmp(n, "chown") == 0 || lint_strcmp(n, "chgrp") == 0) {
 					int rec = ps_sh_has_flag(c, "R") ||
 						  ps_sh_has_flag(c, "recursive");
 					const char *last = NULL;
@@ -751,13 +751,13 @@ lint_rules_std(struct lint_ctx *cx)
 								    "chown -R over files copied in an earlier layer duplicates them: use COPY --chown");
 					}
 				}
-				if (strcmp(n, "npm") == 0 && (has_arg(c, "install") ||
+				if (lint_strcmp(n, "npm") == 0 && (has_arg(c, "install") ||
 							      has_arg(c, "ci") || has_arg(c, "i")))
 					npm_inst = 1;
-				if (strcmp(n, "npm") == 0 && has_arg(c, "cache") &&
+				if (lint_strcmp(n, "npm") == 0 && has_arg(c, "cache") &&
 				    has_arg(c, "clean"))
 					npm_clean = 1;
-				if (strcmp(n, "rm") == 0)
+				if (lint_strcmp(n, "rm") == 0)
 					for (size_t a = 1; a < c->argc; a++)
 						if (strstr(c->argv[a].text, ".npm"))
 							npm_clean = 1;
@@ -769,7 +769,7 @@ lint_rules_std(struct lint_ctx *cx)
 				const struct ps_df_flag *m = NULL;
 
 				for (size_t f = 0; f < x->nflags; f++)
-					if (!strcmp(x->flags[f].name, "mount") && x->flags[f].value &&
+					if (!lint_strcmp(x->flags[f].name, "mount") && x->flags[f].value &&
 					    strstr(x->flags[f].value, ".npm"))
 						m = &x->flags[f];
 				if (!m)
@@ -805,9 +805,9 @@ lint_rules_std(struct lint_ctx *cx)
 			ps_sh_split(df, h->script, &hs);
 			for (size_t k = 0; k < hs.ncmds && have >= 0; k++) {
 				const char *n = ps_sh_cmd_name(&hs.cmds[k]);
-				int bit = !strcmp(n, "curl") ? T_CURL :
-					  !strcmp(n, "wget") ? T_WGET :
-					  (!strcmp(n, "nc") || !strcmp(n, "netcat")) ? T_NC : 0;
+				int bit = !lint_strcmp(n, "curl") ? T_CURL :
+					  !lint_strcmp(n, "wget") ? T_WGET :
+					  (!lint_strcmp(n, "nc") || !lint_strcmp(n, "netcat")) ? T_NC : 0;
 
 				if (bit && !(have & bit) && !(installed & bit)) {
 					lint_report(cx, "PSD309", health_in, 0,
