@@ -1039,6 +1039,9 @@ struct s3_req {
 	const char *content_type;
 	const char *range;
 	const char *if_match;
+	int use_fd;		/* 1: the body is bytes [0, len) of fd
+				 * (pread; body_sha required) */
+	int fd;
 };
 
 /* What came back. */
@@ -1140,6 +1143,7 @@ struct upload_src {
 	const char *p;
 	size_t len;
 	size_t off;
+	int fd;			/* >= 0: read the body from here */
 };
 
 static size_t
@@ -1150,7 +1154,22 @@ on_read(char *buf, size_t size, size_t n, void *arg)
 
 	if (want > left)
 		want = left;
-	memcpy(buf, u->p + u->off, want);
+	if (u->fd >= 0) {
+		size_t got = 0;
+
+		while (got < want) {
+			ssize_t k = pread(u->fd, buf + got, want - got,
+					  (off_t)(u->off + got));
+
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k <= 0)
+				return CURL_READFUNC_ABORT;
+			got += (size_t)k;
+		}
+	} else {
+		memcpy(buf, u->p + u->off, want);
+	}
 	u->off += want;
 	return want;
 }
@@ -1201,6 +1220,9 @@ prepare(struct ps_s3 *s3, CURL *c, const struct s3_req *q,
 
 	if (q->body_sha)
 		snprintf(sha, sizeof(sha), "%s", q->body_sha);
+	else if (q->use_fd)
+		return ps_error_set(err, PS_EXIT_USAGE,
+				    "S3 PUT from a file needs its SHA-256");
 	else
 		sha256_hex(q->body ? q->body : "", q->len, sha);
 	target(s3, q->bucket, q->key, &path, &host);
@@ -1281,6 +1303,7 @@ prepare(struct ps_s3 *s3, CURL *c, const struct s3_req *q,
 	src->p = q->body ? q->body : "";
 	src->len = q->len;
 	src->off = 0;
+	src->fd = q->use_fd ? q->fd : -1;
 	if (strcmp(q->method, "HEAD") == 0) {
 		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
 	} else if (strcmp(q->method, "PUT") == 0) {
@@ -1449,6 +1472,32 @@ ps_s3_put(struct ps_s3 *s3, const char *bucket, const char *key,
 	struct s3_resp r = { 0 };
 	int rc = 0;
 
+	if (do_request(s3, s3->easy, &q, &r, err) < 0)
+		rc = -1;
+	else if (!ok_status(r.status))
+		rc = request_error(&q, &r, err);
+	resp_reset(&r);
+	return rc;
+}
+
+int
+ps_s3_put_file(struct ps_s3 *s3, const char *bucket, const char *key, int fd,
+	       uint64_t size, const char *sha256, struct ps_error *err)
+{
+	struct s3_req q = { "PUT", bucket, key, NULL, NULL, (size_t)size,
+			    sha256, NULL, NULL, NULL, 1, fd };
+	struct s3_resp r = { 0 };
+	int rc = 0;
+
+	if (size > PS_S3_MAX_PUT)
+		return ps_error_set(err, PS_EXIT_USAGE,
+				    "S3 PUT s3://%s/%s: %llu bytes is more "
+				    "than one PUT may carry", bucket, key,
+				    (unsigned long long)size);
+	if (!sha256 || strlen(sha256) != 64)
+		return ps_error_set(err, PS_EXIT_USAGE,
+				    "S3 PUT s3://%s/%s: no SHA-256 of the body",
+				    bucket, key);
 	if (do_request(s3, s3->easy, &q, &r, err) < 0)
 		rc = -1;
 	else if (!ok_status(r.status))
@@ -1945,7 +1994,7 @@ ps_s3_upload_begin_size(struct ps_s3 *s3, const char *bucket, const char *key,
 {
 	struct ps_s3_upload *u = ps_s3_upload_begin(s3, bucket, key, err);
 
-	if (!u || size <= u->cur.cap || size > ((uint64_t)5 << 30))
+	if (!u || size <= u->cur.cap || size > PS_S3_MAX_PUT)
 		return u;	/* one buffered PUT, or multipart */
 	free(u->cur.p);
 	u->cur.p = NULL;

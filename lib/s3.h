@@ -163,6 +163,17 @@ void ps_s3_object_free(struct ps_s3_object *o);
 /* A single PUT of a buffer. */
 int ps_s3_put(struct ps_s3 *s3, const char *bucket, const char *key,
 	      const void *data, size_t len, struct ps_error *err);
+/* The most one PUT may carry (S3's limit): 5 GiB. */
+#define PS_S3_MAX_PUT ((uint64_t)5 << 30)
+/*
+ * A single PUT of bytes [0, size) of the file fd (read with pread, so the
+ * request is retried like any other), signed with the body's SHA-256
+ * (hex, 64 characters; the caller computed it while writing the file).
+ * size at most PS_S3_MAX_PUT (else code 2).
+ */
+int ps_s3_put_file(struct ps_s3 *s3, const char *bucket, const char *key,
+		   int fd, uint64_t size, const char *sha256,
+		   struct ps_error *err);
 /* 0 and *out filled; 1 when the object does not exist; -1 and err. */
 int ps_s3_head(struct ps_s3 *s3, const char *bucket, const char *key,
 	       struct ps_s3_object *out, struct ps_error *err);

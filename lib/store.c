@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #define TMP_SUFFIX ".ps-tmp"
 static const char mkstemp_x[] = { 'X', 'X', 'X', 'X', 'X', 'X', 0 };
 #define MAX_NAME 1024
@@ -32,6 +34,7 @@ struct ps_store {
 	char *bucket;		/* s3 */
 	char *prefix;		/* s3: "" or ending in '/' */
 	struct ps_s3 *s3;
+	char *spool_dir;	/* s3: spool unsized objects here, or NULL */
 	char **swept;		/* local: directories swept of stale temps */
 	size_t nswept, swept_cap;
 	unsigned removed;	/* stale temp files removed */
@@ -50,6 +53,8 @@ struct ps_store_writer {
 	int sized;
 	uint64_t declared;
 	uint64_t flushed;	/* local: writeback started up to here */
+	int spool;		/* s3: fd is a spool file, sent at commit */
+	EVP_MD_CTX *sha;	/* spool: SHA-256 of what was written */
 };
 
 /*
@@ -128,6 +133,7 @@ store_free(struct ps_store *st)
 	for (size_t i = 0; i < st->nswept; i++)
 		free(st->swept[i]);
 	free(st->swept);
+	free(st->spool_dir);
 	free(st->uri);
 	free(st->root);
 	free(st->bucket);
@@ -217,6 +223,8 @@ ps_store_open(const char *uri, const struct ps_store_opts *o,
 			st->s3 = ps_s3_new(o ? o->s3 : NULL, err);
 			if (!st->s3)
 				rc = -1;
+			if (o && o->s3_spool_dir && *o->s3_spool_dir)
+				st->spool_dir = ps_xstrdup(o->s3_spool_dir);
 		}
 	} else {
 		rc = ps_error_set(err, PS_EXIT_USAGE,
@@ -567,11 +575,99 @@ ps_store_swept(const struct ps_store *st)
 static void
 writer_free(struct ps_store_writer *w)
 {
+	if (w->sha)
+		EVP_MD_CTX_free(w->sha);
 	free(w->name);
 	free(w->tmp);
 	free(w->final);
 	free(w->dir);
 	free(w);
+}
+
+/* s3 with a spool directory: an unnamed temp file there (nothing to
+ * clean up after a crash). On failure w is freed. */
+static int
+spool_begin(struct ps_store_writer *w, struct ps_error *err)
+{
+	const char *dir = w->st->spool_dir;
+	int e;
+
+	w->spool = 1;
+	w->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (w->fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR ||
+			  errno == EINVAL)) {
+		/* no O_TMPFILE here: a named one, unlinked at once */
+		char *t = ps_xasprintf("%s/.ps-spool.%s", dir, mkstemp_x);
+
+		w->fd = mkostemp(t, O_CLOEXEC);
+		if (w->fd >= 0)
+			unlink(t);
+		free(t);
+	}
+	e = errno;
+	w->sha = EVP_MD_CTX_new();
+	if (w->fd < 0 || !w->sha ||
+	    !EVP_DigestInit_ex(w->sha, EVP_sha256(), NULL)) {
+		ps_error_set(err, PS_EXIT_OPER,
+			     "cannot create a spool file in '%s': %s", dir,
+			     w->fd < 0 ? strerror(e) : "no SHA-256");
+		if (w->fd >= 0)
+			close(w->fd);
+		writer_free(w);
+		return -1;
+	}
+	return 0;
+}
+
+/* Send the spooled object: one PUT, or multipart from the file. */
+static int
+spool_send(struct ps_store_writer *w, struct ps_error *err)
+{
+	struct ps_store *st = w->st;
+	char *k = s3_key(st, w->name);
+	int rc = 0;
+
+	if (w->bytes <= PS_S3_MAX_PUT) {
+		unsigned char md[EVP_MAX_MD_SIZE];
+		unsigned int ml = 0;
+		char hex[65];
+
+		EVP_DigestFinal_ex(w->sha, md, &ml);
+		ps_hex(md, 32, hex);
+		rc = ps_s3_put_file(st->s3, st->bucket, k, w->fd, w->bytes,
+				    hex, err);
+	} else {
+		struct ps_s3_upload *up = ps_s3_upload_begin(st->s3, st->bucket,
+							     k, err);
+		size_t bs = 1024 * 1024;
+		char *buf = ps_xmalloc(bs);
+		uint64_t off = 0;
+
+		rc = up ? 0 : -1;
+		while (rc == 0 && off < w->bytes) {
+			ssize_t n = pread(w->fd, buf, bs, (off_t)off);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				rc = ps_error_set(err, PS_EXIT_OPER,
+						  "cannot read the spool file "
+						  "of '%s': %s", w->name,
+						  n < 0 ? strerror(errno)
+							: "short file");
+				break;
+			}
+			rc = ps_s3_upload_write(up, buf, (size_t)n, err);
+			off += (uint64_t)n;
+		}
+		free(buf);
+		if (rc == 0)
+			rc = ps_s3_upload_commit(up, err);
+		else if (up)
+			ps_s3_upload_abort(up);
+	}
+	free(k);
+	return rc;
 }
 
 static struct ps_store_writer *
@@ -588,6 +684,8 @@ put_begin(struct ps_store *st, const char *name, int sized, uint64_t size,
 	w->fd = -1;
 	w->sized = sized;
 	w->declared = size;
+	if (st->kind == PS_STORE_S3 && !sized && st->spool_dir)
+		return spool_begin(w, err) < 0 ? NULL : w;
 	if (st->kind == PS_STORE_S3) {
 		char *k = s3_key(st, name);
 
@@ -652,9 +750,14 @@ ps_store_put_write(struct ps_store_writer *w, const void *p, size_t n,
 	} else if (write_all(w->fd, p, n) < 0) {
 		w->failed = 1;
 		return ps_error_set(err, PS_EXIT_OPER, "cannot write '%s': %s",
-				    w->tmp, strerror(errno));
+				    w->spool ? "the spool file" : w->tmp,
+				    strerror(errno));
 	}
 	w->bytes += n;
+	if (w->spool) {
+		EVP_DigestUpdate(w->sha, p, n);
+		return 0;
+	}
 	if (!w->up && w->bytes - w->flushed >= FLUSH_STEP) {
 		/* advisory: errors surface at the fsync of commit */
 		sync_file_range(w->fd, (off_t)w->flushed,
@@ -684,6 +787,8 @@ ps_store_put_abort(struct ps_store_writer *w)
 		return;
 	if (w->up) {
 		ps_s3_upload_abort(w->up);
+	} else if (w->spool) {
+		close(w->fd);
 	} else {
 		if (w->fd >= 0)
 			close(w->fd);
@@ -714,6 +819,12 @@ ps_store_put_commit(struct ps_store_writer *w, struct ps_error *err)
 	if (w->up) {
 		rc = ps_s3_upload_commit(w->up, err);
 		w->up = NULL;
+		writer_free(w);
+		return rc;
+	}
+	if (w->spool) {
+		rc = spool_send(w, err);
+		close(w->fd);
 		writer_free(w);
 		return rc;
 	}

@@ -48,6 +48,19 @@ struct ps_store_opts {
 					 * environment) */
 	const char *base_dir;	/* relative local:// paths start here;
 				 * NULL: the current directory */
+	const char *s3_spool_dir;	/* s3://: NULL streams an object of
+				 * unknown size as a multipart upload
+				 * while it is written. A directory:
+				 * the object is spooled to an unnamed
+				 * temp file there (its SHA-256 computed
+				 * on the way) and sent at commit as one
+				 * signed PUT, retried from the file
+				 * (multipart from the file above 5 GiB).
+				 * Costs disk space of the object's size
+				 * and serialises writing and sending;
+				 * pays off where CompleteMultipartUpload
+				 * is expensive (servers that rewrite the
+				 * object, as s3rver) */
 };
 
 struct ps_store;

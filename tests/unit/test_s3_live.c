@@ -14,6 +14,7 @@
  * (bench/s3-upload.sh).
  */
 #include <check.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -754,6 +755,24 @@ END_TEST
 
 /* ---- the s3:// store ---- */
 
+/* Entries (besides . and ..) in dir; -1 when it cannot be read. */
+static int
+dir_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+
 static struct ps_store *
 s3_store(const char *prefix)
 {
@@ -864,6 +883,89 @@ START_TEST(test_store_s3)
 }
 END_TEST
 
+/* A spool directory: an object of unknown size goes as one signed PUT
+ * from an unnamed temp file at commit, retried from the file. */
+START_TEST(test_store_s3_spooled)
+{
+	char *prefix = key("spool/");
+	char dir[] = "/tmp/ps-spool-XXXXXX";
+	struct ps_s3_config c;
+	struct ps_store_opts o = { 0 };
+	struct ps_error err = { 0 };
+	char *uri = ps_xasprintf("s3://%s/%s", bucket, prefix), *full, *want, *got;
+	struct ps_store *st;
+	struct ps_store_writer *w;
+	struct ps_store_entry e;
+	struct ps_s3_stats s;
+	size_t n = 11 * 1024 * 1024 + 5, i;
+	unsigned char *p = ps_xmalloc(n);
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	config(&c);
+	o.s3 = &c;
+	o.s3_spool_dir = dir;
+	st = ps_store_open(uri, &o, &err);
+	ck_assert_msg(st != NULL, "%s", err.msg);
+	fill_random(p, n, 11);
+	want = expect_line(p, n);
+	w = ps_store_put_begin(st, "files/spooled.bin", &err);
+	ck_assert_msg(w != NULL, "%s", err.msg);
+	for (i = 0; i < n; i += 100000)
+		ck_assert_int_eq(ps_store_put_write(w, p + i, n - i < 100000 ? n - i : 100000, &err), 0);
+	/* nothing sent before commit, nothing named in the spool directory */
+	ps_s3_get_stats(ps_store_s3(st), &s);
+	ck_assert_uint_eq(s.requests, 0);
+	ck_assert_int_le(dir_entries(dir), 0);
+	/* the first PUT is dropped, the second answered 503: retried */
+	faults("[{\"method\":\"PUT\",\"action\":\"drop\",\"times\":1},"
+	       "{\"method\":\"PUT\",\"action\":\"503\",\"times\":1}]");
+	ck_assert_msg(ps_store_put_commit(w, &err) == 0, "commit: %s", err.msg);
+	no_faults();
+	ps_s3_get_stats(ps_store_s3(st), &s);
+	/* one PUT, retried at least twice (a dropped connection may cost
+	 * libcurl one more attempt) */
+	ck_assert_msg(s.retries >= 2 && s.requests == s.retries + 1,
+		      "%llu requests, %llu retries",
+		      (unsigned long long)s.requests,
+		      (unsigned long long)s.retries);
+	full = ps_xasprintf("%sfiles/spooled.bin", prefix);
+	got = readback_sha(full);
+	ck_assert_str_eq(got, want);
+	free(got);
+	ck_assert_int_eq(ps_store_stat(st, "files/spooled.bin", &e, &err), 0);
+	ck_assert_uint_eq(e.size, n);
+	ps_store_entry_free(&e);
+	/* abort sends nothing and stores nothing */
+	ps_s3_get_stats(ps_store_s3(st), &s);
+	w = ps_store_put_begin(st, "files/never.bin", &err);
+	ck_assert_int_eq(ps_store_put_write(w, p, 1000, &err), 0);
+	ps_store_put_abort(w);
+	{
+		uint64_t before = s.requests;
+
+		ps_s3_get_stats(ps_store_s3(st), &s);
+		ck_assert_uint_eq(s.requests, before);
+	}
+	ck_assert_int_eq(ps_store_stat(st, "files/never.bin", &e, &err), 1);
+	ck_assert_int_eq(dir_entries(dir), 0);
+	/* a spool directory that cannot hold files fails at begin */
+	ps_store_close(st);
+	o.s3_spool_dir = "/nonexistent/spool";
+	st = ps_store_open(uri, &o, &err);
+	ck_assert_ptr_nonnull(st);
+	ck_assert_ptr_null(ps_store_put_begin(st, "files/x.bin", &err));
+	ck_assert_int_eq(err.code, PS_EXIT_OPER);
+	ck_assert_ptr_nonnull(strstr(err.msg, "spool"));
+	ps_store_close(st);
+	rmdir(dir);
+	free(full);
+	free(want);
+	free(p);
+	free(uri);
+	free(prefix);
+}
+END_TEST
+
 /* ---- TLS: verification is on ---- */
 
 START_TEST(test_tls_verification)
@@ -924,6 +1026,7 @@ bench(const char *file)
 	if (getenv("S3_BENCH_PARALLEL"))
 		c.parallel = atoi(getenv("S3_BENCH_PARALLEL"));
 	o.s3 = &c;
+	o.s3_spool_dir = getenv("S3_BENCH_SPOOL");
 	if (fd < 0 || !(st = ps_store_open(uri, &o, &err))) {
 		fprintf(stderr, "bench: cannot open %s / %s: %s\n", file, uri, err.msg);
 		return 3;
@@ -987,6 +1090,7 @@ live_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_fault_503_on_put);
 	tcase_add_test(tc, test_fault_multipart_mix);
+	tcase_add_test(tc, test_store_s3_spooled);
 	tcase_add_test(tc, test_fault_slow_and_stalled);
 	tcase_add_test(tc, test_fault_gives_up_and_aborts);
 	suite_add_tcase(s, tc);
