@@ -420,49 +420,82 @@ sev_color(enum ps_severity s)
 /* s with control characters shown as escapes, so that a message quoting a
  * file's bytes can neither break the line nor drive the terminal. */
 void
-ps_diag_put_clean(FILE *out, const char *s)
+ps_diag_add_clean(struct ps_buf *b, const char *s)
 {
+	const char *run = s;
+
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 
+		if (!((c < 0x20 && c != '\t') || c == 0x7f))
+			continue;
+		ps_buf_add(b, run, (size_t)(s - run));
 		if (c == '\n')
-			fputs("\\n", out);
+			ps_buf_add(b, "\\n", 2);
 		else if (c == '\r')
-			fputs("\\r", out);
-		else if ((c < 0x20 && c != '\t') || c == 0x7f)
-			fprintf(out, "\\x%02x", c);
+			ps_buf_add(b, "\\r", 2);
 		else
-			putc(c, out);
+			ps_buf_addf(b, "\\x%02x", c);
+		run = s + 1;
 	}
+	ps_buf_add(b, run, (size_t)(s - run));
+}
+
+void
+ps_diag_put_clean(FILE *out, const char *s)
+{
+	struct ps_buf b = {0};
+
+	ps_diag_add_clean(&b, s);
+	fwrite(ps_buf_str(&b), 1, b.len, out);
+	ps_buf_free(&b);
+}
+
+static void
+add_int(struct ps_buf *b, char sep, int v)
+{
+	char tmp[16];
+	int n = snprintf(tmp, sizeof(tmp), "%c%d", sep, v);
+
+	ps_buf_add(b, tmp, (size_t)n);
+}
+
+void
+ps_finding_format(struct ps_buf *b, const struct ps_finding *f, int color)
+{
+	if (f->file) {
+		if (color)
+			ps_buf_adds(b, C_BOLD);
+		ps_diag_add_clean(b, f->file);
+		if (f->line > 0) {
+			add_int(b, ':', f->line);
+			if (f->col > 0)
+				add_int(b, ':', f->col);
+		}
+		ps_buf_addc(b, ':');
+		if (color)
+			ps_buf_adds(b, C_RESET);
+		ps_buf_addc(b, ' ');
+	}
+	if (color)
+		ps_buf_adds(b, sev_color(f->severity));
+	ps_buf_adds(b, ps_severity_name(f->severity));
+	ps_buf_adds(b, color ? ":" C_RESET " " : ": ");
+	ps_diag_add_clean(b, f->message ? f->message : "");
+	if (f->rule && *f->rule) {
+		ps_buf_add(b, " [", 2);
+		ps_diag_add_clean(b, f->rule);
+		ps_buf_addc(b, ']');
+	}
+	ps_buf_addc(b, '\n');
 }
 
 void
 ps_finding_print(FILE *out, const struct ps_finding *f, int color)
 {
-	if (f->file) {
-		if (color)
-			fputs(C_BOLD, out);
-		ps_diag_put_clean(out, f->file);
-		if (f->line > 0) {
-			fprintf(out, ":%d", f->line);
-			if (f->col > 0)
-				fprintf(out, ":%d", f->col);
-		}
-		fputc(':', out);
-		if (color)
-			fputs(C_RESET, out);
-		fputc(' ', out);
-	}
-	if (color)
-		fprintf(out, "%s%s:" C_RESET " ", sev_color(f->severity),
-			ps_severity_name(f->severity));
-	else
-		fprintf(out, "%s: ", ps_severity_name(f->severity));
-	ps_diag_put_clean(out, f->message ? f->message : "");
-	if (f->rule && *f->rule) {
-		fputs(" [", out);
-		ps_diag_put_clean(out, f->rule);
-		putc(']', out);
-	}
-	fputc('\n', out);
+	struct ps_buf b = {0};
+
+	ps_finding_format(&b, f, color);
+	fwrite(ps_buf_str(&b), 1, b.len, out);
+	ps_buf_free(&b);
 }

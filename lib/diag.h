@@ -92,6 +92,10 @@ void ps_finding_print(FILE *out, const struct ps_finding *f, int color);
  * that text quoted from a file can neither break a line of the line-based
  * formats nor drive a terminal. */
 void ps_diag_put_clean(FILE *out, const char *s);
+/* The same, appended to b. */
+void ps_diag_add_clean(struct ps_buf *b, const char *s);
+/* The line ps_finding_print writes, appended to b. */
+void ps_finding_format(struct ps_buf *b, const struct ps_finding *f, int color);
 /* Length of the valid UTF-8 sequence that starts at s (1 to 4), or 0 for
  * an invalid one or the terminating NUL. */
 size_t ps_utf8_len(const char *s);
@@ -159,6 +163,22 @@ enum ps_format ps_render_format(const struct ps_render *r);
  * The text format writes it itself at close when opts.summary is set.
  */
 int ps_render_summary(const struct ps_render *r, FILE *out);
+
+/*
+ * Rendering on other threads, for tools that find on worker threads and
+ * write in order on one. When ps_render_apart(r) is true (text, json,
+ * github and gnu output, no baseline), a worker turns a finding into the
+ * exact bytes ps_render_finding would write with ps_render_put, which only
+ * reads r (its format and colour) and may be called from any thread; the
+ * thread that owns r then hands the findings over in order with
+ * ps_render_emit, which counts each as ps_render_finding does and writes
+ * its bytes unless min_severity hides it. Returns as ps_render_finding.
+ */
+int ps_render_apart(const struct ps_render *r);
+void ps_render_put(const struct ps_render *r, struct ps_buf *b,
+		   struct ps_finding *f);
+int ps_render_emit(struct ps_render *r, const char *tool, const char *file,
+		   enum ps_severity sev, const char *bytes, size_t n);
 
 /* ---- baseline ---- */
 

@@ -533,20 +533,40 @@ ps_lint_report(struct ps_lint_ctx *ctx, const char *code, int line, int col,
 
 #define WALK_MAX_DEPTH 64
 
-#define WALK_MAX_VISITS 128
+/* A visit's pattern split into its segments. */
+struct walk_pat {
+	char **seg;
+	size_t n;
+	int globstar;		/* the pattern has "**" */
+	int all;		/* the pattern is "**": every node */
+};
 
+/*
+ * The walk keeps, for each depth, the visits whose pattern still matches
+ * the path so far (in the order of the visits, the order their checks are
+ * called in); a subtree no visit can match is not entered.
+ */
 struct walk_state {
 	const struct ps_lint_visit *v;
 	size_t n;
 	void *ctx;
-	/* each visit's pattern, split once into segments */
-	char buf[WALK_MAX_VISITS][256];
-	char *pat[WALK_MAX_VISITS][WALK_MAX_DEPTH];
-	size_t np[WALK_MAX_VISITS];
-	int globstar[WALK_MAX_VISITS];	/* the pattern has "**" */
+	struct walk_pat *pat;
+	size_t *live;				/* WALK_MAX_DEPTH rows of n */
 	const char *seg[WALK_MAX_DEPTH];	/* the path to the current node */
 	char idx[WALK_MAX_DEPTH][24];		/* sequence indexes as text */
 };
+
+static int
+is_star(const char *s)
+{
+	return s[0] == '*' && s[1] == '\0';
+}
+
+static int
+is_globstar(const char *s)
+{
+	return s[0] == '*' && s[1] == '*' && s[2] == '\0';
+}
 
 /* Match pattern segments pat[0..np) against path seg[0..ns); collect the
  * segments that wildcards matched into caps. */
@@ -558,7 +578,7 @@ match_path(char **pat, size_t np, const char *const *seg, size_t ns,
 
 	if (np == 0)
 		return ns == 0;
-	if (strcmp(pat[0], "**") == 0) {
+	if (is_globstar(pat[0])) {
 		for (k = 0; k <= ns; k++) {
 			*ncaps = saved;
 			if (match_path(pat + 1, np - 1, seg + k, ns - k, caps, ncaps))
@@ -569,7 +589,7 @@ match_path(char **pat, size_t np, const char *const *seg, size_t ns,
 	}
 	if (ns == 0)
 		return 0;
-	if (strcmp(pat[0], "*") == 0) {
+	if (is_star(pat[0])) {
 		if (*ncaps < 15)
 			caps[(*ncaps)++] = seg[0];
 	} else if (strcmp(pat[0], seg[0]) != 0) {
@@ -581,48 +601,83 @@ match_path(char **pat, size_t np, const char *const *seg, size_t ns,
 	return 0;
 }
 
-static size_t
-split_pattern(const char *pattern, char **out, size_t max, char *buf,
-	      size_t bufsz)
+/* i as decimal text in out (at least 21 bytes) */
+static const char *
+index_text(char *out, size_t i)
 {
-	size_t n = 0;
-	char *p;
+	char tmp[24];
+	size_t n = 0, k;
 
-	snprintf(buf, bufsz, "%s", pattern);
-	if (!*buf)
-		return 0;
-	for (p = buf; n < max;) {
-		char *dot = strchr(p, '.');
+	do {
+		tmp[n++] = (char)('0' + i % 10);
+		i /= 10;
+	} while (i);
+	for (k = 0; k < n; k++)
+		out[k] = tmp[n - 1 - k];
+	out[n] = '\0';
+	return out;
+}
 
-		out[n++] = p;
-		if (!dot)
-			break;
-		*dot = '\0';
-		p = dot + 1;
+/* Call the checks of the live visits that match the node at depth. */
+static void
+walk_checks(struct walk_state *w, const struct ps_node *node,
+	    const struct ps_node *key, size_t depth, const size_t *live,
+	    size_t nlive)
+{
+	size_t k, j;
+
+	for (k = 0; k < nlive; k++) {
+		const struct walk_pat *p = &w->pat[live[k]];
+		const char *caps[16];
+		size_t nc = 0;
+
+		if (p->all) {
+			/* "**" matches every path and captures nothing */
+		} else if (p->globstar) {
+			if (!match_path(p->seg, p->n, w->seg, depth, caps, &nc))
+				continue;
+		} else if (p->n == depth) {
+			/* the segments matched on the way down */
+			for (j = 0; j < p->n; j++)
+				if (is_star(p->seg[j]) && nc < 15)
+					caps[nc++] = w->seg[j];
+		} else {
+			continue;
+		}
+		caps[nc] = NULL;
+		w->v[live[k]].check(w->ctx, w->v[live[k]].data, node, key, caps);
+	}
+}
+
+/* The visits of live that can still match below the path segment at depth. */
+static size_t
+walk_narrow(struct walk_state *w, size_t depth, const size_t *live,
+	    size_t nlive, size_t *next)
+{
+	const char *seg = w->seg[depth];
+	size_t k, n = 0;
+
+	for (k = 0; k < nlive; k++) {
+		const struct walk_pat *p = &w->pat[live[k]];
+
+		if (p->globstar || (p->n > depth && (is_star(p->seg[depth]) ||
+						      strcmp(p->seg[depth], seg) == 0)))
+			next[n++] = live[k];
 	}
 	return n;
 }
 
 static void
 walk_node(struct walk_state *w, const struct ps_node *node,
-	  const struct ps_node *key, size_t depth)
+	  const struct ps_node *key, size_t depth, const size_t *live,
+	  size_t nlive)
 {
-	size_t i;
+	size_t *next, nnext, i;
 
-	for (i = 0; i < w->n; i++) {
-		const char *caps[16];
-		size_t nc = 0;
-
-		/* Without "**" a pattern matches only paths of its own length. */
-		if (!w->globstar[i] && w->np[i] != depth)
-			continue;
-		if (match_path(w->pat[i], w->np[i], w->seg, depth, caps, &nc)) {
-			caps[nc] = NULL;
-			w->v[i].check(w->ctx, w->v[i].data, node, key, caps);
-		}
-	}
+	walk_checks(w, node, key, depth, live, nlive);
 	if (!node || depth + 1 >= WALK_MAX_DEPTH)
 		return;
+	next = w->live + (depth + 1) * w->n;
 	if (node->kind == PS_NODE_MAP) {
 		for (i = 0; i < node->len; i++) {
 			const struct ps_pair *p = &node->pairs[i];
@@ -630,13 +685,17 @@ walk_node(struct walk_state *w, const struct ps_node *node,
 			if (p->merged || !p->key || p->key->kind != PS_NODE_SCALAR)
 				continue;
 			w->seg[depth] = p->key->value;
-			walk_node(w, p->value, p->key, depth + 1);
+			nnext = walk_narrow(w, depth, live, nlive, next);
+			if (nnext)
+				walk_node(w, p->value, p->key, depth + 1, next, nnext);
 		}
 	} else if (node->kind == PS_NODE_SEQ) {
 		for (i = 0; i < node->len; i++) {
-			snprintf(w->idx[depth], sizeof(w->idx[depth]), "%zu", i);
-			w->seg[depth] = w->idx[depth];
-			walk_node(w, node->items[i], NULL, depth + 1);
+			w->seg[depth] = index_text(w->idx[depth], i);
+			nnext = walk_narrow(w, depth, live, nlive, next);
+			if (nnext)
+				walk_node(w, node->items[i], NULL, depth + 1, next,
+					  nnext);
 		}
 	}
 }
@@ -645,26 +704,61 @@ void
 ps_lint_walk(const struct ps_node *root, const struct ps_lint_visit *v,
 	     size_t n, void *ctx)
 {
-	struct walk_state *w;
-	size_t i;
+	struct walk_state w;
+	size_t i, nseg = 0, nchar = 0;
+	char *text, **segs, *text0, **segs0;
 
-	if (!root)
+	if (!root || n == 0)
 		return;
-	w = ps_xcalloc(1, sizeof(*w));
-	w->v = v;
-	w->n = n < WALK_MAX_VISITS ? n : WALK_MAX_VISITS;
-	w->ctx = ctx;
-	for (i = 0; i < w->n; i++) {
-		size_t k;
+	for (i = 0; i < n; i++) {
+		const char *c;
 
-		w->np[i] = split_pattern(v[i].pattern, w->pat[i], WALK_MAX_DEPTH,
-					 w->buf[i], sizeof(w->buf[i]));
-		for (k = 0; k < w->np[i]; k++)
-			if (strcmp(w->pat[i][k], "**") == 0)
-				w->globstar[i] = 1;
+		nchar += strlen(v[i].pattern) + 1;
+		nseg++;
+		for (c = v[i].pattern; *c; c++)
+			nseg += *c == '.';
 	}
-	walk_node(w, root, NULL, 0);
-	free(w);
+	memset(&w, 0, sizeof(w));
+	w.v = v;
+	w.n = n;
+	w.ctx = ctx;
+	w.pat = ps_xmalloc(n * sizeof(*w.pat));
+	w.live = ps_xmalloc(WALK_MAX_DEPTH * n * sizeof(*w.live));
+	segs = segs0 = ps_xmalloc(nseg * sizeof(*segs));
+	text = text0 = ps_xmalloc(nchar);
+	for (i = 0; i < n; i++) {
+		struct walk_pat *p = &w.pat[i];
+		size_t len = strlen(v[i].pattern), k;
+		char *s = text;
+
+		memcpy(s, v[i].pattern, len + 1);
+		text += len + 1;
+		p->seg = segs;
+		p->n = 0;
+		/* "" matches the root only; "a.b" splits at each dot (at most
+		 * WALK_MAX_DEPTH segments) */
+		while (*s && p->n < WALK_MAX_DEPTH) {
+			char *dot = strchr(s, '.');
+
+			p->seg[p->n++] = s;
+			if (!dot)
+				break;
+			*dot = '\0';
+			s = dot + 1;
+		}
+		segs += p->n;
+		p->globstar = 0;
+		for (k = 0; k < p->n; k++)
+			if (is_globstar(p->seg[k]))
+				p->globstar = 1;
+		p->all = p->n == 1 && p->globstar;
+		w.live[i] = i;
+	}
+	walk_node(&w, root, NULL, 0, w.live, n);
+	free(segs0);
+	free(text0);
+	free(w.pat);
+	free(w.live);
 }
 
 /* ---- files ---- */
@@ -911,6 +1005,24 @@ lint_one(const struct ps_lint_tool *t, const char *path,
 }
 
 /*
+ * A file's findings as the renderer's bytes (ps_render_put), written by
+ * the worker that linted the file, so that the thread writing the output
+ * only counts them and copies bytes.
+ */
+struct put_item {
+	size_t off, len;		/* in put_file.bytes */
+	enum ps_severity sev;
+	const char *tool, *file;	/* the tool's name, the file's path, or owned */
+	int owned;			/* tool and file were copied */
+};
+
+struct put_file {
+	struct ps_buf bytes;
+	struct put_item *v;
+	size_t n;
+};
+
+/*
  * Files are linted by two workers (this machine's cores) and rendered in
  * their order: a file's findings are written once it and every file
  * before it are done.
@@ -920,6 +1032,8 @@ struct run_state {
 	const struct ps_lint_files *files;
 	const struct ps_lint_run_opts *o;
 	struct conf_cache cc;
+	const struct ps_render *rend;	/* when apart: the workers render */
+	struct put_file *put;		/* one per file, when apart */
 	struct ps_diags *diags;		/* one list per file */
 	int *status;
 	unsigned char *done;
@@ -927,6 +1041,51 @@ struct run_state {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 };
+
+/* Render file k's findings to bytes and free them (on the worker). */
+static void
+put_findings(struct run_state *rs, size_t k)
+{
+	struct ps_diags *d = &rs->diags[k];
+	struct put_file *pf = &rs->put[k];
+	const char *path = rs->files->v[k];
+	size_t i;
+
+	pf->v = ps_xcalloc(d->len + 1, sizeof(*pf->v));
+	for (i = 0; i < d->len; i++) {
+		struct ps_finding *f = d->v[i];
+		struct put_item *it = &pf->v[pf->n++];
+
+		it->off = pf->bytes.len;
+		ps_render_put(rs->rend, &pf->bytes, f);
+		it->len = pf->bytes.len - it->off;
+		it->sev = f->severity;
+		if ((!f->tool || strcmp(f->tool, rs->t->name) == 0) &&
+		    (!f->file || strcmp(f->file, path) == 0)) {
+			it->tool = f->tool ? rs->t->name : NULL;
+			it->file = f->file ? path : NULL;
+		} else {
+			it->tool = f->tool ? ps_xstrdup(f->tool) : NULL;
+			it->file = f->file ? ps_xstrdup(f->file) : NULL;
+			it->owned = 1;
+		}
+	}
+	ps_diags_free(d);
+}
+
+static void
+put_file_free(struct put_file *pf)
+{
+	size_t i;
+
+	for (i = 0; i < pf->n; i++)
+		if (pf->v[i].owned) {
+			free((char *)pf->v[i].tool);
+			free((char *)pf->v[i].file);
+		}
+	free(pf->v);
+	ps_buf_free(&pf->bytes);
+}
 
 static void *
 worker(void *arg)
@@ -943,6 +1102,8 @@ worker(void *arg)
 		if (k >= rs->files->n)
 			return NULL;
 		st = lint_one(rs->t, rs->files->v[k], rs->o, &rs->cc, &rs->diags[k]);
+		if (rs->put)
+			put_findings(rs, k);
 		pthread_mutex_lock(&rs->lock);
 		rs->status[k] = st;
 		rs->done[k] = 1;
@@ -968,6 +1129,9 @@ ps_lint_run(const struct ps_lint_tool *t, const struct ps_lint_files *files,
 	rs.diags = ps_xcalloc(files->n + 1, sizeof(*rs.diags));
 	rs.status = ps_xcalloc(files->n + 1, sizeof(*rs.status));
 	rs.done = ps_xcalloc(files->n + 1, 1);
+	rs.rend = rend;
+	if (ps_render_apart(rend))
+		rs.put = ps_xcalloc(files->n + 1, sizeof(*rs.put));
 	pthread_mutex_init(&rs.lock, NULL);
 	pthread_mutex_init(&rs.cc.lock, NULL);
 	pthread_cond_init(&rs.cond, NULL);
@@ -995,6 +1159,16 @@ ps_lint_run(const struct ps_lint_tool *t, const struct ps_lint_files *files,
 		for (j = 0; j < rs.diags[k].len; j++)
 			ps_render_finding(rend, rs.diags[k].v[j]);
 		ps_diags_free(&rs.diags[k]);
+		if (rs.put) {
+			struct put_file *pf = &rs.put[k];
+
+			for (j = 0; j < pf->n; j++)
+				ps_render_emit(rend, pf->v[j].tool, pf->v[j].file,
+					       pf->v[j].sev,
+					       ps_buf_str(&pf->bytes) + pf->v[j].off,
+					       pf->v[j].len);
+			put_file_free(pf);
+		}
 	}
 	for (k = 0; k < nthreads; k++)
 		pthread_join(threads[k], NULL);
@@ -1004,6 +1178,7 @@ ps_lint_run(const struct ps_lint_tool *t, const struct ps_lint_files *files,
 	pthread_mutex_destroy(&rs.cc.lock);
 	pthread_cond_destroy(&rs.cond);
 	free(rs.diags);
+	free(rs.put);
 	free(rs.status);
 	free(rs.done);
 	return worst > status ? worst : status;

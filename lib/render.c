@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -139,6 +140,7 @@ struct ps_render {
 	size_t nkept, kept_cap;
 	char *cur_file;		/* checkstyle: the open <file> */
 	struct ps_buf md;	/* markdown table rows */
+	struct ps_buf line;	/* the finding being written (streamed formats) */
 };
 
 static const char *
@@ -286,22 +288,28 @@ put_xml(FILE *out, const char *s)
 
 /* GitHub workflow commands: data escapes % CR LF; properties also : and ,. */
 static void
-put_gh(FILE *out, const char *s, int property)
+add_gh(struct ps_buf *b, const char *s, int property)
 {
+	const char *run = s;
+
 	for (; *s; s++) {
+		const char *esc;
+
 		switch (*s) {
-		case '%': fputs("%25", out); break;
-		case '\r': fputs("%0D", out); break;
-		case '\n': fputs("%0A", out); break;
-		case ':':
-			fputs(property ? "%3A" : ":", out);
-			break;
-		case ',':
-			fputs(property ? "%2C" : ",", out);
-			break;
-		default: putc(*s, out);
+		case '%': esc = "%25"; break;
+		case '\r': esc = "%0D"; break;
+		case '\n': esc = "%0A"; break;
+		case ':': esc = property ? "%3A" : NULL; break;
+		case ',': esc = property ? "%2C" : NULL; break;
+		default: esc = NULL;
 		}
+		if (!esc)
+			continue;
+		ps_buf_add(b, run, (size_t)(s - run));
+		ps_buf_add(b, esc, 3);
+		run = s + 1;
 	}
+	ps_buf_add(b, run, (size_t)(s - run));
 }
 
 /* A Markdown table cell: no line breaks, pipes and markup escaped, HTML inert. */
@@ -559,35 +567,36 @@ sarif_close(struct ps_render *r)
 }
 
 static void
-github_finding(struct ps_render *r, const struct ps_finding *f)
+github_finding(struct ps_buf *b, const struct ps_finding *f)
 {
-	FILE *out = r->out;
 	const char *cmd = f->severity == PS_SEV_ERROR ? "error" :
 			  f->severity == PS_SEV_WARNING ? "warning" : "notice";
 	const char *sep = " ";
 
-	fprintf(out, "::%s", cmd);
+	ps_buf_adds(b, "::");
+	ps_buf_adds(b, cmd);
 	if (f->file) {
-		fputs(" file=", out);
-		put_gh(out, rel_path(f->file), 1);
+		ps_buf_adds(b, " file=");
+		add_gh(b, rel_path(f->file), 1);
 		sep = ",";
 		if (f->line > 0) {
-			fprintf(out, ",line=%d", f->line);
+			ps_buf_addf(b, ",line=%d", f->line);
 			if (f->col > 0)
-				fprintf(out, ",col=%d", f->col);
+				ps_buf_addf(b, ",col=%d", f->col);
 			if (f->end_line >= f->line)
-				fprintf(out, ",endLine=%d", f->end_line);
+				ps_buf_addf(b, ",endLine=%d", f->end_line);
 			if (f->end_col > 0)
-				fprintf(out, ",endColumn=%d", f->end_col);
+				ps_buf_addf(b, ",endColumn=%d", f->end_col);
 		}
 	}
 	if (f->rule && *f->rule) {
-		fprintf(out, "%stitle=", sep);
-		put_gh(out, f->rule, 1);
+		ps_buf_adds(b, sep);
+		ps_buf_adds(b, "title=");
+		add_gh(b, f->rule, 1);
 	}
-	fputs("::", out);
-	put_gh(out, f->message ? f->message : "", 0);
-	putc('\n', out);
+	ps_buf_adds(b, "::");
+	add_gh(b, f->message ? f->message : "", 0);
+	ps_buf_addc(b, '\n');
 }
 
 static void
@@ -652,41 +661,163 @@ codeclimate_finding(struct ps_render *r, struct ps_finding *f)
 
 /* file:line:col, or the GNU ranges line.col-line.col, line.col-col, line-line */
 static void
-gnu_finding(struct ps_render *r, const struct ps_finding *f)
+gnu_finding(struct ps_buf *b, const struct ps_finding *f)
 {
-	FILE *out = r->out;
 	int l = f->line, c = f->col, el = f->end_line, ec = f->end_col;
 
 	if (f->file) {
-		ps_diag_put_clean(out, f->file);
-		putc(':', out);
+		ps_diag_add_clean(b, f->file);
+		ps_buf_addc(b, ':');
 	}
 	if (l > 0) {
 		if (c > 0 && ec > 0 && el == l && ec > c)
-			fprintf(out, "%d.%d-%d:", l, c, ec);
+			ps_buf_addf(b, "%d.%d-%d:", l, c, ec);
 		else if (c > 0 && ec > 0 && el > l)
-			fprintf(out, "%d.%d-%d.%d:", l, c, el, ec);
+			ps_buf_addf(b, "%d.%d-%d.%d:", l, c, el, ec);
 		else if (el > l)
-			fprintf(out, "%d-%d:", l, el);
+			ps_buf_addf(b, "%d-%d:", l, el);
 		else if (c > 0)
-			fprintf(out, "%d:%d:", l, c);
+			ps_buf_addf(b, "%d:%d:", l, c);
 		else
-			fprintf(out, "%d:", l);
+			ps_buf_addf(b, "%d:", l);
 	}
 	if (f->file || l > 0)
-		putc(' ', out);
-	fprintf(out, "%s: ",
-		f->severity == PS_SEV_ERROR ? "error" :
-		f->severity == PS_SEV_WARNING ? "warning" :
-		f->severity == PS_SEV_INFO ? "info" : "note");
-	ps_diag_put_clean(out, f->message ? f->message : "");
+		ps_buf_addc(b, ' ');
+	ps_buf_adds(b, f->severity == PS_SEV_ERROR ? "error: " :
+		    f->severity == PS_SEV_WARNING ? "warning: " :
+		    f->severity == PS_SEV_INFO ? "info: " : "note: ");
+	ps_diag_add_clean(b, f->message ? f->message : "");
 	if (f->rule && *f->rule) {
-		fputs(" [", out);
-		ps_diag_put_clean(out, f->rule);
-		putc(']', out);
+		ps_buf_add(b, " [", 2);
+		ps_diag_add_clean(b, f->rule);
+		ps_buf_addc(b, ']');
 	}
-	putc('\n', out);
+	ps_buf_addc(b, '\n');
 }
+
+/*
+ * The JSON line of a finding: the bytes ps_rec_write writes for
+ * ps_finding_to_json(f) (records.c; the unit tests compare the two),
+ * without building a jansson object for each finding.
+ */
+
+/* s as a JSON string. Printable ASCII is written as is, with the two
+ * mandatory escapes (\" and \\) that jansson writes too; any other string
+ * (control characters, UTF-8, invalid bytes) goes through jansson, which
+ * escapes it and replaces bytes that are not UTF-8 (ps_json_string). */
+static void
+json_str(struct ps_buf *b, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	const char *run = s;
+	json_t *v;
+	char stack[512], *out = stack;
+	size_t n;
+
+	while (*p >= 0x20 && *p < 0x7f)
+		p++;
+	if (!*p) {
+		ps_buf_addc(b, '"');
+		for (p = (const unsigned char *)s; *p; p++)
+			if (*p == '"' || *p == '\\') {
+				ps_buf_add(b, run, (size_t)((const char *)p - run));
+				ps_buf_addc(b, '\\');
+				run = (const char *)p;
+			}
+		ps_buf_add(b, run, (size_t)((const char *)p - run));
+		ps_buf_addc(b, '"');
+		return;
+	}
+	v = ps_json_string(s);
+	n = json_dumpb(v, stack, sizeof(stack), JSON_FLAGS | JSON_ENCODE_ANY);
+	if (n > sizeof(stack)) {
+		out = ps_xmalloc(n);
+		n = json_dumpb(v, out, n, JSON_FLAGS | JSON_ENCODE_ANY);
+	}
+	ps_buf_add(b, out, n);
+	if (out != stack)
+		free(out);
+	json_decref(v);
+}
+
+/* a non-negative int as decimal text */
+static void
+json_uint(struct ps_buf *b, int v)
+{
+	char tmp[16];
+	size_t n = sizeof(tmp);
+	unsigned u = v > 0 ? (unsigned)v : 0;
+
+	do {
+		tmp[--n] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	ps_buf_add(b, tmp + n, sizeof(tmp) - n);
+}
+
+/* key_colon is the literal ,"key": (KEY() below) */
+#define KEY(k) ",\"" k "\":", sizeof(",\"" k "\":") - 1
+
+/* ,"key":"s" when s is set */
+static void
+json_field(struct ps_buf *b, const char *key_colon, size_t klen,
+	   const char *s)
+{
+	if (!s)
+		return;
+	ps_buf_add(b, key_colon, klen);
+	json_str(b, s);
+}
+
+/* ,"key":v when v > 0 */
+static void
+json_int(struct ps_buf *b, const char *key_colon, size_t klen, int v)
+{
+	if (v <= 0)
+		return;
+	ps_buf_add(b, key_colon, klen);
+	json_uint(b, v);
+}
+
+static void
+json_finding(struct ps_buf *b, struct ps_finding *f)
+{
+	static const char head[] = "{\"type\":\"finding\",\"tool\":";
+	size_t i;
+
+	ps_buf_add(b, head, sizeof(head) - 1);
+	json_str(b, f->tool ? f->tool : "ps-toolkit");
+	json_field(b, KEY("rule"), f->rule ? f->rule : "");
+	json_field(b, KEY("name"), f->name);
+	json_field(b, KEY("severity"), ps_severity_name(f->severity));
+	json_field(b, KEY("file"), f->file);
+	if (f->file) {
+		ps_buf_add(b, KEY("line"));
+		json_uint(b, f->line);
+	}
+	json_int(b, KEY("column"), f->col);
+	json_int(b, KEY("end_line"), f->end_line);
+	json_int(b, KEY("end_column"), f->end_col);
+	json_field(b, KEY("message"), f->message ? f->message : "");
+	json_field(b, KEY("fix"), f->fix);
+	if (f->refs && f->refs[0]) {
+		ps_buf_add(b, KEY("refs"));
+		ps_buf_addc(b, '[');
+		for (i = 0; f->refs[i]; i++) {
+			if (i)
+				ps_buf_addc(b, ',');
+			json_str(b, f->refs[i]);
+		}
+		ps_buf_addc(b, ']');
+	}
+	json_field(b, KEY("snippet"), f->snippet);
+	json_field(b, KEY("help"), f->help);
+	json_field(b, KEY("help_uri"), f->help_uri);
+	json_field(b, KEY("fingerprint"), ps_finding_fingerprint(f));
+	ps_buf_add(b, "}\n", 2);
+}
+
+#undef KEY
 
 static void
 markdown_finding(struct ps_render *r, const struct ps_finding *f)
@@ -854,9 +985,9 @@ prom_close(struct ps_render *r)
 /* ---- the public interface ---- */
 
 static size_t
-count_file(struct ps_render *r, const struct ps_finding *f)
+count_file(struct ps_render *r, const char *file, enum ps_severity sev)
 {
-	const char *name = f->file ? f->file : "";
+	const char *name = file ? file : "";
 	int created;
 	struct map_ent *e = map_get(&r->file_map, name, r->nfiles, 1, &created);
 
@@ -866,7 +997,7 @@ count_file(struct ps_render *r, const struct ps_finding *f)
 		memset(&r->files[r->nfiles], 0, sizeof(*r->files));
 		r->files[r->nfiles++].name = ps_xstrdup(name);
 	}
-	r->files[e->val].n[f->severity]++;
+	r->files[e->val].n[sev]++;
 	return e->val;
 }
 
@@ -881,14 +1012,92 @@ note_tool(struct ps_render *r, const char *tool)
 		r->mixed_tools = 1;
 }
 
+/* The formats whose findings are written one by one, without state. */
+static int
+streamed(enum ps_format fmt)
+{
+	return fmt == PS_FMT_TEXT || fmt == PS_FMT_JSON ||
+	       fmt == PS_FMT_GITHUB || fmt == PS_FMT_GNU;
+}
+
+static enum ps_severity
+valid_sev(enum ps_severity s)
+{
+	return s < PS_SEV_STYLE || s > PS_SEV_ERROR ? PS_SEV_ERROR : s;
+}
+
+/* Count a finding that is shown; returns its file's index. */
+static size_t
+account(struct ps_render *r, const char *tool, const char *file,
+	enum ps_severity sev)
+{
+	r->count[sev]++;
+	if (r->o.fail_on != PS_SEV_NONE && sev >= r->o.fail_on)
+		r->fail = 1;
+	note_tool(r, tool);
+	return count_file(r, file, sev);
+}
+
+static int
+write_streamed(struct ps_render *r, const char *bytes, size_t n)
+{
+	r->emitted++;
+	if (n && fwrite(bytes, 1, n, r->out) != n)
+		return -1;
+	/* a line-buffered json stream gets each record at once (ps_rec_write) */
+	if (r->fmt == PS_FMT_JSON && __flbf(r->out) && fflush(r->out) == EOF)
+		return -1;
+	return ferror(r->out) ? -1 : 0;
+}
+
+int
+ps_render_apart(const struct ps_render *r)
+{
+	return streamed(r->fmt) && !r->o.baseline;
+}
+
+void
+ps_render_put(const struct ps_render *r, struct ps_buf *b,
+	      struct ps_finding *f)
+{
+	f->severity = valid_sev(f->severity);
+	switch (r->fmt) {
+	case PS_FMT_JSON:
+		json_finding(b, f);
+		break;
+	case PS_FMT_GITHUB:
+		github_finding(b, f);
+		break;
+	case PS_FMT_GNU:
+		gnu_finding(b, f);
+		break;
+	case PS_FMT_TEXT:
+		ps_finding_format(b, f, r->o.color);
+		break;
+	default:
+		break;
+	}
+}
+
+int
+ps_render_emit(struct ps_render *r, const char *tool, const char *file,
+	       enum ps_severity sev, const char *bytes, size_t n)
+{
+	sev = valid_sev(sev);
+	if (sev < r->o.min_severity) {
+		r->below++;
+		return 0;
+	}
+	account(r, tool, file, sev);
+	return write_streamed(r, bytes, n);
+}
+
 int
 ps_render_finding(struct ps_render *r, struct ps_finding *f)
 {
 	size_t file;
-	json_t *o;
 
-	if (f->severity < PS_SEV_STYLE || f->severity > PS_SEV_ERROR)
-		f->severity = PS_SEV_ERROR;
+	f->severity = valid_sev(f->severity);
 	if (f->severity < r->o.min_severity) {
 		r->below++;
 		return 0;
@@ -897,25 +1106,18 @@ ps_render_finding(struct ps_render *r, struct ps_finding *f)
 		r->hidden++;
 		return 0;
 	}
-	r->count[f->severity]++;
-	if (r->o.fail_on != PS_SEV_NONE && f->severity >= r->o.fail_on)
-		r->fail = 1;
-	file = count_file(r, f);
-	note_tool(r, f->tool);
+	file = account(r, f->tool, f->file, f->severity);
+	if (streamed(r->fmt)) {
+		ps_buf_reset(&r->line);
+		ps_render_put(r, &r->line, f);
+		return write_streamed(r, r->line.data, r->line.len);
+	}
 	switch (r->fmt) {
-	case PS_FMT_JSON:
-		o = ps_finding_to_json(f);
-		ps_rec_write(r->out, o);
-		json_decref(o);
-		break;
 	case PS_FMT_SARIF:
 		sarif_result(r, f);
 		break;
 	case PS_FMT_JUNIT:
 		junit_keep(r, f, file);
-		break;
-	case PS_FMT_GITHUB:
-		github_finding(r, f);
 		break;
 	case PS_FMT_CHECKSTYLE:
 		checkstyle_finding(r, f);
@@ -923,16 +1125,11 @@ ps_render_finding(struct ps_render *r, struct ps_finding *f)
 	case PS_FMT_CODECLIMATE:
 		codeclimate_finding(r, f);
 		break;
-	case PS_FMT_GNU:
-		gnu_finding(r, f);
-		break;
 	case PS_FMT_MARKDOWN:
 		markdown_finding(r, f);
 		break;
-	case PS_FMT_PROM:
-		break;
 	default:
-		ps_finding_print(r->out, f, r->o.color);
+		break;
 	}
 	r->emitted++;
 	return ferror(r->out) ? -1 : 0;
@@ -1029,6 +1226,7 @@ ps_render_close(struct ps_render *r)
 	free(r->cur_file);
 	free(r->tool);
 	ps_buf_free(&r->md);
+	ps_buf_free(&r->line);
 	free(r);
 	return status;
 }

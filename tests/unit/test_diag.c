@@ -804,6 +804,216 @@ START_TEST(test_summary_to_other_stream)
 }
 END_TEST
 
+/* ps_rec_write(ps_finding_to_json(f)) into a string: what the json
+ * renderer's own writer must reproduce byte for byte. */
+static char *
+json_via_jansson(struct ps_finding *f)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *out = open_memstream(&buf, &n);
+	json_t *o = ps_finding_to_json(f);
+
+	ck_assert_int_eq(ps_rec_write(out, o), 0);
+	json_decref(o);
+	fclose(out);
+	return buf;
+}
+
+static char *
+json_via_renderer(struct ps_finding *f)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *out = open_memstream(&buf, &n);
+	struct ps_render_opts o = {.format = PS_FMT_JSON};
+	struct ps_render *r = ps_render_open(out, &o);
+
+	ck_assert_int_eq(ps_render_finding(r, f), 0);
+	ps_render_close(r);
+	fclose(out);
+	return buf;
+}
+
+static void
+check_json_same(struct ps_finding *f)
+{
+	/* the renderer first: it turns a severity out of range into error, as
+	 * it did before handing the finding to ps_finding_to_json */
+	char *got = json_via_renderer(f), *want = json_via_jansson(f);
+
+	ck_assert_msg(strcmp(got, want) == 0, "--- got\n%s--- want\n%s", got, want);
+	free(want);
+	free(got);
+}
+
+START_TEST(test_json_line_matches_records)
+{
+	static const char *const odd[] = {
+		"", "plain", "q\"uote", "back\\slash\\", "\"\\\"\\", "tab\there",
+		"nl\nand\rcr", "\x01\x02\x1f\x7f", "\b\f", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+		"bad \xc3 byte", "\xff\xfe", "overlong \xc0\xaf", "surrogate \xed\xa0\x80",
+		"past \xf4\x90\x80\x80", "cut \xe2\x82", "slash / and \x7f del",
+		"\xe2\x80\xa8 line separator", "<script>&amp;</script>",
+	};
+	struct ps_diags d = {0};
+	struct ps_finding *f;
+	char longs[3000], bytes[2];
+	size_t i, j;
+	int c;
+
+	/* every byte alone, in every string field */
+	for (c = 1; c < 256; c++) {
+		bytes[0] = (char)c;
+		bytes[1] = '\0';
+		f = ps_diags_add(&d, bytes, bytes, bytes, PS_SEV_WARNING, bytes,
+				 c, c % 3, "%s", bytes);
+		ps_finding_set_fix(f, bytes);
+		ps_finding_set_snippet(f, bytes, 1);
+		ps_finding_add_ref(f, bytes);
+		ps_finding_add_ref(f, "x");
+		f->help = strdup(bytes);
+		f->help_uri = strdup(bytes);
+		check_json_same(f);
+	}
+	for (i = 0; i < sizeof(odd) / sizeof(odd[0]); i++)
+		for (j = 0; j < 3; j++) {
+			f = ps_diags_add(&d, j ? odd[i] : NULL, j == 1 ? NULL : odd[i],
+					 j == 2 ? NULL : odd[i], (enum ps_severity)j,
+					 j == 1 ? NULL : odd[i], (int)j - 1, (int)j,
+					 "m %s", odd[i]);
+			f->end_line = (int)j * 7;
+			f->end_col = (int)j * 1000000;
+			if (j == 2)
+				ps_finding_add_ref(f, odd[i]);
+			check_json_same(f);
+		}
+	/* strings longer than the writer's stack buffer */
+	for (i = 0; i < sizeof(longs) - 1; i++)
+		longs[i] = i % 50 == 0 ? '\n' : i % 7 == 0 ? '"' : (char)('a' + i % 26);
+	longs[sizeof(longs) - 1] = '\0';
+	f = ps_diags_add(&d, "t", "R", "n", PS_SEV_ERROR, "f", 2147483647, 1,
+			 "%s", longs);
+	ps_finding_set_snippet(f, longs, strlen(longs));
+	check_json_same(f);
+	longs[10] = '\0';
+	f = ps_diags_add(&d, "t", "R", "n", PS_SEV_ERROR, "f", 1, 1, "%s", longs);
+	check_json_same(f);
+	/* a severity out of range is written as error, as before */
+	f = ps_diags_add(&d, "t", "R", "n", (enum ps_severity)9, "f", 1, 1, "m");
+	{
+		char *got = json_via_renderer(f);
+
+		ck_assert_ptr_nonnull(strstr(got, "\"severity\":\"error\""));
+		free(got);
+	}
+	check_json_same(f);
+	ps_diags_free(&d);
+}
+END_TEST
+
+/* The findings rendered apart (ps_render_put on "another thread", then
+ * ps_render_emit) against ps_render_finding: same bytes, counts, status. */
+static void
+check_apart(enum ps_format fmt, int color, enum ps_severity min)
+{
+	struct ps_diags d = {0}, d2 = {0};
+	struct ps_render_opts o = std_opts;
+	char *want = NULL, *got = NULL, *sw = NULL, *sg = NULL;
+	size_t nw = 0, ng = 0, nsw = 0, nsg = 0, i;
+	FILE *ow = open_memstream(&want, &nw), *og = open_memstream(&got, &ng);
+	FILE *fsw = open_memstream(&sw, &nsw), *fsg = open_memstream(&sg, &nsg);
+	struct ps_render *rw, *rg;
+	struct ps_buf b = {0};
+	int stw, stg;
+
+	mk_sample(&d);
+	mk_sample(&d2);
+	ps_diags_add(&d, NULL, "X1", NULL, (enum ps_severity)7, NULL, 0, 0, "no file");
+	ps_diags_add(&d2, NULL, "X1", NULL, (enum ps_severity)7, NULL, 0, 0, "no file");
+	o.format = fmt;
+	o.color = color;
+	o.min_severity = min;
+	rw = ps_render_open(ow, &o);
+	rg = ps_render_open(og, &o);
+	ck_assert(ps_render_apart(rg));
+	for (i = 0; i < d.len; i++)
+		ck_assert_int_eq(ps_render_finding(rw, d.v[i]), 0);
+	for (i = 0; i < d2.len; i++) {
+		struct ps_finding *f = d2.v[i];
+
+		ps_buf_reset(&b);
+		ps_render_put(rg, &b, f);
+		ck_assert_int_eq(ps_render_emit(rg, f->tool, f->file, f->severity,
+						ps_buf_str(&b), b.len), 0);
+	}
+	for (i = PS_SEV_NONE; i <= PS_SEV_ERROR; i++)
+		ck_assert_uint_eq(ps_render_count(rg, (enum ps_severity)i),
+				  ps_render_count(rw, (enum ps_severity)i));
+	ps_render_summary(rw, fsw);
+	ps_render_summary(rg, fsg);
+	stw = ps_render_close(rw);
+	stg = ps_render_close(rg);
+	fclose(ow);
+	fclose(og);
+	fclose(fsw);
+	fclose(fsg);
+	ck_assert_msg(strcmp(got, want) == 0, "%s:\n--- got\n%s--- want\n%s",
+		      ps_format_name(fmt), got, want);
+	ck_assert_str_eq(sg, sw);
+	ck_assert_int_eq(stg, stw);
+	free(want);
+	free(got);
+	free(sw);
+	free(sg);
+	ps_buf_free(&b);
+	ps_diags_free(&d);
+	ps_diags_free(&d2);
+}
+
+START_TEST(test_render_apart)
+{
+	static const enum ps_format no[] = {
+		PS_FMT_SARIF, PS_FMT_JUNIT, PS_FMT_CHECKSTYLE,
+		PS_FMT_CODECLIMATE, PS_FMT_MARKDOWN, PS_FMT_PROM,
+	};
+	struct ps_render_opts o = std_opts;
+	struct ps_error err = {0};
+	char path[] = "/tmp/test_diag_apart_XXXXXX";
+	int fd = mkstemp(path);
+	FILE *null = fopen("/dev/null", "w");
+	struct ps_render *r;
+	size_t i;
+
+	check_apart(PS_FMT_TEXT, 0, PS_SEV_NONE);
+	check_apart(PS_FMT_TEXT, 1, PS_SEV_NONE);
+	check_apart(PS_FMT_JSON, 0, PS_SEV_NONE);
+	check_apart(PS_FMT_GITHUB, 0, PS_SEV_NONE);
+	check_apart(PS_FMT_GNU, 0, PS_SEV_NONE);
+	check_apart(PS_FMT_JSON, 0, PS_SEV_WARNING);
+	check_apart(PS_FMT_TEXT, 0, PS_SEV_INFO);
+	/* stateful formats and a baseline keep ps_render_finding */
+	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+		o.format = no[i];
+		r = ps_render_open(null, &o);
+		ck_assert_msg(!ps_render_apart(r), "%s", ps_format_name(no[i]));
+		ps_render_close(r);
+	}
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "{\"type\":\"finding\",\"fingerprint\":\"0\"}\n", 37), 37);
+	close(fd);
+	o.format = PS_FMT_JSON;
+	o.baseline = ps_baseline_load(path, &err);
+	ck_assert_ptr_nonnull(o.baseline);
+	r = ps_render_open(null, &o);
+	ck_assert(!ps_render_apart(r));
+	ps_render_close(r);
+	ps_baseline_free(o.baseline);
+	unlink(path);
+	fclose(null);
+}
+END_TEST
+
 static Suite *
 diag_suite(void)
 {
@@ -837,6 +1047,8 @@ diag_suite(void)
 	tcase_add_test(tr, test_fail_on_and_min_severity);
 	tcase_add_test(tr, test_write_error_and_auto);
 	tcase_add_test(tr, test_summary_to_other_stream);
+	tcase_add_test(tr, test_json_line_matches_records);
+	tcase_add_test(tr, test_render_apart);
 	suite_add_tcase(s, tr);
 	tcase_add_test(tb, test_baseline_jsonl);
 	tcase_add_test(tb, test_baseline_multiset_and_sarif);
