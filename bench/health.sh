@@ -7,9 +7,11 @@
 #
 # Targets: 1,000 probes in <= 1 s wall, peak RSS < 64 MB; flat RSS over the
 # soak (SOAK seconds at RATE probes/s; SOAK=0 skips it, VALGRIND=0 skips
-# valgrind). The server is scripts/http-test-server.py --fast (asyncio, one
-# process per core): it is the same for both tools, so the ratio is fair,
-# but on a busy machine it bounds both.
+# valgrind). The server is bench/http-server.c (one epoll loop: 200 "ok",
+# then close), built here with cc; SERVER=python uses
+# scripts/http-test-server.py --fast instead (asyncio, one process per core),
+# whose per-connection cost bounds both tools at about 1 s. The server is the
+# same for both tools, so the ratio is fair.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-build}
@@ -28,12 +30,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
-python3 "$ROOT/scripts/http-test-server.py" --fast --workers "$(nproc)" --port-file "$TMP/port" >/dev/null 2>&1 &
+SERVER=${SERVER:-c}
+if [ "$SERVER" = python ]; then
+	python3 "$ROOT/scripts/http-test-server.py" --fast --workers "$(nproc)" --port-file "$TMP/port" >/dev/null 2>&1 &
+else
+	${CC:-cc} -O2 -o "$TMP/http-server" "$ROOT/bench/http-server.c"
+	"$TMP/http-server" "$TMP/port" >/dev/null 2>&1 &
+fi
 pids+=($!)
 for _ in $(seq 100); do [ -s "$TMP/port" ] && break; sleep 0.05; done
 PORT=$(cat "$TMP/port")
 seq "$N" | sed "s|^|http://127.0.0.1:$PORT/target/|" >"$TMP/urls"
-echo "machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg); server: $SERVER"
 
 # best of 3 for each
 best() { sort -n | head -1; }
