@@ -847,6 +847,8 @@ ps_archive_writer_free(struct ps_archive_writer *w)
 {
 	if (!w)
 		return;
+	/* an abandoned archive is not flushed: the sink may be gone already */
+	w->failed = 1;
 	if (w->a)
 		archive_write_free(w->a);
 	if (w->disk)

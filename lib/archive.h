@@ -140,6 +140,7 @@ int ps_archive_add_buffer_digest(struct ps_archive_writer *w, const char *name,
 /* Write the index, end the tar and zstd streams, fill st. */
 int ps_archive_writer_finish(struct ps_archive_writer *w,
 			     struct ps_archive_stats *st, struct ps_error *err);
+/* Free w; an unfinished archive is dropped without writing to the sink. */
 void ps_archive_writer_free(struct ps_archive_writer *w);
 
 /* ---- reading ---- */
