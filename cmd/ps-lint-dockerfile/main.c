@@ -9,8 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "lib/cli.h"
 #include "lib/diag.h"
 #include "lib/log.h"
@@ -155,10 +153,10 @@ main(int argc, char **argv)
 	struct lint_run run = { .jobs = 0 };
 	struct opts_state st = { .set = &set, .run = &run };
 	struct file_list files = { 0 };
-	struct ps_render_opts ro = { 0 }, wro;
+	struct ps_render_opts ro = { 0 };
 	struct ps_render *rd;
 	char *sc = NULL;
-	int first, status, fail_on_given = 0, rendered = 0;
+	int first, status, fail_on_given = 0;
 
 	ps_cli_init(&cli, argv[0]);
 	lint_settings_init(&set);
@@ -271,16 +269,10 @@ main(int argc, char **argv)
 		}
 	}
 	rd = ps_render_open(stdout, &ro);
-	/* JSON lines carry no state from one finding to the next: without a
-	 * baseline (which findings of all files use up) the workers write
-	 * each file's lines and this thread only copies them out */
-	if (ps_render_format(rd) == PS_FMT_JSON && !ro.baseline) {
-		wro = ro;
-		wro.format = PS_FMT_JSON;
-		wro.summary = 0;
-		json_object_seed(0);	/* before threads create objects */
-		run.render = &wro;
-	}
+	/* streamed formats without a baseline: the workers render each
+	 * file's findings and this thread only counts and copies them */
+	if (ps_render_apart(rd))
+		run.render = rd;
 	lint_run_start(&run);
 	status = 0;
 	/* render each file as soon as it is linted, in input order */
@@ -294,23 +286,12 @@ main(int argc, char **argv)
 				status = res->status;
 			continue;
 		}
-		if (res->text) {
-			fwrite(res->text, 1, res->text_len, stdout);
-			free(res->text);
-			res->text = NULL;
-			if (res->render_status > rendered)
-				rendered = res->render_status;
-		}
-		for (size_t k = 0; k < res->diags.len; k++)
-			ps_render_finding(rd, res->diags.v[k]);
-		ps_diags_free(&res->diags);
+		lint_run_render(&run, i, rd);
 	}
 	lint_run_join(&run);
 	{
 		int rs = ps_render_close(rd);
 
-		if (rendered > rs)
-			rs = rendered;
 		if (rs > status)
 			status = rs;
 	}

@@ -8,9 +8,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -131,33 +131,67 @@ settings_for(struct lint_run *r, const char *dir)
 	return s;
 }
 
-/* Render a file's findings into memory (the format has no state that
- * spans files, so the pieces concatenate to what one renderer writes). */
+/* Render a file's findings to bytes and free them (on the worker). */
 static void
-render_here(struct lint_run *r, struct lint_result *res)
+put_findings(struct lint_run *r, struct lint_result *res, const char *path)
 {
-	char *text = NULL;
-	size_t len = 0;
-	FILE *mem;
-	struct ps_render *rd;
+	struct ps_diags *d = &res->diags;
 
-	if (res->diags.len == 0)
-		return;
-	mem = open_memstream(&text, &len);
-	if (!mem)
-		return;		/* the findings stay for the writing thread */
-	rd = ps_render_open(mem, r->render);
-	for (size_t k = 0; k < res->diags.len; k++)
-		ps_render_finding(rd, res->diags.v[k]);
-	res->render_status = ps_render_close(rd);
-	if (fclose(mem) != 0) {
-		free(text);
-		res->render_status = 0;
-		return;
+	res->put = ps_xcalloc(d->len + 1, sizeof(*res->put));
+	for (size_t k = 0; k < d->len; k++) {
+		struct ps_finding *f = d->v[k];
+		struct lint_put *it = &res->put[res->nput++];
+
+		it->off = res->bytes.len;
+		ps_render_put(r->render, &res->bytes, f);
+		it->len = res->bytes.len - it->off;
+		it->sev = f->severity;
+		if ((!f->tool || strcmp(f->tool, LINT_TOOL) == 0) &&
+		    (!f->file || strcmp(f->file, path) == 0)) {
+			it->tool = f->tool ? LINT_TOOL : NULL;
+			it->file = f->file ? path : NULL;
+		} else {
+			it->tool = f->tool ? ps_xstrdup(f->tool) : NULL;
+			it->file = f->file ? ps_xstrdup(f->file) : NULL;
+			it->owned = 1;
+		}
 	}
-	res->text = text;
-	res->text_len = len;
+	ps_diags_free(d);
+}
+
+static void
+put_free(struct lint_result *res)
+{
+	for (size_t k = 0; k < res->nput; k++)
+		if (res->put[k].owned) {
+			free((char *)res->put[k].tool);
+			free((char *)res->put[k].file);
+		}
+	free(res->put);
+	res->put = NULL;
+	res->nput = 0;
+	ps_buf_free(&res->bytes);
+}
+
+int
+lint_run_render(struct lint_run *r, size_t i, struct ps_render *rd)
+{
+	struct lint_result *res = &r->results[i];
+	int rc = 0;
+
+	for (size_t k = 0; k < res->diags.len; k++)
+		if (ps_render_finding(rd, res->diags.v[k]) < 0)
+			rc = -1;
 	ps_diags_free(&res->diags);
+	for (size_t k = 0; k < res->nput; k++) {
+		const struct lint_put *it = &res->put[k];
+
+		if (ps_render_emit(rd, it->tool, it->file, it->sev,
+				   ps_buf_str(&res->bytes) + it->off, it->len) < 0)
+			rc = -1;
+	}
+	put_free(res);
+	return rc;
 }
 
 static void
@@ -180,7 +214,7 @@ lint_one(struct lint_run *r, size_t i)
 		for (size_t k = 0; k < res->diags.len; k++)
 			ps_finding_fingerprint(res->diags.v[k]);
 		if (r->render)
-			render_here(r, res);
+			put_findings(r, res, path);
 	}
 	free(dir);
 	ps_buf_free(&b);
@@ -232,6 +266,11 @@ lint_run_start(struct lint_run *r)
 	size_t n = r->files->len;
 	int nth = r->jobs < 1 ? 1 : (r->jobs > 16 ? 16 : r->jobs);
 
+	/* Linting allocates and frees per file all the time: keep the memory
+	 * in the process rather than trimming the workers' arenas (madvise)
+	 * after every file. */
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
+	mallopt(M_MMAP_THRESHOLD, 16 << 20);
 	r->results = ps_xcalloc(n + 1, sizeof(*r->results));
 	r->done = ps_xcalloc(n + 1, 1);
 	r->waiting = SIZE_MAX;
@@ -272,7 +311,7 @@ lint_run_free(struct lint_run *r)
 	for (size_t i = 0; r->results && i < r->files->len; i++) {
 		ps_diags_free(&r->results[i].diags);
 		free(r->results[i].error);
-		free(r->results[i].text);
+		put_free(&r->results[i]);
 	}
 	free(r->results);
 	free(r->sets);

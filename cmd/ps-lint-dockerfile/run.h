@@ -10,13 +10,21 @@
 
 #define CLI_SEV_UNSET (-100)
 
+/* A finding the worker rendered: its bytes in lint_result.bytes. */
+struct lint_put {
+	size_t off, len;
+	enum ps_severity sev;
+	const char *tool, *file;	/* the run's own strings, or owned */
+	int owned;
+};
+
 struct lint_result {
 	struct ps_diags diags;	/* (not rendered by the worker) */
 	char *error;		/* the file could not be read */
 	int status;
-	char *text;		/* rendered by the worker: the bytes to write */
-	size_t text_len;
-	int render_status;	/* its renderer's 0/1/3 */
+	struct ps_buf bytes;	/* rendered by the worker (ps_render_put) */
+	struct lint_put *put;
+	size_t nput;
 };
 
 struct lint_run {
@@ -26,9 +34,9 @@ struct lint_run {
 	int cli_sev[256];	/* rules the command line set, else CLI_SEV_UNSET */
 	int jobs;
 	int config_error;
-	/* when set, the workers render each file's findings with these
-	 * options (a stateless format, no baseline) into results[i].text */
-	const struct ps_render_opts *render;
+	/* when set (ps_render_apart), the workers render each file's
+	 * findings to bytes; the writer hands them over (ps_render_emit) */
+	const struct ps_render *render;
 	struct lint_result *results;
 	const struct lint_settings **sets;
 	struct { char *path; struct lint_settings *set; } *cached;
@@ -52,6 +60,9 @@ void lint_run_settings(struct lint_run *r);
 void lint_run_start(struct lint_run *r);
 /* Wait until file i is linted; its results are then r->results[i]. */
 void lint_run_wait(struct lint_run *r, size_t i);
+/* Write file i's findings (after lint_run_wait) through rd; returns the
+ * worst status of ps_render_finding / ps_render_emit (0 or -1). */
+int lint_run_render(struct lint_run *r, size_t i, struct ps_render *rd);
 /* Wait for the workers to finish. */
 void lint_run_join(struct lint_run *r);
 void lint_run_free(struct lint_run *r);
