@@ -133,6 +133,84 @@ START_TEST(write_and_verify)
 }
 END_TEST
 
+/* A sink that must not be written once the test says it is gone. */
+struct gone_sink {
+	struct ps_buf b;
+	int gone;
+	int late_writes;
+};
+
+static int
+gone_write(void *ctx, const void *p, size_t n, struct ps_error *err)
+{
+	struct gone_sink *g = ctx;
+
+	if (g->gone)
+		g->late_writes++;
+	else
+		ps_buf_add(&g->b, p, n);
+	return 0;
+}
+
+START_TEST(abandoned_writer_writes_nothing)
+{
+	struct gone_sink g = {0};
+	struct ps_archive_wopts o = { .level = 1, .threads = 2 };
+	struct ps_archive_sink s = { gone_write, &g };
+	struct ps_error err = {0};
+	struct ps_archive_writer *w = ps_archive_writer_new(&o, &s, &err);
+	static unsigned char big[4 << 20];
+	unsigned x = 12345;
+
+	ck_assert_msg(w != NULL, "%s", err.msg);
+	for (size_t i = 0; i < sizeof(big); i++) {	/* incompressible */
+		x = x * 1103515245u + 12345u;
+		big[i] = (unsigned char)(x >> 23);
+	}
+	ck_assert_int_eq(ps_archive_add_buffer(w, "a", big, sizeof(big), 0600, 0, &err), 0);
+	ck_assert_int_eq(ps_archive_add_buffer(w, "b", big, 1000, 0600, 0, &err), 0);
+	usleep(200000);	/* let zstd's workers finish their jobs */
+	g.gone = 1;	/* the caller gave up: its sink is no more */
+	ps_archive_writer_free(w);
+	ck_assert_int_eq(g.late_writes, 0);
+	ps_buf_free(&g.b);
+}
+END_TEST
+
+START_TEST(buffer_digest_given)
+{
+	struct ps_buf b = {0};
+	struct ps_archive_wopts o = { .level = 1, .threads = -1 };
+	struct ps_archive_sink s = { buf_write, &b };
+	struct ps_archive_stats st;
+	struct ps_archive_result res;
+	struct ps_error err = {0};
+	struct ps_archive_writer *w = ps_archive_writer_new(&o, &s, &err);
+	char sha[65];
+
+	ps_sha256_hex("hello\n", 6, sha);
+	ck_assert_int_eq(ps_archive_add_buffer_digest(w, "right", "hello\n", 6, 0600, 0, sha,
+						      &err), 0);
+	ck_assert_int_eq(ps_archive_writer_finish(w, &st, &err), 0);
+	ps_archive_writer_free(w);
+	ck_assert_msg(read_mem(&b, PS_ARCHIVE_VERIFY, NULL, &res, &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(res.index.v[0].sha256, sha);
+	ps_archive_result_free(&res);
+	ps_buf_free(&b);
+	/* a wrong digest given by the caller is caught by the reader */
+	w = ps_archive_writer_new(&o, &s, &err);
+	ck_assert_int_eq(ps_archive_add_buffer_digest(w, "wrong", "hello\n", 6, 0600, 0,
+		"0000000000000000000000000000000000000000000000000000000000000000", &err), 0);
+	ck_assert_int_eq(ps_archive_writer_finish(w, &st, &err), 0);
+	ps_archive_writer_free(w);
+	ck_assert_int_eq(read_mem(&b, PS_ARCHIVE_VERIFY, NULL, &res, &err), -1);
+	ck_assert_int_eq(err.code, 1);
+	ck_assert_msg(strstr(err.msg, "wrong") != NULL, "%s", err.msg);
+	ps_archive_result_free(&res);
+	ps_buf_free(&b);
+}
+END_TEST
+
 START_TEST(extract_identical)
 {
 	struct ps_buf b = {0};
@@ -341,6 +419,8 @@ suite(void)
 	tcase_set_timeout(t, 60);
 	tcase_add_loop_test(t, write_and_verify, 0, 2);
 	tcase_add_test(t, extract_identical);
+	tcase_add_test(t, abandoned_writer_writes_nothing);
+	tcase_add_test(t, buffer_digest_given);
 	tcase_add_test(t, corruption_detected);
 	tcase_add_test(t, unsafe_refused);
 	tcase_add_test(t, index_parser);
