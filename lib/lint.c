@@ -280,17 +280,19 @@ ps_lint_rule_find(const struct ps_lint_rule *rules, size_t n,
 static void
 index_lines(struct ps_lint_ctx *ctx)
 {
-	size_t cap = 0, i;
+	size_t cap = 0;
+	const char *p = ctx->text, *end = ctx->text + ctx->text_len, *nl;
 
 	ctx->nlines = 0;
-	ps_xgrow(&ctx->line_starts, &cap, 1, sizeof(size_t));
+	ps_xgrow(&ctx->line_starts, &cap, 64, sizeof(size_t));
 	ctx->line_starts[ctx->nlines++] = 0;
-	for (i = 0; i < ctx->text_len; i++)
-		if (ctx->text[i] == '\n' && i + 1 < ctx->text_len) {
-			ps_xgrow(&ctx->line_starts, &cap, ctx->nlines + 1,
-				 sizeof(size_t));
-			ctx->line_starts[ctx->nlines++] = i + 1;
-		}
+	while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL &&
+	       nl + 1 < end) {
+		ps_xgrow(&ctx->line_starts, &cap, ctx->nlines + 1,
+			 sizeof(size_t));
+		ctx->line_starts[ctx->nlines++] = (size_t)(nl + 1 - ctx->text);
+		p = nl + 1;
+	}
 }
 
 const char *
@@ -303,9 +305,14 @@ ps_lint_line(const struct ps_lint_ctx *ctx, int line, size_t *len)
 		return "";
 	}
 	s = ctx->line_starts[line - 1];
-	e = s;
-	while (e < ctx->text_len && ctx->text[e] != '\n')
-		e++;
+	/* every line but the last ends where the next one starts; the last
+	 * one at the end of the text, or at its final newline */
+	if ((size_t)line < ctx->nlines)
+		e = ctx->line_starts[line] - 1;
+	else if (ctx->text_len > s && ctx->text[ctx->text_len - 1] == '\n')
+		e = ctx->text_len - 1;
+	else
+		e = ctx->text_len;
 	if (e > s && ctx->text[e - 1] == '\r')
 		e--;
 	*len = e - s;
@@ -380,7 +387,8 @@ scan_comment(struct ps_lint_ctx *ctx, const char *p, size_t n, int line,
 void
 ps_lint_begin(struct ps_lint_ctx *ctx, const char *const *prefixes)
 {
-	size_t i;
+	const char *p, *end, *hash;
+	size_t li = 0;
 
 	ctx->pragmas = NULL;
 	ctx->npragmas = ctx->cap = 0;
@@ -390,16 +398,21 @@ ps_lint_begin(struct ps_lint_ctx *ctx, const char *const *prefixes)
 	if (!ctx->text)
 		return;
 	index_lines(ctx);
-	for (i = 0; i < ctx->nlines; i++) {
-		size_t len;
-		const char *l = ps_lint_line(ctx, (int)i + 1, &len);
-		const char *hash = memchr(l, '#', len);
+	/* The first '#' of each line that has one: only whole-line comments
+	 * and trailing comments that follow white space carry pragmas. */
+	p = ctx->text;
+	end = ctx->text + ctx->text_len;
+	while (p < end && (hash = memchr(p, '#', (size_t)(end - p))) != NULL) {
+		size_t off = (size_t)(hash - ctx->text), len;
+		const char *l;
 
-		/* Only whole-line comments and trailing comments that follow
-		 * white space carry pragmas. */
-		if (hash && (hash == l || isspace((unsigned char)hash[-1])))
+		while (li + 1 < ctx->nlines && ctx->line_starts[li + 1] <= off)
+			li++;
+		l = ps_lint_line(ctx, (int)li + 1, &len);
+		if (hash == l || isspace((unsigned char)hash[-1]))
 			scan_comment(ctx, hash, len - (size_t)(hash - l),
-				     (int)i + 1, prefixes);
+				     (int)li + 1, prefixes);
+		p = li + 1 < ctx->nlines ? ctx->text + ctx->line_starts[li + 1] : end;
 	}
 }
 

@@ -189,6 +189,100 @@ START_TEST(walk_matches_patterns)
 }
 END_TEST
 
+START_TEST(walk_order_globstar_and_limits)
+{
+	const char *y =
+		"a:\n"
+		"  b: [p, q, r, s, t, u, v, w, x, y, z, zz]\n"
+		"  c:\n"
+		"    image: i1\n"
+		"    d: {image: i2}\n"
+		"e: 1\n";
+	struct ps_diags errs = {0};
+	struct ps_doc *doc = ps_doc_load_mem("t.yml", y, strlen(y), &errs);
+	struct ps_lint_visit v[] = {
+		{"", record, "R"},
+		{"a.b.1*", record, "N"},
+		{"a.b.11", record, "B"},
+		{"**.image", record, "I"},
+		{"a.**", record, "A"},
+		{"*.*.*.image", record, "D"},
+		{"*", record, "T"},
+		{"no.such.path", record, "X"},
+	};
+	struct seen s = {{0}};
+
+	ck_assert_ptr_nonnull(doc);
+	ps_lint_walk(ps_doc_root(doc), v, sizeof(v) / sizeof(v[0]), &s);
+	/* pre-order; the visits matching one node in their table order; a
+	 * sequence index past 9 is its decimal text */
+	ck_assert_str_eq(s.buf,
+			 "R A T:a A A A A A A A A A A A A B A "
+			 "A I A A I A D:a:c:d T:e ");
+	memset(&s, 0, sizeof(s));
+	ps_lint_walk(NULL, v, 2, &s);
+	ps_lint_walk(ps_doc_root(doc), v, 0, &s);
+	ck_assert_str_eq(s.buf, "");
+	ps_doc_free(doc);
+	ps_diags_free(&errs);
+}
+END_TEST
+
+START_TEST(lines_and_pragmas_edge_cases)
+{
+	const char *text =
+		"a: 1\r\n"
+		"# ps-lint ignore=PST001\r\n"
+		"b: x#y # ps-lint ignore=PST002\n"
+		"c: 'v' # note # ps-lint ignore=PST001\n"
+		"\n"
+		"d: 2 # ps-lint ignore=PST002";
+	struct ps_diags d = {0};
+	struct ps_lint_ctx c;
+	const char *l;
+	size_t len;
+
+	ctx_init(&c, text, &d, NULL);
+	l = ps_lint_line(&c, 1, &len);
+	ck_assert_uint_eq(len, 4);
+	ck_assert_int_eq(strncmp(l, "a: 1", 4), 0);
+	l = ps_lint_line(&c, 5, &len);
+	ck_assert_uint_eq(len, 0);
+	l = ps_lint_line(&c, 6, &len);
+	ck_assert_uint_eq(len, strlen("d: 2 # ps-lint ignore=PST002"));
+	l = ps_lint_line(&c, 7, &len);
+	ck_assert_uint_eq(len, 0);
+	ck_assert_str_eq(l, "");
+	/* a CRLF comment line */
+	ck_assert_ptr_null(ps_lint_report(&c, "PST001", 3, 1, "x"));
+	/* only the first '#' of a line is looked at: "x#y" is no comment, so
+	 * neither is what follows on that line */
+	ck_assert_ptr_nonnull(ps_lint_report(&c, "PST002", 3, 1, "x"));
+	/* a comment that is not a pragma hides a later '#' */
+	ck_assert_ptr_nonnull(ps_lint_report(&c, "PST001", 4, 1, "x"));
+	/* the last line without a newline */
+	ck_assert_ptr_null(ps_lint_report(&c, "PST002", 6, 1, "x"));
+	ck_assert_str_eq(d.v[0]->snippet, "b: x#y # ps-lint ignore=PST002");
+	ps_lint_end(&c);
+	ps_diags_free(&d);
+
+	ctx_init(&c, "", &d, NULL);
+	l = ps_lint_line(&c, 1, &len);
+	ck_assert_uint_eq(len, 0);
+	ck_assert_ptr_nonnull(ps_lint_report(&c, "PST001", 1, 1, "x"));
+	ps_lint_end(&c);
+	ctx_init(&c, "x: 1\n\n", &d, NULL);
+	ps_lint_line(&c, 2, &len);
+	ck_assert_uint_eq(len, 0);
+	l = ps_lint_line(&c, 1, &len);
+	ck_assert_uint_eq(len, 4);
+	ps_lint_line(&c, 3, &len);
+	ck_assert_uint_eq(len, 0);
+	ps_lint_end(&c);
+	ps_diags_free(&d);
+}
+END_TEST
+
 static int
 yml(const char *rel, const char *base)
 {
@@ -241,6 +335,8 @@ main(void)
 	tcase_add_test(tc, global_pragma_and_refs);
 	tcase_add_test(tc, config_is_found_upward_and_applies);
 	tcase_add_test(tc, walk_matches_patterns);
+	tcase_add_test(tc, walk_order_globstar_and_limits);
+	tcase_add_test(tc, lines_and_pragmas_edge_cases);
 	tcase_add_test(tc, collect_walks_a_tree_in_order);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
