@@ -1,0 +1,235 @@
+/* Unit tests for lib/backup: backup.yml sets (files and databases), the
+ * checks of a set, manifests' kinds, ids, and the retention decision. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/backup.h"
+
+static char path[256];
+
+/* Load text as backup.yml; the caller frees both. */
+static struct ps_backup_config *
+load(const char *text, struct ps_diags *d)
+{
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/tmp/ps-test-backup.%d.yml", (int)getpid());
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+	memset(d, 0, sizeof(*d));
+	return ps_backup_config_load(path, d);
+}
+
+static int
+has_message(const struct ps_diags *d, const char *needle)
+{
+	for (size_t i = 0; i < d->len; i++)
+		if (strstr(d->v[i]->message, needle))
+			return 1;
+	return 0;
+}
+
+static void
+teardown(void)
+{
+	unlink(path);
+}
+
+START_TEST(standards_database_set)
+{
+	struct ps_diags d;
+	struct ps_backup_config *c = load(
+		"backup:\n"
+		"  database:\n"
+		"    enabled: true\n"
+		"    schedule: \"0 1 * * *\"\n"
+		"    retention: 30\n"
+		"    locations:\n"
+		"      - local://backups/database/\n"
+		"    encryption: none\n", &d);
+	const struct ps_backup_set *s;
+
+	ck_assert_ptr_nonnull(c);
+	s = ps_backup_config_set(c, "database");
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(s->has_database, 1);
+	ck_assert_ptr_null(s->db_url);
+	ck_assert_int_eq(s->db_jobs, 2);
+	ck_assert_uint_eq(ps_backup_set_check(c, s, &d), 0);
+	ck_assert_uint_eq(ps_diags_count(&d, PS_SEV_ERROR), 0);
+	ps_diags_free(&d);
+	ps_backup_config_free(c);
+}
+END_TEST
+
+START_TEST(database_key_forms)
+{
+	struct ps_diags d;
+	struct ps_backup_config *c = load(
+		"encryption: none\n"
+		"backup:\n"
+		"  short:\n"
+		"    locations: [local://x/]\n"
+		"    database: postgresql://app@db/app?sslmode=require\n"
+		"  long:\n"
+		"    locations: [local://x/]\n"
+		"    database:\n"
+		"      url: host=db dbname=app\n"
+		"      jobs: 4\n"
+		"      no_owner: true\n"
+		"      no_privileges: true\n"
+		"  files:\n"
+		"    locations: [local://x/]\n"
+		"    paths: [/etc]\n", &d);
+	const struct ps_backup_set *s;
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_uint_eq(ps_diags_count(&d, PS_SEV_ERROR), 0);
+	s = ps_backup_config_set(c, "short");
+	ck_assert_int_eq(s->has_database, 1);
+	ck_assert_str_eq(s->db_url, "postgresql://app@db/app?sslmode=require");
+	ck_assert_int_eq(s->db_no_owner, 0);
+	s = ps_backup_config_set(c, "long");
+	ck_assert_int_eq(s->has_database, 1);
+	ck_assert_str_eq(s->db_url, "host=db dbname=app");
+	ck_assert_int_eq(s->db_jobs, 4);
+	ck_assert_int_eq(s->db_no_owner, 1);
+	ck_assert_int_eq(s->db_no_privileges, 1);
+	ck_assert_uint_eq(ps_backup_set_check(c, s, &d), 0);
+	s = ps_backup_config_set(c, "files");
+	ck_assert_int_eq(s->has_database, 0);
+	ck_assert_uint_eq(ps_backup_set_check(c, s, &d), 0);
+	ps_diags_free(&d);
+	ps_backup_config_free(c);
+}
+END_TEST
+
+START_TEST(database_set_errors)
+{
+	struct ps_diags d;
+	struct ps_backup_config *c = load(
+		"encryption: none\n"
+		"backup:\n"
+		"  both:\n"
+		"    locations: [local://x/]\n"
+		"    paths: [/etc]\n"
+		"    database: postgresql://db/app\n"
+		"  neither:\n"
+		"    locations: [local://x/]\n"
+		"  badjobs:\n"
+		"    locations: [local://x/]\n"
+		"    database:\n"
+		"      jobs: 0\n"
+		"      colour: blue\n", &d);
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_msg(has_message(&d, "jobs"), "jobs: 0 is an error");
+	ck_assert_msg(has_message(&d, "colour"), "an unknown key under database is reported");
+	ck_assert_uint_eq(ps_backup_set_check(c, ps_backup_config_set(c, "both"), &d), 1);
+	ck_assert_msg(has_message(&d, "either 'paths' or a 'database'"), "both is refused");
+	ck_assert_uint_eq(ps_backup_set_check(c, ps_backup_config_set(c, "neither"), &d), 1);
+	ck_assert_msg(has_message(&d, "add 'paths'") && has_message(&d, "'database'"),
+		      "an empty set names both ways out");
+	ps_diags_free(&d);
+	ps_backup_config_free(c);
+}
+END_TEST
+
+START_TEST(set_named_database_with_paths_is_files)
+{
+	struct ps_diags d;
+	struct ps_backup_config *c = load(
+		"encryption: none\n"
+		"backup:\n"
+		"  database:\n"
+		"    locations: [local://x/]\n"
+		"    paths: [/var/lib/dumps]\n", &d);
+	const struct ps_backup_set *s;
+
+	ck_assert_ptr_nonnull(c);
+	s = ps_backup_config_set(c, "database");
+	ck_assert_int_eq(s->has_database, 0);
+	ck_assert_uint_eq(ps_backup_set_check(c, s, &d), 0);
+	ps_diags_free(&d);
+	ps_backup_config_free(c);
+}
+END_TEST
+
+static const char manifest_head[] =
+	"{\"format\":1,\"id\":\"20261126T010000Z-7f3a\",\"set\":\"database\","
+	"\"object\":\"database/20261126T010000Z-7f3a.tar.zst\","
+	"\"created_at\":\"2026-11-26T01:00:00Z\",\"finished_at\":\"2026-11-26T01:00:05Z\","
+	"\"sizes\":{\"stored_bytes\":10,\"content_bytes\":20},"
+	"\"digests\":{\"object_sha256\":"
+	"\"0123456789012345678901234567890123456789012345678901234567890123\"},"
+	"\"encryption\":null";
+
+START_TEST(manifest_kinds)
+{
+	struct ps_backup_manifest m;
+	struct ps_error err = {0};
+	char text[1024];
+
+	snprintf(text, sizeof(text), "%s}", manifest_head);
+	ck_assert_msg(ps_backup_manifest_parse(text, strlen(text), &m, &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(m.kind, "files");
+	ps_backup_manifest_free(&m);
+	snprintf(text, sizeof(text), "%s,\"kind\":\"database\"}", manifest_head);
+	ck_assert_msg(ps_backup_manifest_parse(text, strlen(text), &m, &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(m.kind, "database");
+	ck_assert_uint_eq(m.content_bytes, 20);
+	ps_backup_manifest_free(&m);
+	snprintf(text, sizeof(text), "%s,\"kind\":\"tape\"}", manifest_head);
+	ck_assert_int_eq(ps_backup_manifest_parse(text, strlen(text), &m, &err), -1);
+	ck_assert_int_eq(err.code, 1);
+}
+END_TEST
+
+START_TEST(ids_and_names)
+{
+	char id[32], *obj, *man;
+	struct ps_error err = {0};
+	time_t t;
+
+	ck_assert_int_eq(ps_backup_id_new(1795654800, id, &err), 0);
+	ck_assert_int_eq(strncmp(id, "20261126T010000Z-", 17), 0);
+	ck_assert_int_eq(ps_backup_id_parse(id, &t), 1);
+	ck_assert_int_eq((long)t, 1795654800L);
+	ck_assert_int_eq(ps_backup_id_parse("20261126T010000Z", NULL), 0);
+	obj = ps_backup_object_name("database", id, 1);
+	man = ps_backup_manifest_name("database", id);
+	ck_assert_int_eq(strncmp(obj, "database/20261126T010000Z-", 26), 0);
+	ck_assert_msg(strstr(obj, ".tar.zst.enc") != NULL, "%s", obj);
+	ck_assert_msg(strstr(man, ".manifest.json") != NULL, "%s", man);
+	free(obj);
+	free(man);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("backup");
+	TCase *t = tcase_create("core");
+	SRunner *r;
+	int failed;
+
+	tcase_add_checked_fixture(t, NULL, teardown);
+	tcase_add_test(t, standards_database_set);
+	tcase_add_test(t, database_key_forms);
+	tcase_add_test(t, database_set_errors);
+	tcase_add_test(t, set_named_database_with_paths_is_files);
+	tcase_add_test(t, manifest_kinds);
+	tcase_add_test(t, ids_and_names);
+	suite_add_tcase(s, t);
+	r = srunner_create(s);
+	srunner_run_all(r, CK_NORMAL);
+	failed = srunner_ntests_failed(r);
+	srunner_free(r);
+	return failed ? 1 : 0;
+}
