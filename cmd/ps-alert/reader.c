@@ -170,6 +170,10 @@ split_lines(struct batch *b)
 		*nl = 0;	/* the buffer has room for one past len */
 		b->line[b->nlines] = p;
 		b->linelen[b->nlines] = (size_t)(nl - p);
+		if (nl > p && nl[-1] == '\r') {	/* CRLF */
+			nl[-1] = 0;
+			b->linelen[b->nlines]--;
+		}
 		b->nlines++;
 		p = nl + 1;
 	}

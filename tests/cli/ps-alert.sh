@@ -93,6 +93,111 @@ run ps-alert -c "$F/thresholds.yml" "$TMP/junk.jsonl"
 expect_err_has "junk.jsonl:1" "a broken line is reported with its position"
 expect_eq "$(cat "$F/thresholds.expected")" "$(states)" "and skipped"
 
+# ---- the reader: chunks, long lines, CRLF, pipes, live input ----
+# The error-rate stream hidden among 3,200 other records (more than four
+# of the reader's 256 KiB chunks), with blank and CRLF lines, one record
+# longer than a chunk, a broken line and a bad probe at known lines, and no
+# newline after the last line. Read from the file, from a pipe, and from a
+# pipe that trickles in pieces that cut lines anywhere, it must give the
+# replay's known alerts, every other record passed through in order, and
+# the warnings at the right line numbers.
+python3 - "$F/error-rate.jsonl" "$TMP/big.jsonl" "$TMP/big.others" "$TMP/big.lines" <<'PY'
+import sys
+probes = open(sys.argv[1]).read().splitlines()
+out, others, n = [], [], 0
+def add(line, end="\n", other=False):
+    out.append(line + end)
+    if other:
+        others.append(line)
+def other(i, pad=300):
+    return '{"type":"finding","tool":"t","n":%d,"pad":"%s"}' % (i, "x" * pad)
+bad_line = probe_line = None
+for k, p in enumerate(probes):
+    for j in range(40):
+        i = k * 40 + j
+        if i == 1500:
+            add(other(i, 700 * 1024), other=True)
+        elif i % 13 == 0:
+            add("" if i % 2 else "  \t")
+        elif i % 7 == 0:
+            add(other(i), "\r\n", other=True)
+        else:
+            add(other(i), other=True)
+        if i == 2222:
+            add("not json")
+            bad_line = len(out)
+        if i == 2500:
+            add('{"type":"probe","tool":"t"}')
+            probe_line = len(out)
+    add(p)
+add(other(99999), "", other=True)
+open(sys.argv[2], "w", newline="").write("".join(out))
+open(sys.argv[3], "w").write("\n".join(others) + "\n")
+open(sys.argv[4], "w").write("%d %d\n" % (bad_line, probe_line))
+PY
+read -r bad_line probe_line <"$TMP/big.lines"
+# check_big WHAT: stdout and stderr of a run over big.jsonl
+check_big() {
+	expect_eq "$(cat "$F/error-rate.expected")" "$(states)" "$1: the replay's known alerts"
+	python3 - "$out" "$TMP/big.others" >"$TMP/big.cmp" <<'PY'
+import sys
+got = [l.rstrip("\n") for l in open(sys.argv[1]) if '"type":"alert"' not in l]
+want = open(sys.argv[2]).read().splitlines()
+print("same" if got == want else "got %d lines, want %d; first difference at %s" % (
+    len(got), len(want), next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), "end")))
+PY
+	expect_eq "same" "$(cat "$TMP/big.cmp")" "$1: every other record passed through, in order, CR dropped"
+	expect_err_has "big.jsonl:$bad_line: invalid JSON" "$1: the broken line at its line number"
+	expect_err_has "at big.jsonl:$probe_line; skipped" "$1: the bad probe at its line number"
+}
+cd "$TMP"
+run ps-alert --pass -c "$CFG" big.jsonl
+check_big "a file"
+run_in big.jsonl ps-alert --pass -c "$CFG" -
+sed -i "s|stdin:|big.jsonl:|" "$err"
+check_big "stdin redirected from the file"
+python3 -c 'import sys; sys.stdout.buffer.write(open("big.jsonl", "rb").read())' |
+	"$BIN/ps-alert" --pass -c "$CFG" >"$out" 2>"$err"
+sed -i "s|stdin:|big.jsonl:|" "$err"
+check_big "a pipe"
+python3 - big.jsonl <<'PY' | "$BIN/ps-alert" --pass -c "$CFG" >"$out" 2>"$err"
+import random, sys, time
+data = open(sys.argv[1], "rb").read()
+random.seed(7)
+i = k = 0
+while i < len(data):
+    n = random.choice((1, 2, 17, 300, 5000, 70000))
+    sys.stdout.buffer.write(data[i:i + n])
+    sys.stdout.buffer.flush()
+    i += n
+    k += 1
+    if k % 40 == 0:
+        time.sleep(0.002)
+PY
+sed -i "s|stdin:|big.jsonl:|" "$err"
+check_big "a pipe that trickles in pieces"
+cd "$ROOT"
+
+# live input: alerts leave while the writer still holds the pipe open
+mkfifo "$TMP/live"
+"$BIN/ps-alert" -c "$CFG" <"$TMP/live" >"$TMP/live.out" 2>"$TMP/live.err" &
+lpid=$!
+on_exit "kill $lpid 2>/dev/null"
+exec 3>"$TMP/live"
+cat "$F/error-rate.jsonl" >&3
+for i in $(seq 100); do grep -q '"state":"resolved"' "$TMP/live.out" 2>/dev/null && break; sleep 0.1; done
+out="$TMP/live.out"
+expect_eq "$(cat "$F/error-rate.expected")" "$(states)" "live input: every alert is out before the input ends"
+exec 3>&-
+wait $lpid
+expect_status 0 "and ps-alert ends with the input"
+
+# a reader that stops early stops an endless producer
+t0=$(date +%s)
+timeout 30 bash -c "yes '{\"type\":\"x\",\"tool\":\"y\"}' | '$BIN/ps-alert' --pass -c '$CFG' | head -n 3" >"$TMP/head.out"
+rc=$?
+expect_eq "0 3" "$rc $(wc -l <"$TMP/head.out")" "ps-alert --pass | head -n 3 on endless input ends (in $(( $(date +%s) - t0 ))s)"
+
 # ---- text output ----
 run ps-alert -f text -c "$CFG" "$F/error-rate.jsonl"
 expect_out_has "[FIRING] high_error_rate (critical) on application: error_rate = 1" "-f text reads like a notification"
