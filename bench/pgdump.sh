@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
-# bench/pgdump.sh: lib/pgdump (the database set's dump and restore) against
+# bench/pgdump.sh: the database set of ps-backup and ps-restore against
 # pg_dump -Fc, pg_dump -Fd -j2, pg_restore -j2 and the \copy floor, in one
 # run, on two databases in a throwaway cluster:
 #   realistic  ROWS rows (default 1.5 million) of md5 text, jsonb and
 #              timestamps in `events`, plus `items` (ROWS/3 rows) so that
 #              two jobs have work to share
 #   pgbench    pgbench -i -s SCALE (default 20): mostly padding
-# Ours: the dump with 2 jobs into per-table zstd (level 3) files, then the
-# restore with 2 jobs (test_pgdump_live's benchmark mode). Goals (issue 6):
-# dump within 1.3x of the \copy floor, >= 3x faster than pg_dump -Fc with
-# output no larger, faster than pg_dump -Fd -j2; restore at least as fast
-# as pg_restore -j2; peak RSS under 100 MB.
+# Ours: `ps-backup` of a database set to local:// (zstd level 3, AES-256-GCM,
+# every digest) with 2 jobs, then `ps-restore latest --create NAME --jobs 2`.
+# Goals (issue 6): backup within 1.3x of the \copy floor, >= 3x faster
+# than pg_dump -Fc with an output no larger, faster than pg_dump -Fd -j2;
+# restore at least as fast as pg_restore -j2; peak RSS under 100 MB.
 #
 #   bench/pgdump.sh            Environment: BUILD, ROWS, SCALE
 set -eu
@@ -19,8 +19,9 @@ BUILD=${BUILD:-build}
 case "$BUILD" in /*) ;; *) BUILD="$root/$BUILD" ;; esac
 ROWS=${ROWS:-1500000}
 SCALE=${SCALE:-20}
-live="$BUILD/tests/test_pgdump_live"
-[ -x "$live" ] || { echo "pgdump bench: build $live first (make unit)" >&2; exit 2; }
+for t in ps-backup ps-restore; do
+	[ -x "$BUILD/bin/$t" ] || { echo "pgdump bench: build $BUILD/bin/$t first (make)" >&2; exit 2; }
+done
 PGBIN=/usr/lib/postgresql/15/bin
 command -v pg_config >/dev/null 2>&1 && PGBIN=$(pg_config --bindir)
 
@@ -34,8 +35,17 @@ psql() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
 now() { date +%s.%N; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }'; }
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f MiB", b / 1048576 }'; }
-# peak RSS in MB of a command (GNU time), its output discarded
-rss_of() { /usr/bin/time -f '%M' -o "$tmp/rss" "$@" >/dev/null 2>&1; awk '{ printf "%.0f", $1 / 1024 }' "$tmp/rss"; }
+# timed COMMAND...: run it, wall seconds in $secs, peak RSS (MB) in $rss
+timed() {
+	local t0
+	t0=$(now)
+	/usr/bin/time -f '%M' -o "$tmp/rss" "$@" >"$tmp/cmd.out" 2>"$tmp/cmd.err" ||
+		{ cat "$tmp/cmd.err" >&2; exit 3; }
+	secs=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }')
+	rss=$(awk '{ printf "%.0f", $1 / 1024 }' "$tmp/rss")
+}
+"$BUILD/bin/ps-backup" --new-key "$tmp/key" 2>/dev/null
+export TMPDIR="$tmp"
 
 echo "# loading (ROWS=$ROWS, SCALE=$SCALE)"
 psql "$base/postgres" -c "CREATE DATABASE realistic" -c "CREATE DATABASE pgbench"
@@ -70,24 +80,31 @@ for db in realistic pgbench; do
 	t0=$(now)
 	"$PGBIN/pg_restore" -j2 -d "$base/${db}_pgr" "$tmp/$db.dir"
 	pgr=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }')
-	mkdir -p "$tmp/ours-$db"
-	PS_TEST_PG_URL="$url" PS_PGDUMP_BENCH="$db" PS_PGDUMP_BENCH_DIR="$tmp/ours-$db" \
-		PS_PGDUMP_BENCH_ZSTD=1 PS_PGDUMP_BENCH_JOBS=2 "$live" >"$tmp/ours.out"
-	ours=$(awk '$1 == "dump" { print $2 }' "$tmp/ours.out")
-	ours_restore=$(awk '$1 == "restore" { print $2 }' "$tmp/ours.out")
-	ours_size=$(du -sb "$tmp/ours-$db" | cut -f1)
-	rm -rf "$tmp/ours-$db"
-	mkdir -p "$tmp/ours-$db"
-	psql "$base/postgres" -c "DROP DATABASE ${db}_bench"
-	rss=$(rss_of env PS_TEST_PG_URL="$url" PS_PGDUMP_BENCH="$db" PS_PGDUMP_BENCH_DIR="$tmp/ours-$db" \
-		PS_PGDUMP_BENCH_ZSTD=1 PS_PGDUMP_BENCH_JOBS=2 "$live")
-	rm -rf "$tmp/ours-$db" "$tmp/$db.dir" "$tmp/$db.dump"
+	cat >"$tmp/$db.yml" <<EOF
+backup:
+  db:
+    locations: [local://$tmp/store-$db/]
+    encryption:
+      key_file: $tmp/key
+    database:
+      url: $base/$db
+      jobs: 2
+EOF
+	timed "$BUILD/bin/ps-backup" -c "$tmp/$db.yml" --no-progress --no-prune -f json
+	ours=$secs
+	ours_rss=$rss
+	ours_size=$(du -sb "$tmp/store-$db" | cut -f1)
+	timed "$BUILD/bin/ps-restore" -c "$tmp/$db.yml" latest --to-url "$base/postgres" \
+		--create "${db}_ours" --jobs 2 -f json
+	ours_restore=$secs
+	restore_rss=$rss
+	rm -rf "$tmp/store-$db" "$tmp/$db.dir" "$tmp/$db.dump"
 	printf '%-28s %8.2f s\n' '\copy floor' "$floor"
 	printf '%-28s %8.2f s  %s\n' 'pg_dump -Fc' "$fc" "$(mib "$fc_size")"
 	printf '%-28s %8.2f s\n' 'pg_dump -Fd -j2' "$fd"
-	printf '%-28s %8.2f s  %s  peak RSS %s MB (dump+restore)\n' 'ours: dump -j2, zstd -3' "$ours" "$(mib "$ours_size")" "$rss"
+	printf '%-28s %8.2f s  %s  peak RSS %s MB\n' 'ps-backup (-j2, zstd, AES)' "$ours" "$(mib "$ours_size")" "$ours_rss"
 	printf '%-28s %8.2f s\n' 'pg_restore -j2 (of -Fd)' "$pgr"
-	printf '%-28s %8.2f s\n' 'ours: restore -j2' "$ours_restore"
+	printf '%-28s %8.2f s  peak RSS %s MB\n' 'ps-restore --create -j2' "$ours_restore" "$restore_rss"
 	echo "ratios: ours/floor $(ratio "$ours" "$floor") (goal <= 1.3)," \
 		"pg_dump -Fc/ours $(ratio "$fc" "$ours") (goal >= 3)," \
 		"size ours/-Fc $(ratio "$ours_size" "$fc_size") (goal <= 1)," \
