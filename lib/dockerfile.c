@@ -116,7 +116,8 @@ ps_df_kind_parse(const char *word, size_t n)
 
 #define VEC(T) struct { T *v; size_t len, cap; }
 #define VEC_PUSH(vec, x) do { \
-	ps_xgrow(&(vec).v, &(vec).cap, (vec).len + 1, sizeof(*(vec).v)); \
+	if ((vec).len >= (vec).cap) \
+		ps_xgrow(&(vec).v, &(vec).cap, (vec).len + 1, sizeof(*(vec).v)); \
 	(vec).v[(vec).len++] = (x); \
 } while (0)
 
