@@ -154,6 +154,15 @@ rs_list(const struct ps_backup_config *c, const struct rs_args *a)
 
 /* ---- --verify ---- */
 
+/* The database a database backup was taken of, per its manifest. */
+static const char *
+db_name(const struct ps_backup_manifest *m)
+{
+	const char *n = json_string_value(json_object_get(json_object_get(m->json, "source"),
+							  "database"));
+	return n ? n : "(unnamed)";
+}
+
 int
 rs_verify(const struct ps_backup_config *c, const struct rs_args *a)
 {
@@ -198,6 +207,13 @@ rs_verify(const struct ps_backup_config *c, const struct rs_args *a)
 	rs_emit(a, r);
 	if (rc)
 		ps_log_error("backup %s: %s", f.m.id, err.msg);
+	else if (a->format == PS_FMT_TEXT && strcmp(f.m.kind, "database") == 0)
+		fprintf(a->out, "%s %s: ok, database %s: %zu tables in %llu segments (every digest checked), %llu bytes, object sha256 %s\n",
+			s->name, f.m.id,
+			db_name(&f.m),
+			json_array_size(json_object_get(f.m.json, "tables")),
+			(unsigned long long)res.st.files, (unsigned long long)res.st.bytes,
+			f.m.object_sha256);
 	else if (a->format == PS_FMT_TEXT)
 		fprintf(a->out, "%s %s: ok, %llu files (%llu digests checked), %llu bytes, object sha256 %s\n",
 			s->name, f.m.id, (unsigned long long)res.st.files,

@@ -148,6 +148,17 @@ DATABASE_URL="$base/fixture" run ps-backup -c "$TMP/std.yml" -f text --no-progre
 expect_status 0 "the standards' database set backs up \$DATABASE_URL"
 expect_out_match "^database [0-9T]+Z-[0-9a-f]+: ok, [0-9]+ tables" "text output counts tables"
 
+# ---- the example restore drill, from the test's cluster
+if DATABASE_URL="$base/pgbench" PS_BIN="$BIN" PATH="$PGBIN:$PATH" \
+	sh "$ROOT/examples/ps-backup/database.sh" >"$TMP/ex.out" 2>&1 &&
+	grep -q "every table's row count and checksum match the backup" "$TMP/ex.out"; then
+	pass "examples/ps-backup/database.sh backs up, verifies, restores and checks"
+else
+	fail "examples/ps-backup/database.sh" "$(tail -5 "$TMP/ex.out")"
+fi
+expect_eq "0" "$(value postgres "SELECT count(*) FROM pg_database WHERE datname LIKE 'ps_drill_%'")" \
+	"the example drops its drill database"
+
 # ---- a target that is not empty; --clean; --dry-run
 run ps-restore -c "$TMP/fixture.yml" latest --to-url "$base/fixture_r"
 expect_status 2 "a target that is not empty is refused"
