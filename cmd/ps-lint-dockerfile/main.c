@@ -145,6 +145,8 @@ find_shellcheck(void)
 	return found;
 }
 
+static char outbuf[1 << 16];
+
 int
 main(int argc, char **argv)
 {
@@ -268,27 +270,17 @@ main(int argc, char **argv)
 			goto out_run;
 		}
 	}
+	/* findings of many files: write them in large blocks, not a pipe's
+	 * 4 KB at a time (a terminal keeps its line buffering) */
+	if (!isatty(STDOUT_FILENO))
+		setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 	rd = ps_render_open(stdout, &ro);
 	/* streamed formats without a baseline: the workers render each
-	 * file's findings and this thread only counts and copies them */
+	 * file's findings and the writing only counts and copies them */
 	if (ps_render_apart(rd))
 		run.render = rd;
-	lint_run_start(&run);
-	status = 0;
-	/* render each file as soon as it is linted, in input order */
-	for (size_t i = 0; i < files.len; i++) {
-		struct lint_result *res = &run.results[i];
-
-		lint_run_wait(&run, i);
-		if (res->error) {
-			ps_log_error("%s", res->error);
-			if (res->status > status)
-				status = res->status;
-			continue;
-		}
-		lint_run_render(&run, i, rd);
-	}
-	lint_run_join(&run);
+	/* each file is written as soon as it and those before it are done */
+	status = lint_run_all(&run, rd);
 	{
 		int rs = ps_render_close(rd);
 

@@ -220,26 +220,47 @@ lint_one(struct lint_run *r, size_t i)
 	ps_buf_free(&b);
 }
 
+/* Write the files that are done, in input order, as far as they go. */
+static void
+write_ready(struct lint_run *r)
+{
+	pthread_mutex_lock(&r->out_mu);
+	while (r->next_out < r->files->len &&
+	       atomic_load(&r->done[r->next_out])) {
+		size_t i = r->next_out++;
+		struct lint_result *res = &r->results[i];
+
+		if (res->error) {
+			ps_log_error("%s", res->error);
+			if (res->status > r->status)
+				r->status = res->status;
+		} else {
+			lint_run_render(r, i, r->rd);
+		}
+	}
+	pthread_mutex_unlock(&r->out_mu);
+}
+
+/*
+ * A worker: take the next file, lint it, then write whatever is ready.
+ * No thread ever waits for another's file: the one that completes the
+ * next file in order writes it (and those after it that are done); the
+ * flag is set before the lock is taken, so a file finished while another
+ * thread writes is seen by that thread or written by its own.
+ */
 static void *
 worker(void *arg)
 {
 	struct lint_run *r = arg;
 
 	for (;;) {
-		size_t i;
+		size_t i = atomic_fetch_add(&r->next, 1);
 
-		pthread_mutex_lock(&r->mu);
-		i = r->next++;
-		pthread_mutex_unlock(&r->mu);
 		if (i >= r->files->len)
 			break;
 		lint_one(r, i);
-		pthread_mutex_lock(&r->mu);
-		r->done[i] = 1;
-		/* wake the writer only for the file it waits for */
-		if (r->waiting == i)
-			pthread_cond_signal(&r->cv);
-		pthread_mutex_unlock(&r->mu);
+		atomic_store(&r->done[i], 1);
+		write_ready(r);
 	}
 	return NULL;
 }
@@ -260,49 +281,38 @@ lint_run_settings(struct lint_run *r)
 	}
 }
 
-void
-lint_run_start(struct lint_run *r)
+int
+lint_run_all(struct lint_run *r, struct ps_render *rd)
 {
 	size_t n = r->files->len;
 	int nth = r->jobs < 1 ? 1 : (r->jobs > 16 ? 16 : r->jobs);
+	pthread_t threads[16];
+	int started = 0;
 
 	/* Linting allocates and frees per file all the time: keep the memory
 	 * in the process rather than trimming the workers' arenas (madvise)
 	 * after every file. */
 	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	mallopt(M_MMAP_THRESHOLD, 16 << 20);
+	r->rd = rd;
 	r->results = ps_xcalloc(n + 1, sizeof(*r->results));
-	r->done = ps_xcalloc(n + 1, 1);
-	r->waiting = SIZE_MAX;
-	pthread_mutex_init(&r->mu, NULL);
-	pthread_cond_init(&r->cv, NULL);
+	r->done = ps_xcalloc(n + 1, sizeof(*r->done));
+	atomic_init(&r->next, 0);
+	for (size_t i = 0; i <= n; i++)
+		atomic_init(&r->done[i], 0);
+	pthread_mutex_init(&r->out_mu, NULL);
+	/* this thread is one of the workers: jobs - 1 more */
 	if ((size_t)nth > n)
 		nth = (int)(n ? n : 1);
-	r->nthreads = 0;
-	for (int t = 0; t < nth; t++)
-		if (pthread_create(&r->threads[r->nthreads], NULL, worker, r) == 0)
-			r->nthreads++;
-	if (r->nthreads == 0)	/* no threads: do it here */
-		worker(r);
-}
-
-void
-lint_run_wait(struct lint_run *r, size_t i)
-{
-	pthread_mutex_lock(&r->mu);
-	r->waiting = i;
-	while (!r->done[i])
-		pthread_cond_wait(&r->cv, &r->mu);
-	r->waiting = SIZE_MAX;
-	pthread_mutex_unlock(&r->mu);
-}
-
-void
-lint_run_join(struct lint_run *r)
-{
-	for (int t = 0; t < r->nthreads; t++)
-		pthread_join(r->threads[t], NULL);
-	r->nthreads = 0;
+	for (int t = 1; t < nth; t++)
+		if (pthread_create(&threads[started], NULL, worker, r) == 0)
+			started++;
+	worker(r);
+	for (int t = 0; t < started; t++)
+		pthread_join(threads[t], NULL);
+	write_ready(r);		/* (all written already; cheap) */
+	pthread_mutex_destroy(&r->out_mu);
+	return r->status;
 }
 
 void
@@ -315,10 +325,6 @@ lint_run_free(struct lint_run *r)
 	}
 	free(r->results);
 	free(r->sets);
-	if (r->done) {
-		pthread_mutex_destroy(&r->mu);
-		pthread_cond_destroy(&r->cv);
-	}
 	free(r->done);
 	for (size_t i = 0; i < r->ncached; i++) {
 		free(r->cached[i].path);

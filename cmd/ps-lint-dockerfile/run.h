@@ -5,6 +5,7 @@
 #define PS_LINT_DOCKERFILE_RUN_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "cmd/ps-lint-dockerfile/lint.h"
 
@@ -44,27 +45,25 @@ struct lint_run {
 	char *last_dir;
 	const struct lint_settings *last_set;
 	/* workers */
-	pthread_t threads[16];
-	int nthreads;
-	size_t next;		/* next file to take */
-	size_t waiting;		/* the file the writer waits for, or SIZE_MAX */
-	char *done;		/* per file: results[i] is ready */
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	atomic_size_t next;	/* next file to take */
+	atomic_uchar *done;	/* per file: results[i] is ready */
+	pthread_mutex_t out_mu;	/* held while writing: rd, next_out, status */
+	struct ps_render *rd;
+	size_t next_out;	/* the next file to write */
+	int status;		/* worst status of an unreadable file */
 };
 
 /* Resolve the settings of every file (the nearest configuration, loaded
  * once per directory); r->config_error tells of a bad one. */
 void lint_run_settings(struct lint_run *r);
-/* Start the workers over r->files (after lint_run_settings). */
-void lint_run_start(struct lint_run *r);
-/* Wait until file i is linted; its results are then r->results[i]. */
-void lint_run_wait(struct lint_run *r, size_t i);
-/* Write file i's findings (after lint_run_wait) through rd; returns the
- * worst status of ps_render_finding / ps_render_emit (0 or -1). */
+/* Lint every file on r->jobs threads (this one included) and write
+ * each file's findings through rd in input order as soon as it and the
+ * files before it are done. Returns the worst status of the files that
+ * could not be read (0 when none). */
+int lint_run_all(struct lint_run *r, struct ps_render *rd);
+/* Write file i's findings through rd (with the writing lock held);
+ * returns -1 when a finding could not be written. */
 int lint_run_render(struct lint_run *r, size_t i, struct ps_render *rd);
-/* Wait for the workers to finish. */
-void lint_run_join(struct lint_run *r);
 void lint_run_free(struct lint_run *r);
 
 #endif
