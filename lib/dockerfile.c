@@ -1016,11 +1016,10 @@ ps_df_parse(const char *name, const char *text, size_t len,
 		}
 		struct ps_df_inst in = { 0 };
 		size_t next = li;
-		char *text_copy = ps_xstrdup(ps_buf_str(&p.tmp));
-
 		in.stage = -1;
-		build_inst(&p, &in, text_copy, (int)start + 1, (int)col + 1, &next);
-		free(text_copy);
+		/* (build_inst copies what it keeps; p.tmp is not touched) */
+		build_inst(&p, &in, ps_buf_str(&p.tmp), (int)start + 1,
+			   (int)col + 1, &next);
 		li = next;
 		in.end_line = (int)li;
 		{
@@ -1131,7 +1130,9 @@ end_word(struct sh *sh, int quoted, int dynamic)
 	if (sh->raw.len == 0 && !quoted)
 		return;
 	w.text = ar_strndup(sh->df, ps_buf_str(&sh->w), sh->w.len);
-	w.raw = ar_strndup(sh->df, ps_buf_str(&sh->raw), sh->raw.len);
+	/* without quotes, only an escape makes the raw text longer */
+	w.raw = !quoted && sh->w.len == sh->raw.len ? w.text :
+		ar_strndup(sh->df, ps_buf_str(&sh->raw), sh->raw.len);
 	w.quoted = quoted;
 	w.dynamic = dynamic;
 	ps_buf_reset(&sh->w);

@@ -34,7 +34,7 @@ flag(const struct ps_sh_cmd *c, const char *f)
 static int
 starts(const char *s, const char *p)
 {
-	return strncmp(s, p, strlen(p)) == 0;
+	return !p[0] || (s[0] == p[0] && strncmp(s, p, strlen(p)) == 0);
 }
 
 static int

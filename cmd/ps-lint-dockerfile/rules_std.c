@@ -18,7 +18,7 @@
 static int
 starts(const char *s, const char *p)
 {
-	return strncmp(s, p, strlen(p)) == 0;
+	return !p[0] || (s[0] == p[0] && strncmp(s, p, strlen(p)) == 0);
 }
 
 static int
@@ -202,7 +202,11 @@ install_word(const struct ps_sh_cmd *c)
 static int
 pkg_is(const char *pkg, const char *name)
 {
-	size_t n = strlen(name);
+	size_t n;
+
+	if (pkg[0] != name[0])
+		return 0;
+	n = strlen(name);
 
 	return strncmp(pkg, name, n) == 0 &&
 	       (pkg[n] == '\0' || pkg[n] == '=' || pkg[n] == '>' || pkg[n] == '<' ||
