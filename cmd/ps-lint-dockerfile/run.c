@@ -1,8 +1,10 @@
 /*
  * Running the linter over many files: settings per file (the nearest
  * .ps-lint.yml / .hadolint.yaml, cached by directory and by path), files
- * read with one read(2), worker threads over the file list, findings kept
- * per file so the output stays in input order.
+ * read with one read(2), worker threads over the file list (the calling
+ * thread is one), each file's findings fingerprinted and rendered by the
+ * worker that linted it and written in input order by whichever worker
+ * completes the next file.
  */
 #include "cmd/ps-lint-dockerfile/run.h"
 
@@ -10,7 +12,6 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <pthread.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
