@@ -6,7 +6,8 @@
  * calling thread takes the batches back in input order, parsing one itself
  * whenever the next is not ready, so records reach the engine exactly as a
  * sequential reader would hand them over. Batches are recycled, so memory
- * stays flat (MAX_BATCHES chunks) whatever the input size.
+ * stays flat (MAX_BATCHES chunks of at most MAX_LINES lines) whatever the
+ * input size; a buffer grown for one very long line is not kept.
  *
  * jansson spends a good part of a record in malloc and free; while a thread
  * parses, its allocations come from a per-thread arena that is rewound after
@@ -30,6 +31,8 @@
 #define CHUNK (256 * 1024)
 #define MAX_BATCHES 8
 #define MAX_WORKERS 4
+#define KEEP_MAX (4 * CHUNK)	/* bigger buffers are not kept for the next batch */
+#define MAX_LINES 8192		/* per batch: tiny lines make short chunks */
 
 struct batch {
 	char *buf;		/* the chunk: whole lines */
@@ -304,19 +307,50 @@ wait_input(struct preader *pr, int timeout_ms)
 	return (p[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0;
 }
 
+/* The end of the MAX_LINES-th line in buf[0..len), or NULL. */
+static char *
+lines_end(char *buf, size_t len)
+{
+	char *p = buf, *end = buf + len;
+	size_t n = 0;
+
+	while (p < end) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			return NULL;
+		if (++n == MAX_LINES)
+			return nl;
+		p = nl + 1;
+	}
+	return NULL;
+}
+
+/* Keep b up to and with cut (a line end); the rest goes to carry. */
+static void
+cut_at(struct batch *b, char *cut, struct ps_buf *carry)
+{
+	size_t keep = (size_t)(cut + 1 - b->buf);
+
+	ps_buf_add(carry, cut + 1, b->len - keep);
+	b->len = keep;
+}
+
 /*
- * Fill b (which starts with the carried partial line) with whole lines:
- * 1 with a batch to queue, 0 when there is none (stop, or nothing more);
- * *ended is set when the input ended (or failed to read).
- * The partial line after the last line end moves to carry.
+ * Fill b (which starts with what was carried over) with at most MAX_LINES
+ * whole lines: 1 with a batch to queue, 0 when there is none (stop, or
+ * nothing more). What follows the batch's last line end moves to carry.
+ * *input_done is set once read() has seen the end of the input (or failed):
+ * the carry then still goes out in batches, and read() is not called again
+ * (a terminal's end of input comes only once).
  */
 static int
-fill(struct preader *pr, struct batch *b, struct ps_buf *carry, int *ended)
+fill(struct preader *pr, struct batch *b, struct ps_buf *carry, int *input_done)
 {
 	int at_end = 0;
 
 	b->len = 0;
-	if (b->cap < carry->len + CHUNK + 1) {
+	/* a buffer grown for one long line goes back to the usual size */
+	if (b->cap < carry->len + CHUNK + 1 || b->cap > carry->len + KEEP_MAX) {
 		free(b->buf);
 		b->cap = carry->len + CHUNK + 1;
 		b->buf = ps_xmalloc(b->cap);
@@ -325,6 +359,17 @@ fill(struct preader *pr, struct batch *b, struct ps_buf *carry, int *ended)
 		memcpy(b->buf, carry->data, carry->len);
 	b->len = carry->len;
 	carry->len = 0;
+	if (carry->cap > KEEP_MAX)
+		ps_buf_free(carry);
+	if (b->len) {	/* the carry may hold a full batch of tiny lines */
+		char *e = lines_end(b->buf, b->len);
+		if (e) {
+			cut_at(b, e, carry);
+			return 1;
+		}
+	}
+	if (*input_done)
+		return b->len > 0;
 	for (;;) {
 		ssize_t n;
 		char *cut;
@@ -347,14 +392,16 @@ fill(struct preader *pr, struct batch *b, struct ps_buf *carry, int *ended)
 				continue;
 		}
 		if (at_end) {
-			*ended = 1;
+			char *e = lines_end(b->buf, b->len);
+			*input_done = 1;
+			if (e)
+				cut_at(b, e, carry);
 			return b->len > 0;
 		}
 		cut = memrchr(b->buf, '\n', b->len);
 		if (cut) {
-			size_t keep = (size_t)(cut + 1 - b->buf);
-			ps_buf_add(carry, cut + 1, b->len - keep);
-			b->len = keep;
+			char *e = lines_end(b->buf, (size_t)(cut + 1 - b->buf));
+			cut_at(b, e ? e : cut, carry);
 			return 1;
 		}
 		if (b->len + 1 == b->cap) {	/* one line longer than the chunk */
@@ -369,10 +416,10 @@ reader(void *arg)
 {
 	struct preader *pr = arg;
 	struct ps_buf carry = { 0 };
-	int ended = 0;
+	int input_done = 0;
 
 	pthread_mutex_lock(&pr->mu);
-	while (!pr->stop && !ended) {
+	while (!pr->stop) {
 		struct batch *b;
 		int more;
 
@@ -387,7 +434,7 @@ reader(void *arg)
 		b = pr->free_list;
 		pr->free_list = b->next;
 		pthread_mutex_unlock(&pr->mu);
-		more = fill(pr, b, &carry, &ended);
+		more = fill(pr, b, &carry, &input_done);
 		pthread_mutex_lock(&pr->mu);
 		if (!more || pr->stop) {
 			b->next = pr->free_list;
@@ -480,6 +527,8 @@ alert_read_parallel(FILE *f, const char *name, int nthreads,
 				on_item(ctx, &b->item[i], b->line[i], b->linelen[i], name,
 					lineno + i + 1);
 		lineno += b->nlines;
+		if (b->arena.cap > KEEP_MAX)
+			ps_buf_free(&b->arena);
 		pthread_mutex_lock(&pr.mu);
 		b->next = pr.free_list;
 		pr.free_list = b;

@@ -178,6 +178,22 @@ sed -i "s|stdin:|big.jsonl:|" "$err"
 check_big "a pipe that trickles in pieces"
 cd "$ROOT"
 
+# tiny lines: batches are cut at a number of lines, and what is left when
+# the input ends still goes out in order
+python3 - "$F/error-rate.jsonl" "$TMP/tiny.jsonl" <<'PY'
+import sys
+probes = open(sys.argv[1]).read().splitlines()
+lines = ['{"type":"x"}'] * 30000
+lines[24999] = "not json"
+lines[5] = probes[0]
+open(sys.argv[2], "w").write("\n".join(lines + probes[1:]) + "\n")
+PY
+run ps-alert -c "$CFG" "$TMP/tiny.jsonl"
+expect_eq "$(cat "$F/error-rate.expected")" "$(states)" "30,000 tiny lines, then the probes: the known alerts"
+expect_err_has "tiny.jsonl:25000: invalid JSON" "and the broken line at its line number"
+run_in "$TMP/tiny.jsonl" ps-alert --pass -c "$CFG"
+expect_eq "29998" "$(grep -c '^{"type":"x"}$' "$out")" "every tiny record passed through from stdin"
+
 # live input: alerts leave while the writer still holds the pipe open
 mkfifo "$TMP/live"
 "$BIN/ps-alert" -c "$CFG" <"$TMP/live" >"$TMP/live.out" 2>"$TMP/live.err" &
