@@ -179,6 +179,11 @@ void ps_render_put(const struct ps_render *r, struct ps_buf *b,
 		   struct ps_finding *f);
 int ps_render_emit(struct ps_render *r, const char *tool, const char *file,
 		   enum ps_severity sev, const char *bytes, size_t n);
+/* ps_render_emit without the writing: counts the finding and returns 1
+ * when it is shown, so the caller writes its bytes to the renderer's stream
+ * (several findings in one write), or 0 when min_severity hides it. */
+int ps_render_take(struct ps_render *r, const char *tool, const char *file,
+		   enum ps_severity sev);
 
 /* ---- baseline ---- */
 

@@ -7,15 +7,18 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "log.h"
@@ -973,6 +976,66 @@ conf_cache_free(struct conf_cache *cc)
 	free(cc->errs);
 }
 
+/*
+ * Read a file whole, as ps_read_file does, in fewer system calls (they
+ * cost more than the linting on small files): a regular file is read in
+ * one piece of its size, and a read that stops there is its end.
+ */
+static int
+read_text(const char *path, struct ps_buf *out, struct ps_error *err)
+{
+	struct stat st;
+	size_t cap, len = 0;
+	char *data;
+	int fd, e;
+
+	if (strcmp(path, "-") == 0)
+		return ps_read_file(path, out, err);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ps_error_set(err, PS_EXIT_USAGE, "cannot open '%s': %s",
+				    path, strerror(errno));
+	if (fstat(fd, &st) < 0) {
+		e = errno;
+		close(fd);
+		return ps_error_set(err, PS_EXIT_OPER, "cannot read '%s': %s",
+				    path, strerror(e));
+	}
+	cap = S_ISREG(st.st_mode) && st.st_size > 0 && st.st_size < (1 << 30) ?
+	      (size_t)st.st_size + 1 : 65536;
+	data = ps_xmalloc(cap + 1);
+	for (;;) {
+		ssize_t n;
+
+		if (len == cap) {
+			cap *= 2;
+			data = ps_xrealloc(data, cap + 1);
+		}
+		n = read(fd, data + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			e = errno;
+			free(data);
+			close(fd);
+			return ps_error_set(err, PS_EXIT_OPER, "cannot read '%s': %s",
+					    path, strerror(e));
+		}
+		len += (size_t)n;
+		/* the end: nothing more, or a regular file read to its size */
+		if (n == 0 || (S_ISREG(st.st_mode) && len == (size_t)st.st_size &&
+			       len < cap))
+			break;
+	}
+	close(fd);
+	data[len] = '\0';
+	ps_buf_free(out);
+	out->data = data;
+	out->len = len;
+	out->cap = cap + 1;
+	return 0;
+}
+
 static int
 lint_one(const struct ps_lint_tool *t, const char *path,
 	 const struct ps_lint_run_opts *o, struct conf_cache *cc,
@@ -986,7 +1049,7 @@ lint_one(const struct ps_lint_tool *t, const char *path,
 	int status = 0;
 	size_t i;
 
-	if (ps_read_file(path, &text, &err) < 0) {
+	if (read_text(path, &text, &err) < 0) {
 		ps_diags_add(diags, t->name, "io", "unreadable", PS_SEV_ERROR,
 			     path, 0, 0, "%s", err.msg);
 		return PS_EXIT_USAGE;
@@ -1036,9 +1099,10 @@ struct put_file {
 };
 
 /*
- * Files are linted by two workers (this machine's cores) and rendered in
- * their order: a file's findings are written once it and every file
- * before it are done.
+ * Files are linted by two threads (this machine's cores): the calling
+ * thread and one worker. The calling thread also writes the output, in
+ * the files' order: after each file it lints it writes the files done so
+ * far, so that neither thread sleeps until no file is left to take.
  */
 struct run_state {
 	const struct ps_lint_tool *t;
@@ -1051,6 +1115,7 @@ struct run_state {
 	int *status;
 	unsigned char *done;
 	size_t next;			/* the next file to take */
+	int waiting;			/* the writer waits for a file */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 };
@@ -1100,29 +1165,71 @@ put_file_free(struct put_file *pf)
 	ps_buf_free(&pf->bytes);
 }
 
+/* Lint the next file nobody took yet; 0 when none is left. */
+static int
+lint_next(struct run_state *rs)
+{
+	size_t k;
+	int st;
+
+	pthread_mutex_lock(&rs->lock);
+	k = rs->next < rs->files->n ? rs->next++ : rs->files->n;
+	pthread_mutex_unlock(&rs->lock);
+	if (k >= rs->files->n)
+		return 0;
+	st = lint_one(rs->t, rs->files->v[k], rs->o, &rs->cc, &rs->diags[k]);
+	if (rs->put)
+		put_findings(rs, k);
+	pthread_mutex_lock(&rs->lock);
+	rs->status[k] = st;
+	rs->done[k] = 1;
+	if (rs->waiting)
+		pthread_cond_signal(&rs->cond);
+	pthread_mutex_unlock(&rs->lock);
+	return 1;
+}
+
 static void *
 worker(void *arg)
 {
-	struct run_state *rs = arg;
+	while (lint_next(arg))
+		;
+	return NULL;
+}
 
-	for (;;) {
-		size_t k;
-		int st;
+/* Write file k's findings (on the calling thread); rendered findings are
+ * collected in pending and written in large pieces (flush_pending). */
+static void
+write_file(struct run_state *rs, struct ps_render *rend, size_t k,
+	   struct ps_buf *pending)
+{
+	size_t j;
 
-		pthread_mutex_lock(&rs->lock);
-		k = rs->next++;
-		pthread_mutex_unlock(&rs->lock);
-		if (k >= rs->files->n)
-			return NULL;
-		st = lint_one(rs->t, rs->files->v[k], rs->o, &rs->cc, &rs->diags[k]);
-		if (rs->put)
-			put_findings(rs, k);
-		pthread_mutex_lock(&rs->lock);
-		rs->status[k] = st;
-		rs->done[k] = 1;
-		pthread_cond_broadcast(&rs->cond);
-		pthread_mutex_unlock(&rs->lock);
+	for (j = 0; j < rs->diags[k].len; j++)
+		ps_render_finding(rend, rs->diags[k].v[j]);
+	ps_diags_free(&rs->diags[k]);
+	if (rs->put) {
+		struct put_file *pf = &rs->put[k];
+
+		for (j = 0; j < pf->n; j++)
+			if (ps_render_take(rend, pf->v[j].tool, pf->v[j].file,
+					   pf->v[j].sev))
+				ps_buf_add(pending, ps_buf_str(&pf->bytes) + pf->v[j].off,
+					   pf->v[j].len);
+		put_file_free(pf);
 	}
+}
+
+/* Write what is pending when there is enough of it (a system call per
+ * 64 KB rather than per stdio buffer), at the end (all), or at once on a
+ * line-buffered stream (a terminal: each file's findings as it is done). */
+static void
+flush_pending(struct ps_buf *pending, FILE *out, int all)
+{
+	if (!pending->len || (!all && pending->len < (64u << 10) && !__flbf(out)))
+		return;
+	fwrite(pending->data, 1, pending->len, out);
+	ps_buf_reset(pending);
 }
 
 int
@@ -1131,9 +1238,10 @@ ps_lint_run(const struct ps_lint_tool *t, const struct ps_lint_files *files,
 {
 	struct ps_render *rend = ps_render_open(out, &o->render);
 	struct run_state rs;
-	pthread_t threads[2];
-	size_t nthreads = 0, k, j;
-	int worst = 0, status;
+	pthread_t thread;
+	struct ps_buf pending = {0};
+	size_t k, written = 0;
+	int worst = 0, status, threaded = 0;
 
 	memset(&rs, 0, sizeof(rs));
 	rs.t = t;
@@ -1157,34 +1265,34 @@ ps_lint_run(const struct ps_lint_tool *t, const struct ps_lint_files *files,
 	for (k = 0; k < files->n && strcmp(files->v[k], "-"); k++)
 		;
 	if (files->n > 1 && k == files->n)
-		while (nthreads < 2 &&
-		       pthread_create(&threads[nthreads], NULL, worker, &rs) == 0)
-			nthreads++;
-	if (nthreads == 0)
-		worker(&rs);
-	for (k = 0; k < files->n; k++) {
-		pthread_mutex_lock(&rs.lock);
-		while (!rs.done[k])
-			pthread_cond_wait(&rs.cond, &rs.lock);
-		pthread_mutex_unlock(&rs.lock);
-		if (rs.status[k] > worst)
-			worst = rs.status[k];
-		for (j = 0; j < rs.diags[k].len; j++)
-			ps_render_finding(rend, rs.diags[k].v[j]);
-		ps_diags_free(&rs.diags[k]);
-		if (rs.put) {
-			struct put_file *pf = &rs.put[k];
+		threaded = pthread_create(&thread, NULL, worker, &rs) == 0;
+	for (;;) {
+		int more = lint_next(&rs);
+		size_t ready;
 
-			for (j = 0; j < pf->n; j++)
-				ps_render_emit(rend, pf->v[j].tool, pf->v[j].file,
-					       pf->v[j].sev,
-					       ps_buf_str(&pf->bytes) + pf->v[j].off,
-					       pf->v[j].len);
-			put_file_free(pf);
+		pthread_mutex_lock(&rs.lock);
+		if (!more) {
+			/* nothing left to take: wait for the worker's file */
+			rs.waiting = 1;
+			while (written < files->n && !rs.done[written])
+				pthread_cond_wait(&rs.cond, &rs.lock);
+			rs.waiting = 0;
 		}
+		for (ready = written; ready < files->n && rs.done[ready]; ready++)
+			;
+		pthread_mutex_unlock(&rs.lock);
+		for (; written < ready; written++) {
+			if (rs.status[written] > worst)
+				worst = rs.status[written];
+			write_file(&rs, rend, written, &pending);
+		}
+		flush_pending(&pending, out, written == files->n);
+		if (written == files->n)
+			break;
 	}
-	for (k = 0; k < nthreads; k++)
-		pthread_join(threads[k], NULL);
+	ps_buf_free(&pending);
+	if (threaded)
+		pthread_join(thread, NULL);
 	status = ps_render_close(rend);
 	conf_cache_free(&rs.cc);
 	pthread_mutex_destroy(&rs.lock);

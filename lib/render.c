@@ -710,34 +710,38 @@ json_str(struct ps_buf *b, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	const char *run = s;
+	size_t start = b->len, n;
 	json_t *v;
 	char stack[512], *out = stack;
-	size_t n;
 
-	while (*p >= 0x20 && *p < 0x7f)
-		p++;
-	if (!*p) {
-		ps_buf_addc(b, '"');
-		for (p = (const unsigned char *)s; *p; p++)
-			if (*p == '"' || *p == '\\') {
-				ps_buf_add(b, run, (size_t)((const char *)p - run));
-				ps_buf_addc(b, '\\');
-				run = (const char *)p;
-			}
-		ps_buf_add(b, run, (size_t)((const char *)p - run));
-		ps_buf_addc(b, '"');
+	ps_buf_addc(b, '"');
+	for (;; p++) {
+		if (*p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\')
+			continue;
+		if (*p == '"' || *p == '\\') {
+			ps_buf_add(b, run, (size_t)((const char *)p - run));
+			ps_buf_addc(b, '\\');
+			run = (const char *)p;
+			continue;
+		}
+		if (!*p)
+			break;
+		/* not plain ASCII: jansson writes the whole string */
+		b->len = start;
+		v = ps_json_string(s);
+		n = json_dumpb(v, stack, sizeof(stack), JSON_FLAGS | JSON_ENCODE_ANY);
+		if (n > sizeof(stack)) {
+			out = ps_xmalloc(n);
+			n = json_dumpb(v, out, n, JSON_FLAGS | JSON_ENCODE_ANY);
+		}
+		ps_buf_add(b, out, n);
+		if (out != stack)
+			free(out);
+		json_decref(v);
 		return;
 	}
-	v = ps_json_string(s);
-	n = json_dumpb(v, stack, sizeof(stack), JSON_FLAGS | JSON_ENCODE_ANY);
-	if (n > sizeof(stack)) {
-		out = ps_xmalloc(n);
-		n = json_dumpb(v, out, n, JSON_FLAGS | JSON_ENCODE_ANY);
-	}
-	ps_buf_add(b, out, n);
-	if (out != stack)
-		free(out);
-	json_decref(v);
+	ps_buf_add(b, run, (size_t)((const char *)p - run));
+	ps_buf_addc(b, '"');
 }
 
 /* a non-negative int as decimal text */
@@ -1077,6 +1081,20 @@ ps_render_put(const struct ps_render *r, struct ps_buf *b,
 	default:
 		break;
 	}
+}
+
+int
+ps_render_take(struct ps_render *r, const char *tool, const char *file,
+	       enum ps_severity sev)
+{
+	sev = valid_sev(sev);
+	if (sev < r->o.min_severity) {
+		r->below++;
+		return 0;
+	}
+	account(r, tool, file, sev);
+	r->emitted++;
+	return 1;
 }
 
 int

@@ -6,6 +6,7 @@
  * and current actions, permissions, schedules.
  */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -674,44 +675,77 @@ static const char *const test_words[] = {
 	"tox", "ctest", "dotnet test", "mix test", "bundle exec rake",
 };
 
-/* A lower-case copy of s (caller frees), so the word lists (lower case)
- * can be searched with strstr rather than the much slower strcasestr. */
-static char *
-lower(const char *s)
-{
-	char *l = ps_xstrdup(s ? s : "");
-	char *p;
+/*
+ * A word list indexed by first letter, built once: a run script is read
+ * once and each of its positions compared only with the words that start
+ * with its letter (lower-cased; the words are lower case).
+ */
+struct word_set {
+	const char *const *w;
+	size_t n;
+	unsigned char by_first[256][32];	/* word indexes */
+	unsigned char nby[256];
+};
 
-	for (p = l; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-	return l;
+static struct word_set test_set = {test_words, PS_ARRAY_LEN(test_words), {{0}}, {0}};
+static struct word_set deploy_set = {deploy_words, PS_ARRAY_LEN(deploy_words), {{0}}, {0}};
+static pthread_once_t word_sets_once = PTHREAD_ONCE_INIT;
+
+static void
+word_set_index(struct word_set *ws)
+{
+	size_t k;
+
+	for (k = 0; k < ws->n && k < 32; k++) {
+		unsigned char c = (unsigned char)ws->w[k][0];
+
+		ws->by_first[c][ws->nby[c]++] = (unsigned char)k;
+	}
+}
+
+static void
+word_sets_init(void)
+{
+	word_set_index(&test_set);
+	word_set_index(&deploy_set);
+}
+
+/* Whether s contains one of the words, ignoring case. */
+static int
+has_word(const struct word_set *ws, const char *s)
+{
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)tolower((unsigned char)*s);
+		size_t k, j;
+
+		for (k = 0; k < ws->nby[c]; k++) {
+			const char *w = ws->w[ws->by_first[c][k]];
+
+			for (j = 1; w[j] && tolower((unsigned char)s[j]) == w[j]; j++)
+				;
+			if (!w[j])
+				return 1;
+		}
+	}
+	return 0;
 }
 
 static int
 job_mentions(const struct ps_node *job, const char *id,
-	     const char *const *words, size_t n, const char *id_word)
+	     const struct word_set *ws, const char *id_word)
 {
 	const struct ps_node *steps = ps_node_get(job, "steps");
-	int deploy = strcmp(id_word, "deploy") == 0;
-	size_t i, k;
+	int deploy = ws == &deploy_set;
+	size_t i;
 
 	if (contains_ci(id, id_word) || contains_ci(scalar(ps_node_get(job, "name")), id_word))
 		return 1;
+	pthread_once(&word_sets_once, word_sets_init);
 	for (i = 0; steps && steps->kind == PS_NODE_SEQ && i < steps->len; i++) {
 		const char *run = scalar(ps_node_get(steps->items[i], "run"));
 		const char *name = deploy ? scalar(ps_node_get(steps->items[i], "name")) : NULL;
-		char *lrun, *lname;
-		int hit = 0;
 
-		if (!run && !name)
-			continue;
-		lrun = lower(run);
-		lname = lower(name);
-		for (k = 0; k < n && !hit; k++)
-			hit = strstr(lrun, words[k]) || strstr(lname, words[k]);
-		free(lrun);
-		free(lname);
-		if (hit)
+		if (has_word(ws, run) || has_word(ws, name))
 			return 1;
 	}
 	return 0;
@@ -975,11 +1009,9 @@ check_jobs(struct wctx *c)
 		check_job(c, k->value, k, j);
 		if (j->kind != PS_NODE_MAP)
 			continue;
-		is_test[i] = job_mentions(j, k->value, test_words,
-					  PS_ARRAY_LEN(test_words), "test");
+		is_test[i] = job_mentions(j, k->value, &test_set, "test");
 		is_deploy[i] = !is_test[i] &&
-			       job_mentions(j, k->value, deploy_words,
-					    PS_ARRAY_LEN(deploy_words), "deploy");
+			       job_mentions(j, k->value, &deploy_set, "deploy");
 		any_test |= is_test[i];
 	}
 	/* Cycles, each reported once at the job where it was entered. */
