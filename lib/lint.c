@@ -791,17 +791,62 @@ skip_dir(const char *name, const char *const *keep)
 	       strcmp(name, "vendor") == 0;
 }
 
+/* Add a path; size is the regular file's size or -1. */
 static void
-files_add(struct ps_lint_files *f, char *path)
+files_add(struct ps_lint_files *f, char *path, long long size)
 {
+	size_t cap = f->cap;
+
 	ps_xgrow(&f->v, &f->cap, f->n + 1, sizeof(*f->v));
+	if (!f->size || f->cap != cap) {
+		f->size = ps_xrealloc(f->size, f->cap * sizeof(*f->size));
+		/* entries added by other means have no size */
+		while (f->nsize < f->n)
+			f->size[f->nsize++] = -1;
+	}
+	f->size[f->n] = size;
 	f->v[f->n++] = path;
+	f->nsize = f->n;
 }
 
-static int
-cmp_str(const void *a, const void *b)
+static long long
+reg_size(const struct stat *st)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return S_ISREG(st->st_mode) ? (long long)st->st_size : -1;
+}
+
+struct sized {
+	char *path;
+	long long size;
+};
+
+static int
+cmp_sized(const void *a, const void *b)
+{
+	return strcmp(((const struct sized *)a)->path,
+		      ((const struct sized *)b)->path);
+}
+
+/* Sort files [first, n) by path, keeping each one's size. */
+static void
+sort_files(struct ps_lint_files *f, size_t first)
+{
+	size_t n = f->n - first, i;
+	struct sized *t;
+
+	if (n < 2)
+		return;
+	t = ps_xmalloc(n * sizeof(*t));
+	for (i = 0; i < n; i++) {
+		t[i].path = f->v[first + i];
+		t[i].size = f->size[first + i];
+	}
+	qsort(t, n, sizeof(*t), cmp_sized);
+	for (i = 0; i < n; i++) {
+		f->v[first + i] = t[i].path;
+		f->size[first + i] = t[i].size;
+	}
+	free(t);
 }
 
 static void
@@ -829,12 +874,14 @@ walk(struct ps_lint_files *files, const char *root, const char *rel,
 		r = *rel ? ps_xasprintf("%s/%s", rel, e->d_name) :
 			   ps_xstrdup(e->d_name);
 		full = ps_xasprintf("%s/%s", dir, e->d_name);
-		if (lstat(full, &st) == 0 && S_ISDIR(st.st_mode)) {
+		if (lstat(full, &st) != 0) {
+			free(full);
+		} else if (S_ISDIR(st.st_mode)) {
 			if (!skip_dir(e->d_name, keep))
 				walk(files, root, r, match, keep, depth + 1);
 			free(full);
 		} else if (S_ISREG(st.st_mode) && match(r, e->d_name)) {
-			files_add(files, full);
+			files_add(files, full, reg_size(&st));
 		} else {
 			free(full);
 		}
@@ -842,7 +889,7 @@ walk(struct ps_lint_files *files, const char *root, const char *rel,
 	}
 	closedir(d);
 	free(dir);
-	qsort(files->v + first, files->n - first, sizeof(*files->v), cmp_str);
+	sort_files(files, first);
 }
 
 int
@@ -855,14 +902,14 @@ ps_lint_collect(struct ps_lint_files *files, const char *operand,
 	char *root;
 
 	if (strcmp(operand, "-") == 0) {
-		files_add(files, ps_xstrdup("-"));
+		files_add(files, ps_xstrdup("-"), -1);
 		return 0;
 	}
 	if (stat(operand, &st) != 0)
 		return ps_error_set(err, PS_EXIT_USAGE, "cannot open '%s': %s",
 				    operand, strerror(errno));
 	if (!S_ISDIR(st.st_mode)) {
-		files_add(files, ps_xstrdup(operand));
+		files_add(files, ps_xstrdup(operand), reg_size(&st));
 		return 0;
 	}
 	root = ps_xstrdup(operand);
@@ -882,6 +929,7 @@ ps_lint_files_free(struct ps_lint_files *files)
 	for (i = 0; i < files->n; i++)
 		free(files->v[i]);
 	free(files->v);
+	free(files->size);
 	memset(files, 0, sizeof(*files));
 }
 
@@ -979,10 +1027,13 @@ conf_cache_free(struct conf_cache *cc)
 /*
  * Read a file whole, as ps_read_file does, in fewer system calls (they
  * cost more than the linting on small files): a regular file is read in
- * one piece of its size, and a read that stops there is its end.
+ * one piece of its size, and a read that stops there is its end. size is
+ * the size collect saw (-1: unknown, ask fstat); a file that changed since
+ * is still read to its end.
  */
 static int
-read_text(const char *path, struct ps_buf *out, struct ps_error *err)
+read_text(const char *path, long long size, struct ps_buf *out,
+	  struct ps_error *err)
 {
 	struct stat st;
 	size_t cap, len = 0;
@@ -995,14 +1046,16 @@ read_text(const char *path, struct ps_buf *out, struct ps_error *err)
 	if (fd < 0)
 		return ps_error_set(err, PS_EXIT_USAGE, "cannot open '%s': %s",
 				    path, strerror(errno));
-	if (fstat(fd, &st) < 0) {
-		e = errno;
-		close(fd);
-		return ps_error_set(err, PS_EXIT_OPER, "cannot read '%s': %s",
-				    path, strerror(e));
+	if (size < 0) {
+		if (fstat(fd, &st) < 0) {
+			e = errno;
+			close(fd);
+			return ps_error_set(err, PS_EXIT_OPER, "cannot read '%s': %s",
+					    path, strerror(e));
+		}
+		size = reg_size(&st);
 	}
-	cap = S_ISREG(st.st_mode) && st.st_size > 0 && st.st_size < (1 << 30) ?
-	      (size_t)st.st_size + 1 : 65536;
+	cap = size > 0 && size < (1 << 30) ? (size_t)size + 1 : 65536;
 	data = ps_xmalloc(cap + 1);
 	for (;;) {
 		ssize_t n;
@@ -1023,8 +1076,7 @@ read_text(const char *path, struct ps_buf *out, struct ps_error *err)
 		}
 		len += (size_t)n;
 		/* the end: nothing more, or a regular file read to its size */
-		if (n == 0 || (S_ISREG(st.st_mode) && len == (size_t)st.st_size &&
-			       len < cap))
+		if (n == 0 || (size >= 0 && len == (size_t)size && len < cap))
 			break;
 	}
 	close(fd);
@@ -1037,7 +1089,7 @@ read_text(const char *path, struct ps_buf *out, struct ps_error *err)
 }
 
 static int
-lint_one(const struct ps_lint_tool *t, const char *path,
+lint_one(const struct ps_lint_tool *t, const char *path, long long size,
 	 const struct ps_lint_run_opts *o, struct conf_cache *cc,
 	 struct ps_diags *diags)
 {
@@ -1049,7 +1101,7 @@ lint_one(const struct ps_lint_tool *t, const char *path,
 	int status = 0;
 	size_t i;
 
-	if (read_text(path, &text, &err) < 0) {
+	if (read_text(path, size, &text, &err) < 0) {
 		ps_diags_add(diags, t->name, "io", "unreadable", PS_SEV_ERROR,
 			     path, 0, 0, "%s", err.msg);
 		return PS_EXIT_USAGE;
@@ -1177,7 +1229,10 @@ lint_next(struct run_state *rs)
 	pthread_mutex_unlock(&rs->lock);
 	if (k >= rs->files->n)
 		return 0;
-	st = lint_one(rs->t, rs->files->v[k], rs->o, &rs->cc, &rs->diags[k]);
+	st = lint_one(rs->t, rs->files->v[k],
+		      rs->files->size && k < rs->files->nsize ?
+		      rs->files->size[k] : -1,
+		      rs->o, &rs->cc, &rs->diags[k]);
 	if (rs->put)
 		put_findings(rs, k);
 	pthread_mutex_lock(&rs->lock);

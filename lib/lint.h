@@ -149,6 +149,11 @@ struct ps_lint_files {
 	char **v;
 	size_t n;
 	size_t cap;
+	/* the size of each file that collect found to be a regular file, else
+	 * -1 (spares ps_lint_run a stat per file); NULL in a list filled by
+	 * other means (nsize counts the entries) */
+	long long *size;
+	size_t nsize;
 };
 int ps_lint_collect(struct ps_lint_files *files, const char *operand,
 		    int (*match)(const char *relpath, const char *base),

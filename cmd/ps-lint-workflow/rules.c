@@ -710,18 +710,27 @@ word_sets_init(void)
 	word_set_index(&deploy_set);
 }
 
+/* ASCII lower case: what tolower() does in the C locale the tools run in */
+static unsigned char
+fold(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : (unsigned char)c;
+}
+
 /* Whether s contains one of the words, ignoring case. */
 static int
 has_word(const struct word_set *ws, const char *s)
 {
 	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)tolower((unsigned char)*s);
+		unsigned char c = fold(*s);
 		size_t k, j;
 
+		if (!ws->nby[c])
+			continue;
 		for (k = 0; k < ws->nby[c]; k++) {
 			const char *w = ws->w[ws->by_first[c][k]];
 
-			for (j = 1; w[j] && tolower((unsigned char)s[j]) == w[j]; j++)
+			for (j = 1; w[j] && fold(s[j]) == (unsigned char)w[j]; j++)
 				;
 			if (!w[j])
 				return 1;

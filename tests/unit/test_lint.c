@@ -323,6 +323,77 @@ START_TEST(collect_walks_a_tree_in_order)
 }
 END_TEST
 
+/* A linter for the run test: one finding per file telling its length. */
+static void
+check_len(struct ps_lint_ctx *ctx, const struct ps_doc *doc, void *arg)
+{
+	ps_lint_report(ctx, "PST001", 1, 1, "%zu bytes", ctx->text_len);
+}
+
+START_TEST(run_reads_files_that_changed_since_collect)
+{
+	static const char *const prefixes[] = { "ps-lint", NULL };
+	const struct ps_lint_tool tool = {
+		"test", rules, 3, "test", prefixes, check_len, NULL,
+	};
+	struct ps_lint_files files = {0};
+	struct ps_lint_run_opts o;
+	struct ps_error err = {0};
+	char path[256], big[100000], *out = NULL, want[512];
+	size_t outlen = 0, i;
+	FILE *f;
+	enum ps_format fmts[] = { PS_FMT_GNU, PS_FMT_SARIF };
+
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ps-lint-test-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	write_file("a.yml", "a: 1\n");
+	write_file("b.yml", "b: 22222222\n");
+	write_file("c.yml", "");
+	write_file("d.yml", "d: 4\n");
+	ck_assert_int_eq(ps_lint_collect(&files, tmpdir, yml, NULL, &err), 0);
+	ck_assert_uint_eq(files.n, 4);
+	ck_assert_uint_eq(files.nsize, 4);
+	ck_assert_int_eq(files.size[0], 5);
+	ck_assert_int_eq(files.size[1], 12);
+	ck_assert_int_eq(files.size[2], 0);
+	/* sizes follow their files through the sort */
+	snprintf(path, sizeof(path), "%s/b.yml", tmpdir);
+	ck_assert_str_eq(files.v[1], path);
+	/* after collect: a grows past a read's first piece, b shrinks, c fills */
+	for (i = 0; i < sizeof(big) - 1; i++)
+		big[i] = i % 40 == 39 ? '\n' : 'x';
+	big[0] = '#';
+	big[sizeof(big) - 1] = '\0';
+	write_file("a.yml", big);
+	write_file("b.yml", "b: 2\n");
+	write_file("c.yml", "c: 333\n");
+	for (i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
+		memset(&o, 0, sizeof(o));
+		o.render.format = fmts[i];
+		o.render.fail_on = PS_SEV_ERROR;
+		f = open_memstream(&out, &outlen);
+		ck_assert_int_eq(ps_lint_run(&tool, &files, &o, f), 1);
+		fclose(f);
+		if (fmts[i] == PS_FMT_GNU) {
+			/* rendered by the workers, written in the files' order */
+			snprintf(want, sizeof(want),
+				 "%s/a.yml:1:1: error: %zu bytes [PST001]\n"
+				 "%s/b.yml:1:1: error: 5 bytes [PST001]\n"
+				 "%s/c.yml:1:1: error: 7 bytes [PST001]\n"
+				 "%s/d.yml:1:1: error: 5 bytes [PST001]\n",
+				 tmpdir, sizeof(big) - 1, tmpdir, tmpdir, tmpdir);
+			ck_assert_str_eq(out, want);
+		} else {
+			/* rendered by the calling thread */
+			ck_assert_ptr_nonnull(strstr(out, "\"text\":\"7 bytes\""));
+		}
+		free(out);
+		out = NULL;
+	}
+	ps_lint_files_free(&files);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -338,6 +409,7 @@ main(void)
 	tcase_add_test(tc, walk_order_globstar_and_limits);
 	tcase_add_test(tc, lines_and_pragmas_edge_cases);
 	tcase_add_test(tc, collect_walks_a_tree_in_order);
+	tcase_add_test(tc, run_reads_files_that_changed_since_collect);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
