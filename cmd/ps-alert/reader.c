@@ -379,6 +379,8 @@ fill(struct preader *pr, struct batch *b, struct ps_buf *carry, int *input_done)
 		do
 			n = read(pr->fd, b->buf + b->len, b->cap - 1 - b->len);
 		while (n < 0 && errno == EINTR);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && !pr->is_file)
+			continue;	/* a non-blocking pipe with nothing yet: poll again */
 		if (n < 0) {
 			pr->ioerr = errno ? errno : EIO;
 			at_end = 1;
