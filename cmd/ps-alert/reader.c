@@ -90,7 +90,9 @@ ja_malloc(size_t n)
 static void
 ja_free(void *p)
 {
-	if (ja.base && (char *)p >= ja.base && (char *)p < ja.base + JARENA_SIZE)
+	uintptr_t a = (uintptr_t)p, base = (uintptr_t)ja.base;
+
+	if (ja.base && a >= base && a < base + JARENA_SIZE)
 		return;		/* rewound with the arena */
 	free(p);
 }
