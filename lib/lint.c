@@ -269,8 +269,19 @@ const struct ps_lint_rule *
 ps_lint_rule_find(const struct ps_lint_rule *rules, size_t n,
 		  const char *code_or_name)
 {
-	size_t i;
+	size_t i, len = strlen(code_or_name), num = 0, d;
 
+	/* A code as written in the table ("PSW022") is most often its
+	 * number's entry: try that before comparing with every rule. */
+	for (d = len; d > 0 && isdigit((unsigned char)code_or_name[d - 1]) &&
+	     len - d < 6; d--)
+		;
+	if (d < len && d > 0) {
+		for (i = d; i < len; i++)
+			num = num * 10 + (size_t)(code_or_name[i] - '0');
+		if (num >= 1 && num <= n && strcmp(rules[num - 1].code, code_or_name) == 0)
+			return &rules[num - 1];
+	}
 	for (i = 0; i < n; i++)
 		if (strcasecmp(rules[i].code, code_or_name) == 0 ||
 		    strcmp(rules[i].name, code_or_name) == 0)

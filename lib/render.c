@@ -133,6 +133,7 @@ struct ps_render {
 	struct map file_map;
 	struct file_stat *files;
 	size_t nfiles, files_cap;
+	size_t last_file;	/* the file of the finding counted last */
 	struct map rule_map;	/* sarif */
 	struct rule_info *rules;
 	size_t nrules, rules_cap;
@@ -993,8 +994,14 @@ count_file(struct ps_render *r, const char *file, enum ps_severity sev)
 {
 	const char *name = file ? file : "";
 	int created;
-	struct map_ent *e = map_get(&r->file_map, name, r->nfiles, 1, &created);
+	struct map_ent *e;
 
+	/* findings come file by file: most are about the previous one's file */
+	if (r->nfiles && strcmp(r->files[r->last_file].name, name) == 0) {
+		r->files[r->last_file].n[sev]++;
+		return r->last_file;
+	}
+	e = map_get(&r->file_map, name, r->nfiles, 1, &created);
 	if (created) {
 		ps_xgrow(&r->files, &r->files_cap, r->nfiles + 1,
 			 sizeof(*r->files));
@@ -1002,6 +1009,7 @@ count_file(struct ps_render *r, const char *file, enum ps_severity sev)
 		r->files[r->nfiles++].name = ps_xstrdup(name);
 	}
 	r->files[e->val].n[sev]++;
+	r->last_file = e->val;
 	return e->val;
 }
 

@@ -685,10 +685,11 @@ struct word_set {
 	size_t n;
 	unsigned char by_first[256][32];	/* word indexes */
 	unsigned char nby[256];
+	unsigned char pair[65536 / 8];		/* the words' first two letters */
 };
 
-static struct word_set test_set = {test_words, PS_ARRAY_LEN(test_words), {{0}}, {0}};
-static struct word_set deploy_set = {deploy_words, PS_ARRAY_LEN(deploy_words), {{0}}, {0}};
+static struct word_set test_set = {test_words, PS_ARRAY_LEN(test_words), {{0}}, {0}, {0}};
+static struct word_set deploy_set = {deploy_words, PS_ARRAY_LEN(deploy_words), {{0}}, {0}, {0}};
 static pthread_once_t word_sets_once = PTHREAD_ONCE_INIT;
 
 static void
@@ -698,8 +699,10 @@ word_set_index(struct word_set *ws)
 
 	for (k = 0; k < ws->n && k < 32; k++) {
 		unsigned char c = (unsigned char)ws->w[k][0];
+		unsigned pair = (unsigned)c << 8 | (unsigned char)ws->w[k][1];
 
 		ws->by_first[c][ws->nby[c]++] = (unsigned char)k;
+		ws->pair[pair >> 3] |= (unsigned char)(1u << (pair & 7));
 	}
 }
 
@@ -723,9 +726,11 @@ has_word(const struct word_set *ws, const char *s)
 {
 	for (; s && *s; s++) {
 		unsigned char c = fold(*s);
+		unsigned pair = (unsigned)c << 8 | fold(s[1]);
 		size_t k, j;
 
-		if (!ws->nby[c])
+		/* most positions start no word's first two letters */
+		if (!(ws->pair[pair >> 3] & (1u << (pair & 7))))
 			continue;
 		for (k = 0; k < ws->nby[c]; k++) {
 			const char *w = ws->w[ws->by_first[c][k]];

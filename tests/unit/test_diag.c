@@ -804,6 +804,36 @@ START_TEST(test_summary_to_other_stream)
 }
 END_TEST
 
+START_TEST(test_summary_files_interleaved)
+{
+	static const char *const order[] = { "a", "b", "a", "a", "c", "b", NULL, "a" };
+	struct ps_diags d = {0};
+	struct ps_render_opts o = std_opts;
+	char *sbuf = NULL;
+	size_t sn = 0, i;
+	FILE *null = fopen("/dev/null", "w"), *sum = open_memstream(&sbuf, &sn);
+	struct ps_render *r;
+
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		ps_diags_add(&d, "t", "R", NULL, i % 2 ? PS_SEV_ERROR : PS_SEV_INFO,
+			     order[i], 1, 1, "m");
+	o.format = PS_FMT_JSON;
+	r = ps_render_open(null, &o);
+	for (i = 0; i < d.len; i++)
+		ps_render_finding(r, d.v[i]);
+	ck_assert_int_eq(ps_render_summary(r, sum), 0);
+	ps_render_close(r);
+	fclose(null);
+	fclose(sum);
+	ck_assert_str_eq(sbuf, "4 errors, 4 info in 3 files\n"
+			       "  a: 2 errors, 2 info\n"
+			       "  b: 2 errors\n"
+			       "  c: 1 info\n");
+	free(sbuf);
+	ps_diags_free(&d);
+}
+END_TEST
+
 /* ps_rec_write(ps_finding_to_json(f)) into a string: what the json
  * renderer's own writer must reproduce byte for byte. */
 static char *
@@ -1054,6 +1084,7 @@ diag_suite(void)
 	tcase_add_test(tr, test_fail_on_and_min_severity);
 	tcase_add_test(tr, test_write_error_and_auto);
 	tcase_add_test(tr, test_summary_to_other_stream);
+	tcase_add_test(tr, test_summary_files_interleaved);
 	tcase_add_test(tr, test_json_line_matches_records);
 	tcase_add_test(tr, test_render_apart);
 	suite_add_tcase(s, tr);

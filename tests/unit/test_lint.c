@@ -88,6 +88,31 @@ START_TEST(global_pragma_and_refs)
 }
 END_TEST
 
+START_TEST(rule_find_by_code_and_name)
+{
+	static const struct ps_lint_rule unordered[] = {
+		{"X002", "two", PS_SEV_ERROR, NULL, NULL, 0},
+		{"X001", "one", PS_SEV_ERROR, NULL, NULL, 0},
+		{"X3", "three", PS_SEV_ERROR, NULL, NULL, 0},
+	};
+
+	ck_assert_ptr_eq(ps_lint_rule_find(rules, 3, "PST002"), &rules[1]);
+	ck_assert_ptr_eq(ps_lint_rule_find(rules, 3, "pst002"), &rules[1]);
+	ck_assert_ptr_eq(ps_lint_rule_find(rules, 3, "second-rule"), &rules[1]);
+	ck_assert_ptr_eq(ps_lint_rule_find(rules, 3, "PST003"), &rules[2]);
+	ck_assert_ptr_null(ps_lint_rule_find(rules, 3, "PST009"));
+	ck_assert_ptr_null(ps_lint_rule_find(rules, 3, "PST000"));
+	ck_assert_ptr_null(ps_lint_rule_find(rules, 3, "PST"));
+	ck_assert_ptr_null(ps_lint_rule_find(rules, 3, "0"));
+	ck_assert_ptr_null(ps_lint_rule_find(rules, 3, ""));
+	/* a table not in code order is searched */
+	ck_assert_ptr_eq(ps_lint_rule_find(unordered, 3, "X001"), &unordered[1]);
+	ck_assert_ptr_eq(ps_lint_rule_find(unordered, 3, "X002"), &unordered[0]);
+	ck_assert_ptr_eq(ps_lint_rule_find(unordered, 3, "X3"), &unordered[2]);
+	ck_assert_ptr_eq(ps_lint_rule_find(unordered, 3, "x3"), &unordered[2]);
+}
+END_TEST
+
 static char tmpdir[64];
 
 static void
@@ -404,6 +429,7 @@ main(void)
 
 	tcase_add_test(tc, pragmas_suppress_the_next_line);
 	tcase_add_test(tc, global_pragma_and_refs);
+	tcase_add_test(tc, rule_find_by_code_and_name);
 	tcase_add_test(tc, config_is_found_upward_and_applies);
 	tcase_add_test(tc, walk_matches_patterns);
 	tcase_add_test(tc, walk_order_globstar_and_limits);
