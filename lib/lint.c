@@ -903,12 +903,13 @@ walk(struct ps_lint_files *files, const char *root, const char *rel,
 	sort_files(files, first);
 }
 
-int
-ps_lint_collect(struct ps_lint_files *files, const char *operand,
-		int (*match)(const char *relpath, const char *base),
-		const char *const *keep_dirs, struct ps_error *err)
+/* ps_lint_collect once the operand's stat is known (e: its errno, or 0). */
+static int
+collect_stat(struct ps_lint_files *files, const char *operand,
+	     const struct stat *st, int e,
+	     int (*match)(const char *relpath, const char *base),
+	     const char *const *keep_dirs, struct ps_error *err)
 {
-	struct stat st;
 	size_t len;
 	char *root;
 
@@ -916,11 +917,11 @@ ps_lint_collect(struct ps_lint_files *files, const char *operand,
 		files_add(files, ps_xstrdup("-"), -1);
 		return 0;
 	}
-	if (stat(operand, &st) != 0)
+	if (e)
 		return ps_error_set(err, PS_EXIT_USAGE, "cannot open '%s': %s",
-				    operand, strerror(errno));
-	if (!S_ISDIR(st.st_mode)) {
-		files_add(files, ps_xstrdup(operand), reg_size(&st));
+				    operand, strerror(e));
+	if (!S_ISDIR(st->st_mode)) {
+		files_add(files, ps_xstrdup(operand), reg_size(st));
 		return 0;
 	}
 	root = ps_xstrdup(operand);
@@ -930,6 +931,41 @@ ps_lint_collect(struct ps_lint_files *files, const char *operand,
 	walk(files, root, "", match, keep_dirs, 0);
 	free(root);
 	return 0;
+}
+
+int
+ps_lint_collect(struct ps_lint_files *files, const char *operand,
+		int (*match)(const char *relpath, const char *base),
+		const char *const *keep_dirs, struct ps_error *err)
+{
+	struct stat st;
+	int e = 0;
+
+	if (strcmp(operand, "-") != 0 && stat(operand, &st) != 0)
+		e = errno;
+	return collect_stat(files, operand, &st, e, match, keep_dirs, err);
+}
+
+/* The stat of many operands, taken on two threads (a shell glob of a
+ * whole corpus is hundreds of paths; each stat is a path walk). */
+struct operand_stats {
+	char **operands;
+	struct stat *st;
+	int *err;
+	size_t from, to;
+};
+
+static void *
+stat_operands(void *arg)
+{
+	struct operand_stats *os = arg;
+	size_t i;
+
+	for (i = os->from; i < os->to; i++)
+		if (strcmp(os->operands[i], "-") != 0 &&
+		    stat(os->operands[i], &os->st[i]) != 0)
+			os->err[i] = errno;
+	return NULL;
 }
 
 void
@@ -1385,9 +1421,37 @@ ps_lint_main(const struct ps_lint_tool *t, const struct ps_cli_common *common,
 		ps_lint_print_rules(out, t->rules, t->nrules);
 		return 0;
 	}
-	for (i = 0; i < n; i++)
-		if (ps_lint_collect(&files, operands[i], match, keep_dirs, err) < 0)
-			status = PS_EXIT_USAGE;
+	if (n >= 64) {
+		struct operand_stats lo, hi;
+		pthread_t th;
+		int threaded;
+
+		lo.operands = operands;
+		lo.st = ps_xmalloc((size_t)n * sizeof(*lo.st));
+		lo.err = ps_xcalloc((size_t)n, sizeof(*lo.err));
+		lo.from = 0;
+		lo.to = (size_t)n / 2;
+		hi = lo;
+		hi.from = lo.to;
+		hi.to = (size_t)n;
+		threaded = pthread_create(&th, NULL, stat_operands, &hi) == 0;
+		if (!threaded)
+			lo.to = (size_t)n;
+		stat_operands(&lo);
+		if (threaded)
+			pthread_join(th, NULL);
+		for (i = 0; i < n; i++)
+			if (collect_stat(&files, operands[i], &lo.st[i], lo.err[i],
+					 match, keep_dirs, err) < 0)
+				status = PS_EXIT_USAGE;
+		free(lo.st);
+		free(lo.err);
+	} else {
+		for (i = 0; i < n; i++)
+			if (ps_lint_collect(&files, operands[i], match, keep_dirs,
+					    err) < 0)
+				status = PS_EXIT_USAGE;
+	}
 	if (n == 0)
 		ps_lint_collect(&files, ".", match, keep_dirs, err);
 	if (common->baseline && !(bl = ps_baseline_load(common->baseline, err))) {

@@ -419,6 +419,61 @@ START_TEST(run_reads_files_that_changed_since_collect)
 }
 END_TEST
 
+START_TEST(main_takes_many_operands_in_order)
+{
+	static const char *const prefixes[] = { "ps-lint", NULL };
+	const struct ps_lint_tool tool = {
+		"test", rules, 3, "test", prefixes, check_len, NULL,
+	};
+	struct ps_cli_common common;
+	struct ps_lint_run_opts o;
+	struct ps_error err = {0};
+	char *ops[80], *out = NULL, name[32], line[256];
+	size_t outlen = 0, i, pos = 0;
+	FILE *f;
+	int st;
+
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ps-lint-test-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	snprintf(line, sizeof(line), "%s/sub", tmpdir);
+	mkdir(line, 0755);
+	write_file("sub/z.yml", "z: 1\n");
+	write_file("sub/y.yml", "y: 22\n");
+	/* operands 0..77 files in reverse name order, a missing one, the folder */
+	for (i = 0; i < 78; i++) {
+		snprintf(name, sizeof(name), "f%02zu.yml", 77 - i);
+		write_file(name, "k: v\n");
+		ops[i] = ps_xasprintf("%s/%s", tmpdir, name);
+	}
+	ops[78] = ps_xasprintf("%s/missing.yml", tmpdir);
+	ops[79] = ps_xasprintf("%s/sub", tmpdir);
+	memset(&common, 0, sizeof(common));
+	common.format = PS_FMT_GNU;
+	common.fail_on = PS_SEV_NONE;
+	common.verbosity = -1;
+	memset(&o, 0, sizeof(o));
+	f = open_memstream(&out, &outlen);
+	st = ps_lint_main(&tool, &common, &o, ops, 80, yml, NULL, f, &err);
+	fclose(f);
+	ck_assert_int_eq(st, 2);
+	ck_assert_int_eq(err.code, 2);
+	ck_assert_ptr_nonnull(strstr(err.msg, "missing.yml"));
+	/* every operand in its place, the folder's files sorted at its own */
+	for (i = 0; i < 78; i++) {
+		snprintf(line, sizeof(line), "%s/f%02zu.yml:1:1: error: 5 bytes [PST001]\n",
+			 tmpdir, 77 - i);
+		ck_assert_int_eq(strncmp(out + pos, line, strlen(line)), 0);
+		pos += strlen(line);
+	}
+	snprintf(line, sizeof(line), "%s/sub/y.yml:1:1: error: 6 bytes [PST001]\n"
+		 "%s/sub/z.yml:1:1: error: 5 bytes [PST001]\n", tmpdir, tmpdir);
+	ck_assert_str_eq(out + pos, line);
+	free(out);
+	for (i = 0; i < 80; i++)
+		free(ops[i]);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -436,6 +491,7 @@ main(void)
 	tcase_add_test(tc, lines_and_pragmas_edge_cases);
 	tcase_add_test(tc, collect_walks_a_tree_in_order);
 	tcase_add_test(tc, run_reads_files_that_changed_since_collect);
+	tcase_add_test(tc, main_takes_many_operands_in_order);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
