@@ -28,9 +28,13 @@ lint_is_dockerfile_name(const char *b)
 }
 
 static void
-push(struct file_list *fl, char *p)
+push(struct file_list *fl, char *p, int reg)
 {
+	size_t cap = fl->cap;
+
 	ps_xgrow(&fl->v, &fl->cap, fl->len + 1, sizeof(*fl->v));
+	ps_xgrow(&fl->reg, &cap, fl->len + 1, sizeof(*fl->reg));
+	fl->reg[fl->len] = (unsigned char)reg;
 	fl->v[fl->len++] = p;
 }
 
@@ -90,7 +94,7 @@ walk(const char *dir, struct file_list *fl, struct ps_error *err, int depth)
 				walk(p, fl, NULL, depth + 1);
 			free(p);
 		} else if (is_reg && lint_is_dockerfile_name(ents[i].name)) {
-			push(fl, p);
+			push(fl, p, 1);
 		} else {
 			free(p);
 		}
@@ -106,7 +110,7 @@ lint_collect(const char *operand, struct file_list *fl, struct ps_error *err)
 	struct stat st;
 
 	if (strcmp(operand, "-") == 0) {
-		push(fl, ps_xstrdup("-"));
+		push(fl, ps_xstrdup("-"), 0);
 		return 0;
 	}
 	if (stat(operand, &st) < 0)
@@ -114,7 +118,7 @@ lint_collect(const char *operand, struct file_list *fl, struct ps_error *err)
 				    operand, strerror(errno));
 	if (S_ISDIR(st.st_mode))
 		return walk(operand, fl, err, 0);
-	push(fl, ps_xstrdup(operand));
+	push(fl, ps_xstrdup(operand), S_ISREG(st.st_mode));
 	return 0;
 }
 
@@ -124,6 +128,8 @@ lint_files_free(struct file_list *fl)
 	for (size_t i = 0; i < fl->len; i++)
 		free(fl->v[i]);
 	free(fl->v);
+	free(fl->reg);
 	fl->v = NULL;
+	fl->reg = NULL;
 	fl->len = fl->cap = 0;
 }

@@ -143,6 +143,7 @@ void lint_text(const struct lint_settings *set, const char *file,
 /* Files: expand operands (files, directories) into Dockerfile paths. */
 struct file_list {
 	char **v;
+	unsigned char *reg;	/* per file: known to be a regular file */
 	size_t len;
 	size_t cap;
 };

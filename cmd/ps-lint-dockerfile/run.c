@@ -21,17 +21,49 @@
 
 /* Read a whole regular file with one read(2) (looping only on short reads). */
 static int
-read_whole(const char *path, struct ps_buf *b, struct ps_error *err)
+read_whole(const char *path, int reg, struct ps_buf *b, struct ps_error *err)
 {
 	struct stat st;
 	int fd;
 
+	ps_buf_reset(b);
 	if (strcmp(path, "-") == 0)
 		return ps_read_file("-", b, err);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return ps_error_set(err, PS_EXIT_USAGE, "cannot open '%s': %s", path,
 				    strerror(errno));
+	if (reg) {
+		/* A regular file (so the walk or the operand's stat said):
+		 * read into the reused buffer; a read that does not fill it
+		 * ends the file, so no fstat is needed. */
+		size_t got = 0;
+
+		for (;;) {
+			ssize_t n;
+
+			if (b->cap < got + 16384)
+				ps_xgrow(&b->data, &b->cap, got + 16384, 1);
+			n = read(fd, b->data + got, b->cap - 1 - got);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				int e = errno;
+
+				close(fd);
+				return ps_error_set(err, PS_EXIT_OPER,
+						    "cannot read '%s': %s", path,
+						    strerror(e));
+			}
+			got += (size_t)n;
+			if (n == 0 || got < b->cap - 1)
+				break;
+		}
+		close(fd);
+		b->len = got;
+		b->data[got] = '\0';
+		return 0;
+	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		return ps_read_file(path, b, err);
@@ -195,21 +227,21 @@ lint_run_render(struct lint_run *r, size_t i, struct ps_render *rd)
 	return rc;
 }
 
+/* Lint file i; b is the worker's file buffer, kept from file to file. */
 static void
-lint_one(struct lint_run *r, size_t i)
+lint_one(struct lint_run *r, size_t i, struct ps_buf *buf)
 {
 	struct lint_result *res = &r->results[i];
 	const char *path = r->files->v[i];
-	struct ps_buf b = { 0 };
 	struct ps_error err = { 0 };
 	char *dir = strcmp(path, "-") ? dir_of(path) : NULL;
 
-	if (read_whole(path, &b, &err) < 0) {
+	if (read_whole(path, r->files->reg && r->files->reg[i], buf, &err) < 0) {
 		res->error = ps_xstrdup(err.msg);
 		res->status = err.code ? err.code : PS_EXIT_USAGE;
 	} else {
-		lint_text(r->sets[i], path, dir, b.data ? b.data : "", b.len,
-			  &res->diags);
+		lint_text(r->sets[i], path, dir, buf->data ? buf->data : "",
+			  buf->len, &res->diags);
 		ps_diags_sort(&res->diags);
 		/* fingerprints here, not on the thread that writes */
 		for (size_t k = 0; k < res->diags.len; k++)
@@ -218,7 +250,6 @@ lint_one(struct lint_run *r, size_t i)
 			put_findings(r, res, path);
 	}
 	free(dir);
-	ps_buf_free(&b);
 }
 
 /* Write the files that are done, in input order, as far as they go. */
@@ -253,16 +284,18 @@ static void *
 worker(void *arg)
 {
 	struct lint_run *r = arg;
+	struct ps_buf buf = { 0 };
 
 	for (;;) {
 		size_t i = atomic_fetch_add(&r->next, 1);
 
 		if (i >= r->files->len)
 			break;
-		lint_one(r, i);
+		lint_one(r, i, &buf);
 		atomic_store(&r->done[i], 1);
 		write_ready(r);
 	}
+	ps_buf_free(&buf);
 	return NULL;
 }
 
