@@ -6,6 +6,11 @@
  * line counts the findings above the table. sarif writes the results as
  * they come and the tool object (with one rule per distinct rule id) after
  * them, so its memory is bounded by the number of rules, not of findings.
+ *
+ * The line formats (text, json, github, gnu) write each finding into a
+ * buffer first (ps_render_put), which lets the linters' worker threads do
+ * that part; the json line is written directly, the same bytes as
+ * records.c's jansson object (the unit tests compare the two).
  */
 #include "diag.h"
 #include "records.h"
