@@ -25,6 +25,8 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 mapfile -t FILES < <(find "$CORPUS" -maxdepth 1 -type f | sort)
 N=${#FILES[@]}
+# the machine is shared: say how busy it was (timings mean little above ~1)
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) CPUs)"
 
 now() { date +%s.%N; }
 # best of 3 runs of "$@" (output discarded): "WALL CPU" in seconds, CPU =
@@ -73,3 +75,4 @@ printf '10,000 Dockerfiles in one invocation (2 threads): %.3f s wall, %.3f s cp
 	"$many" "$many_cpu" "$findings"
 peer10=$(echo "10000 * $peer / $N" | bc -l)
 printf 'dockerfilelint on 10,000 at its corpus rate: ~%.1f s: %sx\n' "$peer10" "$(ratio "$peer10" "$many")"
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
