@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <openssl/rand.h>
 
@@ -32,7 +33,8 @@ static const char *const db_keys[] = {
 	"url", "jobs", "no_owner", "no_privileges", NULL,
 };
 static const char *const s3_keys[] = {
-	"endpoint", "region", "path_style", "profile", "ca_file", "part_size", NULL,
+	"endpoint", "region", "path_style", "profile", "ca_file", "part_size",
+	"spool_dir", NULL,
 };
 
 static char *
@@ -161,6 +163,23 @@ load_s3(struct ps_cfgck *ck, struct ps_backup_config *c, const struct ps_node *n
 	}
 	if (ps_cfg_size(ck, n, "part_size", 0, &sz) == 1)
 		s->s3.part_size = (size_t)sz;
+	if (ps_cfg_str(ck, n, "spool_dir", 0, &v) == 1) {
+		const struct ps_node *at = ps_node_get(n, "spool_dir");
+
+		s->spool_line = at->line;
+		s->spool_col = at->col;
+		if (!*v) {
+			s->s3_spool_dir = NULL;
+			ps_cfg_error(ck, at, "s3.spool_dir: expected a directory "
+				     "(leave the key out to stream multipart uploads)");
+		} else {
+			char *r = resolve(c, v);
+
+			tidy_path(r);
+			s->s3_spool_dir = ps_doc_strdup(c->doc, r, strlen(r));
+			free(r);
+		}
+	}
 }
 
 static void
@@ -353,11 +372,35 @@ ps_backup_config_set(const struct ps_backup_config *c, const char *name)
 	return NULL;
 }
 
+/* s3.spool_dir must be a directory the run can create files in (checked
+ * whatever the set's locations: a top-level default serves every set). */
+static void
+check_spool_dir(const struct ps_backup_set *s, const char *f, struct ps_diags *diags)
+{
+	const char *d = s->s3_spool_dir;
+	struct stat sb;
+	const char *why = stat(d, &sb) < 0 ? strerror(errno) :
+			  !S_ISDIR(sb.st_mode) ? "not a directory" : NULL;
+
+	if (why) {
+		ps_diags_add(diags, "ps-backup", "config", "config", PS_SEV_ERROR, f,
+			     s->spool_line, s->spool_col,
+			     "backup.%s: s3.spool_dir: '%s' is not an existing directory (%s): "
+			     "create it or remove the key", s->name, d, why);
+		return;
+	}
+	if (access(d, W_OK | X_OK) < 0)
+		ps_diags_add(diags, "ps-backup", "config", "config", PS_SEV_ERROR, f,
+			     s->spool_line, s->spool_col,
+			     "backup.%s: s3.spool_dir: cannot create files in '%s': %s",
+			     s->name, d, strerror(errno));
+}
+
 size_t
 ps_backup_set_check(const struct ps_backup_config *c, const struct ps_backup_set *s,
 		    struct ps_diags *diags)
 {
-	size_t before = diags->len;
+	size_t before = ps_diags_count(diags, PS_SEV_ERROR);
 	const char *f = ps_doc_file(c->doc);
 
 	if (s->nlocations == 0)
@@ -377,6 +420,8 @@ ps_backup_set_check(const struct ps_backup_config *c, const struct ps_backup_set
 			     s->col, "backup.%s: no encryption key: add 'encryption' with "
 			     "key_file or key_env (or passphrase_file / passphrase_env; "
 			     "'encryption: none' stores the backup unencrypted)", s->name);
+	if (s->s3_spool_dir)
+		check_spool_dir(s, f, diags);
 	/* two paths must not map to the same archive name */
 	for (size_t i = 0; i < s->npaths; i++)
 		for (size_t j = i + 1; j < s->npaths; j++)
@@ -385,7 +430,7 @@ ps_backup_set_check(const struct ps_backup_config *c, const struct ps_backup_set
 					     f, s->line, s->col,
 					     "backup.%s: paths lists '%s' twice", s->name,
 					     s->abs_paths[i]);
-	return diags->len - before;
+	return ps_diags_count(diags, PS_SEV_ERROR) - before;
 }
 
 int
@@ -427,7 +472,11 @@ struct ps_store *
 ps_backup_store_open(const struct ps_backup_config *c, const struct ps_backup_set *s,
 		     const char *location, struct ps_error *err)
 {
-	struct ps_store_opts o = { .s3 = &s->s3, .base_dir = c ? c->dir : NULL };
+	struct ps_store_opts o = {
+		.s3 = &s->s3,
+		.base_dir = c ? c->dir : NULL,
+		.s3_spool_dir = s->s3_spool_dir,
+	};
 
 	return ps_store_open(location, &o, err);
 }

@@ -71,6 +71,11 @@ struct ps_backup_set {
 	long db_jobs;			/* worker connections (default 2) */
 	int db_no_owner;
 	int db_no_privileges;
+	/* s3.spool_dir (resolved against the config's directory), NULL when
+	 * absent: s3:// objects are spooled there and sent as one PUT (see
+	 * ps_store_opts.s3_spool_dir); its position for messages. */
+	const char *s3_spool_dir;
+	int spool_line, spool_col;
 };
 
 struct ps_backup_config {

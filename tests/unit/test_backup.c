@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "lib/backup.h"
 
@@ -211,6 +212,152 @@ START_TEST(ids_and_names)
 }
 END_TEST
 
+/* The finding whose message holds needle, or NULL. */
+static const struct ps_finding *
+find_message(const struct ps_diags *d, const char *needle)
+{
+	for (size_t i = 0; i < d->len; i++)
+		if (strstr(d->v[i]->message, needle))
+			return d->v[i];
+	return NULL;
+}
+
+START_TEST(s3_spool_dir_key)
+{
+	struct ps_diags d;
+	char dir[128], file[160], text[1024], want[200];
+	struct ps_backup_config *c;
+	const struct ps_backup_set *s;
+	const struct ps_finding *f;
+	FILE *fp;
+
+	snprintf(dir, sizeof(dir), "/tmp/ps-test-spool.%d", (int)getpid());
+	snprintf(file, sizeof(file), "%s/plain-file", dir);
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	fp = fopen(file, "w");
+	ck_assert_ptr_nonnull(fp);
+	fclose(fp);
+	/* a top-level default, relative to the config's directory (/tmp);
+	 * a set's own key wins; positions point at the value */
+	snprintf(text, sizeof(text),
+		 "encryption: none\n"
+		 "s3:\n"
+		 "  spool_dir: ps-test-spool.%d/\n"
+		 "backup:\n"
+		 "  inherits:\n"
+		 "    locations: [s3://bucket/p/]\n"
+		 "    paths: [/etc]\n"
+		 "  missing:\n"
+		 "    locations: [s3://bucket/p/]\n"
+		 "    paths: [/etc]\n"
+		 "    s3:\n"
+		 "      spool_dir: %s/gone\n"
+		 "  notdir:\n"
+		 "    locations: [s3://bucket/p/]\n"
+		 "    paths: [/etc]\n"
+		 "    s3: {spool_dir: %s}\n"
+		 "  empty:\n"
+		 "    locations: [s3://bucket/p/]\n"
+		 "    paths: [/etc]\n"
+		 "    s3:\n"
+		 "      spool_dir: \"\"\n"
+		 "  none:\n"
+		 "    locations: [s3://bucket/p/]\n"
+		 "    paths: [/etc]\n"
+		 "    s3:\n"
+		 "      region: eu-west-1\n", (int)getpid(), dir, file);
+	c = load(text, &d);
+	ck_assert_ptr_nonnull(c);
+	/* the empty value is refused while loading, at the value */
+	f = find_message(&d, "s3.spool_dir: expected a directory");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(f->line, 21);
+	ck_assert_int_eq(f->col, 18);
+	ck_assert_uint_eq(ps_diags_count(&d, PS_SEV_ERROR), 1);
+	ps_diags_free(&d);
+	memset(&d, 0, sizeof(d));
+
+	s = ps_backup_config_set(c, "inherits");
+	ck_assert_str_eq(s->s3_spool_dir, dir);
+	ck_assert_uint_eq(ps_backup_set_check(c, s, &d), 0);
+	s = ps_backup_config_set(c, "none");
+	ck_assert_str_eq(s->s3_spool_dir, dir);	/* other s3 keys keep the default */
+	ck_assert_str_eq(s->s3.region, "eu-west-1");
+
+	s = ps_backup_config_set(c, "missing");
+	snprintf(want, sizeof(want), "%s/gone", dir);
+	ck_assert_str_eq(s->s3_spool_dir, want);
+	ck_assert_uint_eq(ps_backup_set_check(c, s, &d), 1);
+	f = find_message(&d, "s3.spool_dir: '");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_str_eq(f->file, path);
+	ck_assert_int_eq(f->line, 12);
+	ck_assert_int_eq(f->col, 18);
+	ck_assert_msg(strstr(f->message, "backup.missing: ") &&
+		      strstr(f->message, "is not an existing directory") &&
+		      strstr(f->message, "No such file or directory"), "%s", f->message);
+	ps_diags_free(&d);
+	memset(&d, 0, sizeof(d));
+
+	s = ps_backup_config_set(c, "notdir");
+	ck_assert_uint_eq(ps_backup_set_check(c, s, &d), 1);
+	f = find_message(&d, "s3.spool_dir");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(f->line, 16);
+	ck_assert_msg(strstr(f->message, "not a directory") != NULL, "%s", f->message);
+	ps_diags_free(&d);
+	ps_backup_config_free(c);
+	unlink(file);
+	rmdir(dir);
+}
+END_TEST
+
+/* ps_backup_store_open hands the spool directory to the store: an s3://
+ * writer of unknown size then creates its spool file there at once (no
+ * request is sent before data), and fails naming the directory when it
+ * has gone. */
+START_TEST(s3_spool_dir_reaches_the_store)
+{
+	struct ps_diags d;
+	char dir[128], text[512];
+	struct ps_backup_config *c;
+	const struct ps_backup_set *s;
+	struct ps_store *st;
+	struct ps_store_writer *w;
+	struct ps_error err = {0};
+
+	setenv("AWS_ACCESS_KEY_ID", "S3RVER", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "S3RVER", 1);
+	snprintf(dir, sizeof(dir), "/tmp/ps-test-spool2.%d", (int)getpid());
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	snprintf(text, sizeof(text),
+		 "encryption: none\n"
+		 "backup:\n"
+		 "  files:\n"
+		 "    locations: [s3://bucket/p/]\n"
+		 "    paths: [/etc]\n"
+		 "    s3: {endpoint: \"http://127.0.0.1:9\", spool_dir: %s}\n", dir);
+	c = load(text, &d);
+	ck_assert_uint_eq(ps_diags_count(&d, PS_SEV_ERROR), 0);
+	s = ps_backup_config_set(c, "files");
+	ck_assert_uint_eq(ps_backup_set_check(c, s, &d), 0);
+	st = ps_backup_store_open(c, s, "s3://bucket/p/", &err);
+	ck_assert_msg(st != NULL, "%s", err.msg);
+	w = ps_store_put_begin(st, "files/x.tar.zst", &err);
+	ck_assert_msg(w != NULL, "%s", err.msg);
+	ck_assert_int_eq(ps_store_put_write(w, "abc", 3, &err), 0);
+	ps_store_put_abort(w);
+	ck_assert_int_eq(rmdir(dir), 0);	/* nothing left behind */
+	w = ps_store_put_begin(st, "files/y.tar.zst", &err);
+	ck_assert_ptr_null(w);
+	ck_assert_int_eq(err.code, 3);
+	ck_assert_msg(strstr(err.msg, "spool file") && strstr(err.msg, dir), "%s", err.msg);
+	ps_store_close(st);
+	ps_diags_free(&d);
+	ps_backup_config_free(c);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -226,6 +373,8 @@ main(void)
 	tcase_add_test(t, set_named_database_with_paths_is_files);
 	tcase_add_test(t, manifest_kinds);
 	tcase_add_test(t, ids_and_names);
+	tcase_add_test(t, s3_spool_dir_key);
+	tcase_add_test(t, s3_spool_dir_reaches_the_store);
 	suite_add_tcase(s, t);
 	r = srunner_create(s);
 	srunner_run_all(r, CK_NORMAL);
