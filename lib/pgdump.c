@@ -471,7 +471,7 @@ add_obj(struct dctx *x, unsigned classid, unsigned objid, int prio,
 	return ob;
 }
 
-static void
+static struct ps_pgdump_entry *
 add_post(struct dctx *x, int phase, char *tag, char *sql)
 {
 	struct ps_pgdump_entry *e;
@@ -479,9 +479,11 @@ add_post(struct dctx *x, int phase, char *tag, char *sql)
 	ps_xgrow(&x->post[phase], &x->post_cap[phase], x->npost[phase] + 1,
 		 sizeof(*e));
 	e = &x->post[phase][x->npost[phase]++];
+	memset(e, 0, sizeof(*e));
 	e->section = PS_PGDUMP_POST;
 	e->tag = tag;
 	e->sql = sql;
+	return e;
 }
 
 static struct ps_pgdump_entry *
@@ -495,6 +497,7 @@ add_entry(struct ps_pgdump *d, int section, char *tag, char *sql)
 	e->tag = tag;
 	e->sql = sql;
 	e->parallel = 0;
+	e->table = NULL;
 	return e;
 }
 
@@ -840,6 +843,7 @@ load_constraints(struct dctx *x, struct ps_error *err)
 		int valid = is_true(r, i, 6), has_parent = is_true(r, i, 7);
 		unsigned relid = oidval(r, i, 3);
 		struct ps_buf b = { 0 };
+		struct ps_pgdump_entry *e;
 		struct rel *rl;
 
 		if (relid == 0) {
@@ -862,8 +866,10 @@ load_constraints(struct dctx *x, struct ps_error *err)
 			    type[0] == 'f' && relkind[0] == 'p' ? "" : "ONLY ", on, name, def);
 		if (comment)
 			ps_buf_addf(&b, "COMMENT ON CONSTRAINT %s ON %s IS %s;\n", name, on, comment);
-		add_post(x, type[0] == 'c' ? P_CHECK : type[0] == 'f' ? P_FK : P_INDEX,
-			 ps_xasprintf("CONSTRAINT %s ON %s", name, on), ps_buf_detach(&b));
+		e = add_post(x, type[0] == 'c' ? P_CHECK : type[0] == 'f' ? P_FK : P_INDEX,
+			     ps_xasprintf("CONSTRAINT %s ON %s", name, on), ps_buf_detach(&b));
+		if (type[0] != 'c' && type[0] != 'f')
+			e->table = ps_xstrdup(on);
 	}
 	PQclear(r);
 	return 0;
@@ -1257,7 +1263,8 @@ load_indexes(struct dctx *x, struct ps_error *err)
 			ps_buf_addf(&b, "%s;\n", PQgetvalue(r, i, 0));
 			if (val(r, i, 3))
 				ps_buf_addf(&b, "COMMENT ON INDEX %s IS %s;\n", iname, val(r, i, 3));
-			add_post(x, P_INDEX, ps_xasprintf("INDEX %s", iname), ps_buf_detach(&b));
+			add_post(x, P_INDEX, ps_xasprintf("INDEX %s", iname),
+				 ps_buf_detach(&b))->table = ps_xstrdup(tname);
 		}
 		if (val(r, i, 6))
 			add_post(x, P_ATTACH, ps_xasprintf("INDEX ATTACH %s", iname),
@@ -1488,6 +1495,7 @@ dctx_free(struct dctx *x)
 		for (i = 0; i < x->npost[p]; i++) {
 			free(x->post[p][i].tag);
 			free(x->post[p][i].sql);
+			free(x->post[p][i].table);
 		}
 		free(x->post[p]);
 	}
@@ -1533,9 +1541,15 @@ read_schema(struct dctx *x, struct ps_error *err)
 		add_post(x, P_REFRESH, ps_xstrdup("MATERIALIZED VIEW DATA"),
 			 ps_buf_detach(&refresh));
 	for (p = 0; p < P_COUNT; p++) {
-		for (i = 0; i < x->npost[p]; i++)
-			add_entry(x->d, PS_PGDUMP_POST, x->post[p][i].tag,
-				  x->post[p][i].sql)->parallel = p == P_INDEX;
+		for (i = 0; i < x->npost[p]; i++) {
+			struct ps_pgdump_entry *e = add_entry(x->d, PS_PGDUMP_POST,
+				x->post[p][i].tag, x->post[p][i].sql);
+
+			e->parallel = p == P_INDEX;
+			e->table = e->parallel ? x->post[p][i].table : NULL;
+			if (!e->parallel)
+				free(x->post[p][i].table);
+		}
 		x->npost[p] = 0;
 	}
 	return 0;
@@ -1554,11 +1568,19 @@ struct pool {
 	const volatile int *cancel;
 	const size_t *list;	/* W_SQL: entries to run */
 	size_t nlist;
+	/* W_RESTORE: index builds that run as soon as their table is in */
+	size_t *ready;		/* entries ready to run, a queue */
+	size_t nready, ready_head;
+	size_t *head, *chain;	/* per table: its index entries, linked */
+	size_t loading;		/* tables being loaded now */
+	pthread_cond_t cv;
 	pthread_mutex_t mu;
 	size_t next;
 	int failed;
 	struct ps_error err;
 };
+
+#define NONE ((size_t)-1)
 
 struct worker {
 	struct pool *pool;
@@ -1574,6 +1596,7 @@ pool_fail(struct pool *p, const struct ps_error *e)
 		p->failed = 1;
 		p->err = *e;
 	}
+	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
 }
 
@@ -1651,14 +1674,26 @@ copy_in(PGconn *c, const struct ps_pgdump_table *t, const struct ps_pgdump_sourc
 	void *stream = NULL;
 	PGresult *res;
 	ssize_t n;
-	int rc = 0;
+	int rc = 0, freeze;
 
 	if (exec_ok(c, "BEGIN", err, "cannot begin") < 0)
 		return -1;
-	if (t->columns[0])
-		sql = ps_xasprintf("COPY %s (%s) FROM STDIN", t->qname, t->columns);
-	else
-		sql = ps_xasprintf("COPY %s FROM STDIN", t->qname);
+	/*
+	 * A table emptied in the loading transaction can take its rows
+	 * frozen: no hint bits to set on the first read (the index builds
+	 * that follow) and no WAL at wal_level=minimal. Where TRUNCATE is not
+	 * allowed, the rows load the ordinary way.
+	 */
+	sql = ps_xasprintf("TRUNCATE ONLY %s", t->qname);
+	res = PQexec(c, sql);
+	free(sql);
+	freeze = PQresultStatus(res) == PGRES_COMMAND_OK;
+	PQclear(res);
+	if (!freeze && (exec_ok(c, "ROLLBACK", err, "cannot roll back") < 0 ||
+			exec_ok(c, "BEGIN", err, "cannot begin") < 0))
+		return -1;
+	sql = ps_xasprintf("COPY %s%s%s%s FROM STDIN%s", t->qname, t->columns[0] ? " (" : "",
+			   t->columns, t->columns[0] ? ")" : "", freeze ? " WITH (FREEZE)" : "");
 	res = PQexec(c, sql);
 	free(sql);
 	if (PQresultStatus(res) != PGRES_COPY_IN) {
@@ -1725,6 +1760,60 @@ fail:
 	return -1;
 }
 
+/*
+ * W_RESTORE: a table's index builds are queued the moment its rows are in,
+ * and a free connection takes a queued build before the next table, so the
+ * indexes of small tables are built while a large one still loads.
+ */
+static void
+restore_worker(struct worker *w)
+{
+	struct pool *p = w->pool;
+	struct ps_error err = { 0 };
+	size_t i, k;
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		if (p->failed)
+			break;
+		if (p->ready_head < p->nready) {
+			const struct ps_pgdump_entry *e;
+
+			e = &p->d->entries[p->ready[p->ready_head++]];
+			pthread_mutex_unlock(&p->mu);
+			if (exec_ok(w->c, e->sql, &err, e->tag) < 0)
+				pool_fail(p, &err);
+			pthread_mutex_lock(&p->mu);
+			continue;
+		}
+		if (p->next < p->d->ntables) {
+			i = p->next++;
+			p->loading++;
+			pthread_mutex_unlock(&p->mu);
+			if (p->cancel && *p->cancel)
+				ps_error_set(&err, PS_EXIT_OPER, "interrupted");
+			if ((p->cancel && *p->cancel) ||
+			    copy_in(w->c, &p->d->tables[i], p->src, p->cancel, &err) < 0) {
+				pool_fail(p, &err);
+				pthread_mutex_lock(&p->mu);
+				p->loading--;
+				continue;
+			}
+			pthread_mutex_lock(&p->mu);
+			p->loading--;
+			for (k = p->head[i]; k != NONE; k = p->chain[k])
+				p->ready[p->nready++] = k;
+			pthread_cond_broadcast(&p->cv);
+			continue;
+		}
+		if (p->loading == 0)
+			break;
+		pthread_cond_wait(&p->cv, &p->mu);
+	}
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -1733,6 +1822,10 @@ worker_main(void *arg)
 	struct ps_error err = { 0 };
 	size_t i;
 
+	if (p->mode == W_RESTORE) {
+		restore_worker(w);
+		return NULL;
+	}
 	for (;;) {
 		pthread_mutex_lock(&p->mu);
 		if (p->failed || p->next >= (p->mode == W_SQL ? p->nlist : p->d->ntables)) {
@@ -1749,11 +1842,6 @@ worker_main(void *arg)
 		if (p->mode == W_SQL) {
 			const struct ps_pgdump_entry *e = &p->d->entries[p->list[i]];
 			if (exec_ok(w->c, e->sql, &err, e->tag) < 0) {
-				pool_fail(p, &err);
-				break;
-			}
-		} else if (p->mode == W_RESTORE) {
-			if (copy_in(w->c, &p->d->tables[i], p->src, p->cancel, &err) < 0) {
 				pool_fail(p, &err);
 				break;
 			}
@@ -1788,6 +1876,7 @@ run_pool(struct pool *p, PGconn **conns, int jobs, struct ps_error *err)
 	int i, started = 0;
 
 	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
 	for (i = 0; i < jobs; i++) {
 		w[i].pool = p;
 		w[i].c = conns[i];
@@ -1802,6 +1891,7 @@ run_pool(struct pool *p, PGconn **conns, int jobs, struct ps_error *err)
 	}
 	for (i = 0; i < started; i++)
 		pthread_join(w[i].th, NULL);
+	pthread_cond_destroy(&p->cv);
 	pthread_mutex_destroy(&p->mu);
 	free(w);
 	if (p->failed) {
@@ -1846,6 +1936,7 @@ ps_pgdump_free(struct ps_pgdump *d)
 	for (i = 0; i < d->nentries; i++) {
 		free(d->entries[i].tag);
 		free(d->entries[i].sql);
+		free(d->entries[i].table);
 	}
 	free(d->entries);
 	for (i = 0; i < d->ntables; i++) {
@@ -1986,11 +2077,16 @@ ps_pgdump_toc_json(const struct ps_pgdump *d)
 	json_object_set_new(root, "server_version", json_integer(d->server_version));
 	json_object_set_new(root, "encoding", json_string(d->encoding));
 	json_object_set_new(root, "database", json_string(d->database ? d->database : ""));
-	for (i = 0; i < d->nentries; i++)
-		json_array_append_new(ents, json_pack("{s:s,s:s,s:s,s:b}", "section",
+	for (i = 0; i < d->nentries; i++) {
+		json_t *e = json_pack("{s:s,s:s,s:s,s:b}", "section",
 			d->entries[i].section == PS_PGDUMP_PRE ? "pre-data" : "post-data",
 			"tag", d->entries[i].tag, "sql", d->entries[i].sql,
-			"parallel", d->entries[i].parallel));
+			"parallel", d->entries[i].parallel);
+
+		if (d->entries[i].table)
+			json_object_set_new(e, "table", json_string(d->entries[i].table));
+		json_array_append_new(ents, e);
+	}
 	for (i = 0; i < d->ntables; i++) {
 		const struct ps_pgdump_table *t = &d->tables[i];
 
@@ -2046,6 +2142,7 @@ ps_pgdump_toc_parse(const char *text, size_t n, struct ps_pgdump **out,
 	for (i = 0; i < json_array_size(ents); i++) {
 		json_t *e = json_array_get(ents, i);
 		char *sec = jstr(e, "section"), *tag = jstr(e, "tag"), *sql = jstr(e, "sql");
+		struct ps_pgdump_entry *en;
 
 		if (!sec || !tag || !sql) {
 			free(sec);
@@ -2053,8 +2150,11 @@ ps_pgdump_toc_parse(const char *text, size_t n, struct ps_pgdump **out,
 			free(sql);
 			goto bad;
 		}
-		add_entry(d, strcmp(sec, "pre-data") == 0 ? PS_PGDUMP_PRE : PS_PGDUMP_POST,
-			  tag, sql)->parallel = json_is_true(json_object_get(e, "parallel"));
+		en = add_entry(d, strcmp(sec, "pre-data") == 0 ? PS_PGDUMP_PRE : PS_PGDUMP_POST,
+			       tag, sql);
+		en->parallel = json_is_true(json_object_get(e, "parallel"));
+		if (en->parallel)
+			en->table = jstr(e, "table");
 		free(sec);
 	}
 	for (i = 0; i < json_array_size(tabs); i++) {
@@ -2146,10 +2246,13 @@ clean_target(PGconn *c, struct ps_error *err)
 		       err, "cannot recreate schema public");
 }
 
-/* Run a section's entries; runs of parallel ones over conns when given. */
+/*
+ * Run a section's entries but those marked in done; runs of parallel ones
+ * over conns when given.
+ */
 static int
 run_entries(PGconn *c, PGconn **conns, int jobs, const struct ps_pgdump *d,
-	    int section, struct ps_error *err)
+	    int section, const unsigned char *done, struct ps_error *err)
 {
 	size_t i = 0, k, *list = ps_xcalloc(d->nentries + 1, sizeof(size_t));
 	struct pool pool;
@@ -2157,7 +2260,7 @@ run_entries(PGconn *c, PGconn **conns, int jobs, const struct ps_pgdump *d,
 	while (i < d->nentries) {
 		const struct ps_pgdump_entry *e = &d->entries[i];
 
-		if (e->section != section) {
+		if (e->section != section || (done && done[i])) {
 			i++;
 			continue;
 		}
@@ -2169,7 +2272,8 @@ run_entries(PGconn *c, PGconn **conns, int jobs, const struct ps_pgdump *d,
 		}
 		for (k = 0; i < d->nentries && d->entries[i].section == section &&
 			    d->entries[i].parallel; i++)
-			list[k++] = i;
+			if (!done || !done[i])
+				list[k++] = i;
 		memset(&pool, 0, sizeof(pool));
 		pool.mode = W_SQL;
 		pool.d = (struct ps_pgdump *)d;
@@ -2185,6 +2289,70 @@ fail:
 	return -1;
 }
 
+struct named {
+	const char *name;
+	size_t i;
+};
+
+static int
+named_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct named *)a)->name, ((const struct named *)b)->name);
+}
+
+/*
+ * Hand the post-data index builds that name their table to the load pool:
+ * each waits for its table's rows (or is ready at once when its table has
+ * none in the dump: partitioned parents, materialized views). They are
+ * marked in done so that the post-data run skips them.
+ */
+static void
+plan_early_indexes(struct pool *p, const struct ps_pgdump *d, unsigned char *done)
+{
+	struct named *byname = ps_xcalloc(d->ntables + 1, sizeof(*byname));
+	size_t i, lo, hi, mid = 0;
+	int cmp;
+
+	p->ready = ps_xcalloc(d->nentries + 1, sizeof(size_t));
+	p->chain = ps_xcalloc(d->nentries + 1, sizeof(size_t));
+	p->head = ps_xcalloc(d->ntables + 1, sizeof(size_t));
+	for (i = 0; i < d->ntables; i++) {
+		p->head[i] = NONE;
+		byname[i].name = d->tables[i].qname;
+		byname[i].i = i;
+	}
+	qsort(byname, d->ntables, sizeof(*byname), named_cmp);
+	for (i = 0; i < d->nentries; i++) {
+		const struct ps_pgdump_entry *e = &d->entries[i];
+
+		if (e->section != PS_PGDUMP_POST || !e->parallel || !e->table)
+			continue;
+		done[i] = 1;
+		lo = 0;
+		hi = d->ntables;
+		cmp = 1;
+		while (lo < hi) {
+			mid = lo + (hi - lo) / 2;
+			cmp = strcmp(e->table, byname[mid].name);
+			if (cmp == 0)
+				break;
+			if (cmp < 0)
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
+		if (cmp == 0) {
+			/* appended at the head: reverse entry order, which does
+			 * not matter among one table's builds */
+			p->chain[i] = p->head[byname[mid].i];
+			p->head[byname[mid].i] = i;
+		} else {
+			p->ready[p->nready++] = i;
+		}
+	}
+	free(byname);
+}
+
 int
 ps_pgdump_restore(const struct ps_pgdump_restore_opts *o, const struct ps_pgdump *d,
 		  const struct ps_pgdump_source *src, struct ps_error *err)
@@ -2192,7 +2360,10 @@ ps_pgdump_restore(const struct ps_pgdump_restore_opts *o, const struct ps_pgdump
 	PGconn *c, **conns = NULL;
 	PGresult *r;
 	int jobs = jobs_for(o->jobs, d->ntables), i;
+	unsigned char *done = ps_xcalloc(d->nentries + 1, 1);
 	struct pool pool;
+
+	memset(&pool, 0, sizeof(pool));
 
 	c = pg_open(o->conninfo, d->encoding, err);
 	if (!c)
@@ -2214,7 +2385,7 @@ ps_pgdump_restore(const struct ps_pgdump_restore_opts *o, const struct ps_pgdump
 		}
 		PQclear(r);
 	}
-	if (run_entries(c, NULL, 0, d, PS_PGDUMP_PRE, err) < 0)
+	if (run_entries(c, NULL, 0, d, PS_PGDUMP_PRE, NULL, err) < 0)
 		goto fail;
 	/* index builds may use more connections than there are tables */
 	jobs = jobs_for(o->jobs, (size_t)-1);
@@ -2222,22 +2393,30 @@ ps_pgdump_restore(const struct ps_pgdump_restore_opts *o, const struct ps_pgdump
 	for (i = 0; i < jobs; i++)
 		if (!(conns[i] = pg_open(o->conninfo, d->encoding, err)))
 			goto fail;
-	memset(&pool, 0, sizeof(pool));
 	pool.mode = W_RESTORE;
 	pool.d = (struct ps_pgdump *)d;
 	pool.src = src;
 	pool.cancel = o->cancel;
-	if (d->ntables && run_pool(&pool, conns, jobs, err) < 0)
+	plan_early_indexes(&pool, d, done);
+	if ((d->ntables || pool.nready) && run_pool(&pool, conns, jobs, err) < 0)
 		goto fail;
-	if (run_entries(c, conns, jobs, d, PS_PGDUMP_POST, err) < 0)
+	if (run_entries(c, conns, jobs, d, PS_PGDUMP_POST, done, err) < 0)
 		goto fail;
 	close_all(conns, jobs);
 	PQfinish(c);
+	free(done);
+	free(pool.ready);
+	free(pool.chain);
+	free(pool.head);
 	return 0;
 fail:
 	if (conns)
 		close_all(conns, jobs);
 	PQfinish(c);
+	free(done);
+	free(pool.ready);
+	free(pool.chain);
+	free(pool.head);
 	return -1;
 }
 

@@ -63,6 +63,9 @@ struct ps_pgdump_entry {
 	char *sql;		/* one or more statements, each ending ";" */
 	int parallel;		/* may run concurrently with the neighbouring
 				 * entries that have it too (index builds) */
+	char *table;		/* parallel entries: the quoted table they
+				 * build on, so a restore can run them as soon
+				 * as its rows are in (NULL: after all data) */
 };
 
 struct ps_pgdump {

@@ -169,7 +169,9 @@ START_TEST(toc_round_trip)
 		"{\"ps_pgdump\":1,\"server_version\":150004,\"encoding\":\"UTF8\","
 		"\"database\":\"shop\",\"entries\":["
 		"{\"section\":\"pre-data\",\"tag\":\"TABLE public.t\",\"sql\":\"CREATE TABLE public.t (a int);\\n\"},"
-		"{\"section\":\"post-data\",\"tag\":\"INDEX public.i\",\"sql\":\"CREATE INDEX i ON public.t (a);\\n\",\"parallel\":true}],"
+		"{\"section\":\"post-data\",\"tag\":\"INDEX public.i\",\"sql\":\"CREATE INDEX i ON public.t (a);\\n\",\"parallel\":true,\"table\":\"public.t\"},"
+		"{\"section\":\"post-data\",\"tag\":\"INDEX public.j\",\"sql\":\"CREATE INDEX j ON public.t (a);\\n\",\"parallel\":true},"
+		"{\"section\":\"post-data\",\"tag\":\"FK\",\"sql\":\"SELECT 1;\\n\",\"table\":\"public.t\"}],"
 		"\"tables\":[{\"schema\":\"public\",\"name\":\"t\",\"qname\":\"public.t\","
 		"\"columns\":\"a\",\"est_bytes\":8192,\"rows\":3,\"bytes\":6,"
 		"\"checksum\":\"ffffffffffffffff\"}]}";
@@ -180,12 +182,17 @@ START_TEST(toc_round_trip)
 	ck_assert_int_eq(ps_pgdump_toc_parse(json, strlen(json), &d, &err), 0);
 	ck_assert_int_eq(d->server_version, 150004);
 	ck_assert_str_eq(d->encoding, "UTF8");
-	ck_assert_uint_eq(d->nentries, 2);
+	ck_assert_uint_eq(d->nentries, 4);
 	ck_assert_int_eq(d->entries[0].section, PS_PGDUMP_PRE);
 	ck_assert_int_eq(d->entries[1].section, PS_PGDUMP_POST);
 	ck_assert_str_eq(d->entries[1].tag, "INDEX public.i");
 	ck_assert_int_eq(d->entries[0].parallel, 0);
 	ck_assert_int_eq(d->entries[1].parallel, 1);
+	/* an index build names its table; a toc written before that did
+	 * not, and a table on an entry that is not parallel is ignored */
+	ck_assert_str_eq(d->entries[1].table, "public.t");
+	ck_assert_ptr_null(d->entries[2].table);
+	ck_assert_ptr_null(d->entries[3].table);
 	ck_assert_uint_eq(d->ntables, 1);
 	ck_assert_uint_eq(d->tables[0].checksum, UINT64_MAX);
 	ck_assert_uint_eq(d->tables[0].rows, 3);
@@ -196,6 +203,9 @@ START_TEST(toc_round_trip)
 	ck_assert_str_eq(d2->entries[0].sql, "CREATE TABLE public.t (a int);\n");
 	ck_assert_str_eq(d2->database, "shop");
 	ck_assert_int_eq(d2->entries[1].parallel, 1);
+	ck_assert_str_eq(d2->entries[1].table, "public.t");
+	ck_assert_ptr_null(d2->entries[2].table);
+	ck_assert_int_eq(d2->entries[2].parallel, 1);
 	free(out);
 	ps_pgdump_free(d);
 	ps_pgdump_free(d2);
