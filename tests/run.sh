@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 export BUILD
 logs="$BUILD/test-logs"
-rm -rf "$logs"
+# Each part rewrites its own log only, so that runs of different parts at
+# the same time do not take each other's logs away.
 mkdir -p "$logs"
 passed=0
 failed=0
