@@ -5,7 +5,8 @@
 # tampering, truncation, a wrong key, retention (days, keep counts, never
 # the newest backup), orphans, --dry-run, crafted unsafe archives (Python's
 # tarfile), and the same against s3rver behind the verifying proxy with
-# injected faults, read back by @aws-sdk/client-s3.
+# injected faults, read back by @aws-sdk/client-s3; and through s3.spool_dir
+# (one signed PUT from a spool file; a missing spool directory exits 2).
 . "$(dirname "$0")/lib.sh"
 FX="$FIX/ps-backup"
 W="$TMP/w"
@@ -358,4 +359,66 @@ sed 's#s3://ps-backups/app/#s3://no-such-bucket/app/#' "$W/s3.yml" >"$W/s3bad.ym
 run ps-backup -c "$W/s3bad.yml" --no-prune
 expect_status 3 "one failed location fails the backup (exit 3)"
 expect_eq "failed ok" "$(json_eval '" ".join(l["status"] for l in recs[0]["locations"])')" "the record reports each location"
+# ---- S3 with s3.spool_dir: the object spooled to an unnamed file there,
+# sent as one signed PUT (no multipart) and retried from the file ----
+mkdir -p "$W/spool" "$W/big"
+head -c 7340032 /dev/urandom >"$W/big/random-7MiB.bin"	# above one 5 MiB part
+cat >"$W/s3spool.yml" <<EOF
+backup:
+  files:
+    locations: [s3://ps-backups/spool/]
+    paths: [src, big]
+    exclude: ["*.tmp", "data/cache"]
+    encryption: {key_file: key}
+    s3:
+      endpoint: $EP
+      path_style: true
+      part_size: 5MiB
+      spool_dir: spool
+EOF
+curl -s -X DELETE "$EP/__ps/faults" >/dev/null
+curl -s -X DELETE "$EP/__ps/stats" >/dev/null
+# the data PUT first gets a 503, then loses its connection: sent again from the file
+curl -s -X POST "$EP/__ps/faults" -d '[{"method":"PUT","path":"spool/files/.*tar\\.zst\\.enc","action":"503","times":1},{"method":"PUT","path":"spool/files/.*tar\\.zst\\.enc","action":"drop","times":1}]' >/dev/null
+run ps-backup -c "$W/s3spool.yml" --no-prune
+expect_status 0 "backup through s3.spool_dir (with a 503 and a dropped connection)"
+SPID=$(json_eval 'recs[0]["id"]')
+SPSHA=$(json_eval 'recs[0]["sha256"]')
+expect_eq True "$(json_eval 'recs[0]["stored_bytes"] > 5 * 1024 * 1024')" "the spooled object is larger than one part"
+stats=$(curl -s "$EP/__ps/stats")
+python3 -c '
+import json, sys
+s = json.loads(sys.argv[1])
+ok = (not s["rejected"] and s["verified"] > 0 and s["methods"].get("POST", 0) == 0
+      and s["faults"].get("503", 0) == 1 and s["faults"].get("drop", 0) == 1)
+sys.exit(0 if ok else 1)' "$stats" &&
+	pass "spooled: signed PUTs only, no multipart, the faults retried" || fail "spooled upload" "$stats"
+[ -z "$(ls -A "$W/spool")" ] && pass "nothing left in the spool directory" || fail "spool files left" "$(ls -A "$W/spool")"
+rb=$(NODE_PATH="$ROOT/build/node/node_modules" node --no-warnings "$ROOT/scripts/s3proxy/readback.js" "$EP" sha256 ps-backups "spool/files/$SPID.tar.zst.enc")
+expect_eq "$SPSHA" "${rb%% *}" "aws-sdk reads back the spooled object"
+run ps-restore -c "$W/s3spool.yml" --list --from s3://ps-backups/spool/
+expect_status 0 "list the spooled backup"
+expect_out_has "$SPID" "the spooled backup is listed"
+run ps-restore -c "$W/s3spool.yml" --verify "$SPID" --from s3://ps-backups/spool/
+expect_status 0 "verify the spooled backup"
+rm -rf "$W/spoolout"
+run ps-restore -c "$W/s3spool.yml" "$SPID" --to "$W/spoolout" --from s3://ps-backups/spool/
+expect_status 0 "restore the spooled backup"
+"$FX/treesum.py" "$W/spoolout$W/src" >"$TMP/spool.sum"
+cmp -s "$TMP/src.sum" "$TMP/spool.sum" && diff -r "$W/spoolout$W/big" "$W/big" >/dev/null &&
+	pass "restored from the spooled object: identical trees" || fail "spooled restore differs"
+# a spool directory that does not exist: exit 2 naming the key, nothing sent
+sed 's#spool_dir: spool#spool_dir: no-such-spool#' "$W/s3spool.yml" >"$W/s3nospool.yml"
+curl -s -X DELETE "$EP/__ps/stats" >/dev/null
+run ps-backup -c "$W/s3nospool.yml"
+expect_status 2 "a missing spool directory exits 2"
+expect_err_has "s3nospool.yml:11:18: error: backup.files: s3.spool_dir: '$W/no-such-spool' is not an existing directory" \
+	"the message names the key at file:line:column"
+expect_eq 0 "$(curl -s "$EP/__ps/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"])')" \
+	"nothing was sent"
+: >"$W/not-a-dir"
+sed 's#spool_dir: spool#spool_dir: not-a-dir#' "$W/s3spool.yml" >"$W/s3filespool.yml"
+run ps-backup -c "$W/s3filespool.yml" --check
+expect_status 2 "a spool_dir that is a file exits 2"
+expect_err_has "s3.spool_dir: '$W/not-a-dir' is not an existing directory (not a directory)" "says it is not a directory"
 finish
