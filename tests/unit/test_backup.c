@@ -110,6 +110,45 @@ START_TEST(database_key_forms)
 }
 END_TEST
 
+START_TEST(compression_level_defaults)
+{
+	struct ps_diags d;
+	struct ps_backup_config *c = load(
+		"encryption: none\n"
+		"backup:\n"
+		"  db:\n"
+		"    locations: [local://x/]\n"
+		"    database: postgresql://app@db/app\n"
+		"  db5:\n"
+		"    locations: [local://x/]\n"
+		"    database: postgresql://app@db/app\n"
+		"    compression: {level: 5}\n"
+		"  files:\n"
+		"    locations: [local://x/]\n"
+		"    paths: [/etc]\n", &d);
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_uint_eq(ps_diags_count(&d, PS_SEV_ERROR), 0);
+	/* a dump shares the CPU with its server: level 1 unless asked */
+	ck_assert_int_eq(ps_backup_config_set(c, "db")->level, 1);
+	ck_assert_int_eq(ps_backup_config_set(c, "db5")->level, 5);
+	ck_assert_int_eq(ps_backup_config_set(c, "files")->level, 3);
+	ps_diags_free(&d);
+	ps_backup_config_free(c);
+	/* a top-level level is the default of every set */
+	c = load("encryption: none\n"
+		 "compression: {level: 7}\n"
+		 "backup:\n"
+		 "  db:\n"
+		 "    locations: [local://x/]\n"
+		 "    database: postgresql://app@db/app\n", &d);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(ps_backup_config_set(c, "db")->level, 7);
+	ps_diags_free(&d);
+	ps_backup_config_free(c);
+}
+END_TEST
+
 START_TEST(database_set_errors)
 {
 	struct ps_diags d;
@@ -369,6 +408,7 @@ main(void)
 	tcase_add_checked_fixture(t, NULL, teardown);
 	tcase_add_test(t, standards_database_set);
 	tcase_add_test(t, database_key_forms);
+	tcase_add_test(t, compression_level_defaults);
 	tcase_add_test(t, database_set_errors);
 	tcase_add_test(t, set_named_database_with_paths_is_files);
 	tcase_add_test(t, manifest_kinds);
