@@ -12,13 +12,16 @@
 # than pg_dump -Fc with an output no larger, faster than pg_dump -Fd -j2;
 # restore at least as fast as pg_restore -j2; peak RSS under 100 MB.
 #
-#   bench/pgdump.sh            Environment: BUILD, ROWS, SCALE
+# Each is timed ROUNDS times (default 3), after a CHECKPOINT; the best counts.
+#
+#   bench/pgdump.sh            Environment: BUILD, ROWS, SCALE, ROUNDS
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-build}
 case "$BUILD" in /*) ;; *) BUILD="$root/$BUILD" ;; esac
 ROWS=${ROWS:-1500000}
 SCALE=${SCALE:-20}
+ROUNDS=${ROUNDS:-3}
 for t in ps-backup ps-restore; do
 	[ -x "$BUILD/bin/$t" ] || { echo "pgdump bench: build $BUILD/bin/$t first (make)" >&2; exit 2; }
 done
@@ -61,25 +64,23 @@ VACUUM ANALYZE;
 SQL
 "$PGBIN/pgbench" -i -q -s "$SCALE" "$base/pgbench" >/dev/null 2>&1
 
+# min A B: the smaller of two times (A may be empty)
+min() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b < a) ? b : a }'; }
+# clock COMMAND...: run it after a checkpoint, so that no run pays for the
+# writes of the one before; wall seconds in $secs
+clock() {
+	local t0
+	psql "$base/postgres" -c CHECKPOINT
+	t0=$(now)
+	"$@"
+	secs=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }')
+}
+copyall() { local t; for t in $tables; do psql "$base/$db" -c "\\copy $t TO /dev/null"; done; }
+
 for db in realistic pgbench; do
 	heap=$(psql -At "$base/$db" -c "SELECT sum(pg_relation_size(oid)) FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace")
 	tables=$(psql -At "$base/$db" -c "SELECT relname FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace")
-	echo "## $db: heap $(mib "$heap")"
-	# the floor: \copy of every table to /dev/null
-	t0=$(now)
-	for t in $tables; do psql "$base/$db" -c "\\copy $t TO /dev/null"; done
-	floor=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }')
-	t0=$(now)
-	"$PGBIN/pg_dump" -Fc -f "$tmp/$db.dump" "$base/$db"
-	fc=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }')
-	fc_size=$(stat -c %s "$tmp/$db.dump")
-	t0=$(now)
-	"$PGBIN/pg_dump" -Fd -j2 -f "$tmp/$db.dir" "$base/$db"
-	fd=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }')
-	psql "$base/postgres" -c "CREATE DATABASE ${db}_pgr"
-	t0=$(now)
-	"$PGBIN/pg_restore" -j2 -d "$base/${db}_pgr" "$tmp/$db.dir"
-	pgr=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }')
+	echo "## $db: heap $(mib "$heap"), best of $ROUNDS rounds"
 	cat >"$tmp/$db.yml" <<EOF
 backup:
   db:
@@ -90,14 +91,32 @@ backup:
       url: $base/$db
       jobs: 2
 EOF
-	timed "$BUILD/bin/ps-backup" -c "$tmp/$db.yml" --no-progress --no-prune -f json
-	ours=$secs
-	ours_rss=$rss
-	ours_size=$(du -sb "$tmp/store-$db" | cut -f1)
-	timed "$BUILD/bin/ps-restore" -c "$tmp/$db.yml" latest --to-url "$base/postgres" \
-		--create "${db}_ours" --jobs 2 -f json
-	ours_restore=$secs
-	restore_rss=$rss
+	copyall	# warm-up: every timed run reads from the same cache
+	floor='' fc='' fd='' pgr='' ours='' ours_rss=0 ours_restore='' restore_rss=0
+	for round in $(seq "$ROUNDS"); do
+		# the floor: \copy of every table to /dev/null
+		clock copyall
+		floor=$(min "$floor" "$secs")
+		rm -rf "$tmp/$db.dump" "$tmp/$db.dir" "$tmp/store-$db"
+		clock "$PGBIN/pg_dump" -Fc -f "$tmp/$db.dump" "$base/$db"
+		fc=$(min "$fc" "$secs")
+		fc_size=$(stat -c %s "$tmp/$db.dump")
+		clock "$PGBIN/pg_dump" -Fd -j2 -f "$tmp/$db.dir" "$base/$db"
+		fd=$(min "$fd" "$secs")
+		psql "$base/postgres" -c "DROP DATABASE IF EXISTS ${db}_pgr" -c "CREATE DATABASE ${db}_pgr"
+		clock "$PGBIN/pg_restore" -j2 -d "$base/${db}_pgr" "$tmp/$db.dir"
+		pgr=$(min "$pgr" "$secs")
+		psql "$base/postgres" -c CHECKPOINT
+		timed "$BUILD/bin/ps-backup" -c "$tmp/$db.yml" --no-progress --no-prune -f json
+		ours=$(min "$ours" "$secs")
+		[ "$rss" -gt "$ours_rss" ] && ours_rss=$rss
+		ours_size=$(du -sb "$tmp/store-$db" | cut -f1)
+		psql "$base/postgres" -c "DROP DATABASE IF EXISTS ${db}_ours" -c CHECKPOINT
+		timed "$BUILD/bin/ps-restore" -c "$tmp/$db.yml" latest --to-url "$base/postgres" \
+			--create "${db}_ours" --jobs 2 -f json
+		ours_restore=$(min "$ours_restore" "$secs")
+		[ "$rss" -gt "$restore_rss" ] && restore_rss=$rss
+	done
 	rm -rf "$tmp/store-$db" "$tmp/$db.dir" "$tmp/$db.dump"
 	printf '%-28s %8.2f s\n' '\copy floor' "$floor"
 	printf '%-28s %8.2f s  %s\n' 'pg_dump -Fc' "$fc" "$(mib "$fc_size")"
