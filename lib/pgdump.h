@@ -13,13 +13,17 @@
  * values, materialized view refreshes). Objects the dump does not support
  * are an error naming them. Each table's rows go by COPY ... TO STDOUT to a
  * caller-supplied sink, with the row count and an order-independent
- * checksum: the sum modulo 2^64 of the first 8 bytes (big-endian) of the
- * SHA-256 of each row's COPY text line (without its newline).
+ * checksum: the sum modulo 2^64 of the XXH3 64-bit hash of each row's COPY
+ * text line (without its newline); dumps written before XXH3 (no
+ * "row_hash" in their toc) used the first 8 bytes (big-endian) of SHA-256,
+ * and are checked that way. The checksum compares a restored table with
+ * the dump; the archive's own integrity is SHA-256 and AES-GCM.
  *
  * Restore: the target must hold no user objects unless `clean`; pre-data,
- * then the tables by COPY ... FROM STDIN over `jobs` connections (each
- * table in its own transaction), then post-data. A failure names the
- * table or object (code 3).
+ * then the tables by COPY ... FROM STDIN WITH (FREEZE) over `jobs`
+ * connections (each table in its own transaction, which truncates it
+ * first), a table's index builds as soon as its rows are in, then the rest
+ * of post-data. A failure names the table or object (code 3).
  *
  * Sessions use search_path '', client_encoding = the source database's,
  * DateStyle ISO, IntervalStyle postgres, TimeZone UTC and
@@ -68,8 +72,16 @@ struct ps_pgdump_entry {
 				 * as its rows are in (NULL: after all data) */
 };
 
+/* How a row's 64-bit hash is computed for the per-table checksum. */
+enum ps_pgdump_row_hash {
+	PS_PGDUMP_ROWHASH_SHA256 = 0,	/* first 8 bytes of SHA-256, big-endian
+					 * (dumps without "row_hash") */
+	PS_PGDUMP_ROWHASH_XXH3 = 1,	/* XXH3 64-bit, no seed: new dumps */
+};
+
 struct ps_pgdump {
 	int server_version;	/* PQserverVersion of the source */
+	int row_hash;		/* enum ps_pgdump_row_hash */
 	char encoding[64];	/* the source database's encoding */
 	char *database;		/* the source database's name */
 	struct ps_pgdump_entry *entries;	/* pre-data, then post-data */
@@ -192,6 +204,11 @@ struct json_t *ps_pgdump_manifest_json(const struct ps_pgdump *d);
 
 /* The 64-bit hash of one row's COPY text (first 8 bytes of SHA-256, BE). */
 uint64_t ps_pgdump_row_hash(const void *p, size_t n);
+/* The same by XXH3 64-bit (PS_PGDUMP_ROWHASH_XXH3). */
+uint64_t ps_pgdump_row_hash_xxh3(const void *p, size_t n);
+/* "sha256-64" or "xxh3-64"; and back (-1: unknown name). */
+const char *ps_pgdump_row_hash_name(int row_hash);
+int ps_pgdump_row_hash_parse(const char *name);
 
 /*
  * Row accounting over a COPY text stream that may be cut anywhere: feed
@@ -199,6 +216,7 @@ uint64_t ps_pgdump_row_hash(const void *p, size_t n);
  * without newline counts). rows/checksum hold the figures.
  */
 struct ps_pgdump_rows {
+	int algo;		/* enum ps_pgdump_row_hash (0: SHA-256) */
 	uint64_t rows;
 	uint64_t checksum;
 	uint64_t bytes;

@@ -280,6 +280,7 @@ database_json(json_t *m, json_t *src, const struct ps_pgdump *d, uint64_t segmen
 	json_object_set(src, "database", json_object_get(dj, "database"));
 	json_object_set(src, "server_version", json_object_get(dj, "server_version"));
 	json_object_set(src, "encoding", json_object_get(dj, "encoding"));
+	json_object_set(src, "row_hash", json_object_get(dj, "row_hash"));
 	json_object_set(m, "tables", json_object_get(dj, "tables"));
 	for (i = 0; i < d->ntables; i++)
 		rows += (json_int_t)d->tables[i].rows;

@@ -20,10 +20,25 @@ START_TEST(row_hash_is_sha256_prefix)
 }
 END_TEST
 
+START_TEST(row_hash_xxh3)
+{
+	/* XXH3_64bits of the empty input, from xxHash's own sanity table */
+	ck_assert_uint_eq(ps_pgdump_row_hash_xxh3("", 0), 0x2D06800538D394C2ULL);
+	ck_assert_uint_ne(ps_pgdump_row_hash_xxh3("abc", 3), ps_pgdump_row_hash("abc", 3));
+	ck_assert_str_eq(ps_pgdump_row_hash_name(PS_PGDUMP_ROWHASH_XXH3), "xxh3-64");
+	ck_assert_str_eq(ps_pgdump_row_hash_name(PS_PGDUMP_ROWHASH_SHA256), "sha256-64");
+	ck_assert_int_eq(ps_pgdump_row_hash_parse("xxh3-64"), PS_PGDUMP_ROWHASH_XXH3);
+	ck_assert_int_eq(ps_pgdump_row_hash_parse("sha256-64"), PS_PGDUMP_ROWHASH_SHA256);
+	ck_assert_int_eq(ps_pgdump_row_hash_parse("md5"), -1);
+}
+END_TEST
+
+static int figures_algo;
+
 static void
 figures(const char *text, size_t chunk, uint64_t *rows, uint64_t *sum)
 {
-	struct ps_pgdump_rows r = { 0 };
+	struct ps_pgdump_rows r = { .algo = figures_algo };
 	size_t n = strlen(text), i;
 
 	for (i = 0; i < n; i += chunk)
@@ -53,6 +68,28 @@ START_TEST(checksum_is_order_independent)
 	want = ps_pgdump_row_hash("1\tone", 5) + ps_pgdump_row_hash("2\ttwo", 5) +
 	       ps_pgdump_row_hash("3\t\\N", 4);
 	ck_assert_uint_eq(sa, want);
+}
+END_TEST
+
+START_TEST(xxh3_checksum_is_order_and_chunk_independent)
+{
+	const char *a = "1\tone\n2\ttwo\n3\t\\N\n";
+	const char *b = "3\t\\N\n1\tone\n2\ttwo";
+	uint64_t ra, sa, rb, sb, rs, ss, want;
+
+	figures_algo = PS_PGDUMP_ROWHASH_XXH3;
+	figures(a, 1000, &ra, &sa);
+	figures(b, 3, &rb, &sb);
+	figures_algo = PS_PGDUMP_ROWHASH_SHA256;
+	figures(a, 1000, &rs, &ss);
+	ck_assert_uint_eq(ra, 3);
+	ck_assert_uint_eq(rb, 3);
+	ck_assert_uint_eq(sa, sb);
+	want = ps_pgdump_row_hash_xxh3("1\tone", 5) + ps_pgdump_row_hash_xxh3("2\ttwo", 5) +
+	       ps_pgdump_row_hash_xxh3("3\t\\N", 4);
+	ck_assert_uint_eq(sa, want);
+	ck_assert_uint_eq(rs, 3);
+	ck_assert_uint_ne(ss, sa);
 }
 END_TEST
 
@@ -206,6 +243,15 @@ START_TEST(toc_round_trip)
 	ck_assert_str_eq(d2->entries[1].table, "public.t");
 	ck_assert_ptr_null(d2->entries[2].table);
 	ck_assert_int_eq(d2->entries[2].parallel, 1);
+	/* no row_hash: a dump of before XXH3, SHA-256 kept on both sides */
+	ck_assert_int_eq(d->row_hash, PS_PGDUMP_ROWHASH_SHA256);
+	ck_assert_ptr_null(strstr(out, "row_hash"));
+	free(out);
+	d2->row_hash = PS_PGDUMP_ROWHASH_XXH3;
+	out = ps_pgdump_toc_json(d2);
+	ps_pgdump_free(d2);
+	ck_assert_int_eq(ps_pgdump_toc_parse(out, strlen(out), &d2, &err), 0);
+	ck_assert_int_eq(d2->row_hash, PS_PGDUMP_ROWHASH_XXH3);
 	free(out);
 	ps_pgdump_free(d);
 	ps_pgdump_free(d2);
@@ -224,6 +270,8 @@ START_TEST(toc_rejects_damage)
 		"\"qname\":\"s.t\",\"columns\":\"\",\"checksum\":\"xyz\"}]}",
 		"{\"ps_pgdump\":1,\"entries\":[],\"tables\":[{\"schema\":\"s\",\"name\":\"t\","
 		"\"qname\":\"s.t\",\"columns\":\"\",\"checksum\":\"00000000000000001\"}]}",
+		"{\"ps_pgdump\":1,\"row_hash\":\"md5\",\"entries\":[],\"tables\":[]}",
+		"{\"ps_pgdump\":1,\"row_hash\":3,\"entries\":[],\"tables\":[]}",
 	};
 	size_t i;
 
@@ -244,6 +292,8 @@ suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, row_hash_is_sha256_prefix);
+	tcase_add_test(tc, row_hash_xxh3);
+	tcase_add_test(tc, xxh3_checksum_is_order_and_chunk_independent);
 	tcase_add_test(tc, checksum_is_order_independent);
 	tcase_add_test(tc, checksum_independent_of_chunking);
 	tcase_add_test(tc, checksum_wraps_mod_2_64);
