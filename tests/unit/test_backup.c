@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "lib/archive.h"
 #include "lib/backup.h"
 
 static char path[256];
@@ -397,6 +398,61 @@ START_TEST(s3_spool_dir_reaches_the_store)
 }
 END_TEST
 
+/* The index of a large backup (above 1 MB) is parsed in two halves at
+ * once: every entry in order, the count checked, and an error in either
+ * half reported with its own line number (the earlier one first). */
+START_TEST(large_index_parsed_in_halves)
+{
+	enum { N = 20000 };
+	struct ps_archive_index idx;
+	struct ps_error err = {0};
+	struct ps_buf b = {0}, bad = {0};
+	char name[64];
+	size_t line_of_bad;
+
+	ps_buf_addf(&b, "{\"ps_archive_index\":1,\"entries\":%d}\n", N);
+	for (int i = 0; i < N; i++) {
+		struct ps_archive_entry e = { .path = name, .type = PS_ARCHIVE_FILE,
+					      .size = (uint64_t)i, .mode = 0644,
+					      .mtime = 1700000000 + i };
+		snprintf(name, sizeof(name), "tree/dir-%03d/file-%05d.txt", i % 97, i);
+		memset(e.sha256, "0123456789abcdef"[i % 16], 64);
+		ps_archive_index_line(&b, &e);
+	}
+	ck_assert_uint_gt(b.len, 1u << 20);
+	ck_assert_msg(ps_archive_index_parse(b.data, b.len, &idx, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(idx.len, N);
+	for (int i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "tree/dir-%03d/file-%05d.txt", i % 97, i);
+		ck_assert_str_eq(idx.v[i].path, name);
+		ck_assert_uint_eq(idx.v[i].size, (uint64_t)i);
+		ck_assert_int_eq(idx.v[i].mtime, 1700000000 + i);
+		ck_assert_int_eq(idx.v[i].sha256[0], "0123456789abcdef"[i % 16]);
+	}
+	ps_archive_index_free(&idx);
+
+	/* a bad line near the end (second half): its own line number */
+	ps_buf_add(&bad, b.data, b.len);
+	ps_buf_adds(&bad, "{\"path\":\"x\",\"type\":\"file\",\"size\":-1}\n");
+	line_of_bad = N + 2;
+	ck_assert_int_lt(ps_archive_index_parse(bad.data, bad.len, &idx, &err), 0);
+	ck_assert_int_eq(err.code, PS_EXIT_FAIL);
+	snprintf(name, sizeof(name), "index line %zu: bad size", line_of_bad);
+	ck_assert_str_eq(err.msg, name);
+	ck_assert_ptr_null(idx.v);
+	/* one near the start too: the earlier line is the one reported */
+	memcpy(strstr(bad.data, "\"type\":\"file\""), "\"type\":\"fifo\"", 13);
+	ck_assert_int_lt(ps_archive_index_parse(bad.data, bad.len, &idx, &err), 0);
+	ck_assert_str_eq(err.msg, "index line 2: bad or missing type");
+	/* one entry fewer than announced */
+	ck_assert_int_lt(ps_archive_index_parse(b.data, (size_t)((const char *)memrchr(
+				b.data, '\n', b.len - 1) - b.data) + 1, &idx, &err), 0);
+	ck_assert_msg(strstr(err.msg, "incomplete") != NULL, "%s", err.msg);
+	ps_buf_free(&b);
+	ps_buf_free(&bad);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -415,6 +471,7 @@ main(void)
 	tcase_add_test(t, ids_and_names);
 	tcase_add_test(t, s3_spool_dir_key);
 	tcase_add_test(t, s3_spool_dir_reaches_the_store);
+	tcase_add_test(t, large_index_parsed_in_halves);
 	suite_add_tcase(s, t);
 	r = srunner_create(s);
 	srunner_run_all(r, CK_NORMAL);
