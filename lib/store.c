@@ -55,6 +55,16 @@ struct ps_store_writer {
 	uint64_t flushed;	/* local: writeback started up to here */
 	int spool;		/* s3: fd is a spool file, sent at commit */
 	EVP_MD_CTX *sha;	/* spool: SHA-256 of what was written */
+	/* spool: a thread hashes what is in the file behind the writer
+	 * (pread of the pages just written), so that writing and hashing
+	 * overlap; without it (no thread) put_write hashes inline */
+	int hashing;		/* the thread runs */
+	pthread_t hth;
+	pthread_mutex_t hmu;
+	pthread_cond_t hcv;
+	uint64_t hwritten;	/* bytes in the file the thread may hash */
+	int hdone;		/* no more bytes will come */
+	int herr;		/* the thread's errno (EIO for a short file) */
 };
 
 /*
@@ -584,6 +594,65 @@ writer_free(struct ps_store_writer *w)
 	free(w);
 }
 
+#define SPOOL_HASH_BUF (1u << 20)
+
+static void *
+spool_hasher(void *arg)
+{
+	struct ps_store_writer *w = arg;
+	unsigned char *buf = ps_xmalloc(SPOOL_HASH_BUF);
+	uint64_t off = 0;
+	int e = 0;
+
+	for (;;) {
+		uint64_t avail;
+		int done;
+		ssize_t n;
+
+		pthread_mutex_lock(&w->hmu);
+		while (w->hwritten == off && !w->hdone)
+			pthread_cond_wait(&w->hcv, &w->hmu);
+		avail = w->hwritten - off;
+		done = w->hdone;
+		pthread_mutex_unlock(&w->hmu);
+		if (avail == 0 && done)
+			break;
+		n = pread(w->fd, buf, avail < SPOOL_HASH_BUF ? (size_t)avail
+							     : SPOOL_HASH_BUF,
+			  (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			e = n < 0 ? errno : EIO;
+			break;
+		}
+		EVP_DigestUpdate(w->sha, buf, (size_t)n);
+		off += (uint64_t)n;
+	}
+	free(buf);
+	pthread_mutex_lock(&w->hmu);
+	w->herr = e;
+	pthread_mutex_unlock(&w->hmu);
+	return NULL;
+}
+
+/* Stop the hashing thread (after the last write); its errno, or 0. */
+static int
+spool_hash_stop(struct ps_store_writer *w)
+{
+	if (!w->hashing)
+		return 0;
+	pthread_mutex_lock(&w->hmu);
+	w->hdone = 1;
+	pthread_cond_signal(&w->hcv);
+	pthread_mutex_unlock(&w->hmu);
+	pthread_join(w->hth, NULL);
+	pthread_mutex_destroy(&w->hmu);
+	pthread_cond_destroy(&w->hcv);
+	w->hashing = 0;
+	return w->herr;
+}
+
 /* s3 with a spool directory: an unnamed temp file there (nothing to
  * clean up after a crash). On failure w is freed. */
 static int
@@ -616,6 +685,13 @@ spool_begin(struct ps_store_writer *w, struct ps_error *err)
 		writer_free(w);
 		return -1;
 	}
+	pthread_mutex_init(&w->hmu, NULL);
+	pthread_cond_init(&w->hcv, NULL);
+	w->hashing = pthread_create(&w->hth, NULL, spool_hasher, w) == 0;
+	if (!w->hashing) {
+		pthread_mutex_destroy(&w->hmu);
+		pthread_cond_destroy(&w->hcv);
+	}
 	return 0;
 }
 
@@ -624,9 +700,14 @@ static int
 spool_send(struct ps_store_writer *w, struct ps_error *err)
 {
 	struct ps_store *st = w->st;
-	char *k = s3_key(st, w->name);
-	int rc = 0;
+	char *k;
+	int rc = 0, e = spool_hash_stop(w);
 
+	if (e)
+		return ps_error_set(err, PS_EXIT_OPER,
+				    "cannot read the spool file of '%s': %s",
+				    w->name, strerror(e));
+	k = s3_key(st, w->name);
 	if (w->bytes <= PS_S3_MAX_PUT) {
 		unsigned char md[EVP_MAX_MD_SIZE];
 		unsigned int ml = 0;
@@ -755,7 +836,14 @@ ps_store_put_write(struct ps_store_writer *w, const void *p, size_t n,
 	}
 	w->bytes += n;
 	if (w->spool) {
-		EVP_DigestUpdate(w->sha, p, n);
+		if (!w->hashing) {
+			EVP_DigestUpdate(w->sha, p, n);
+			return 0;
+		}
+		pthread_mutex_lock(&w->hmu);
+		w->hwritten = w->bytes;
+		pthread_cond_signal(&w->hcv);
+		pthread_mutex_unlock(&w->hmu);
 		return 0;
 	}
 	if (!w->up && w->bytes - w->flushed >= FLUSH_STEP) {
@@ -788,6 +876,7 @@ ps_store_put_abort(struct ps_store_writer *w)
 	if (w->up) {
 		ps_s3_upload_abort(w->up);
 	} else if (w->spool) {
+		spool_hash_stop(w);
 		close(w->fd);
 	} else {
 		if (w->fd >= 0)
