@@ -407,6 +407,74 @@ fail:
 	return NULL;
 }
 
+/*
+ * Connections opened on threads of their own, so that their start-up
+ * round trips (and the server's backend start) overlap one another and
+ * whatever the caller does meanwhile: opens_start, then opens_finish.
+ */
+struct opener {
+	const char *conninfo, *encoding;
+	char *sql;		/* run on the new connection when set */
+	const char *what;	/* its error message */
+	PGconn *c;
+	struct ps_error err;
+	pthread_t th;
+	int started;
+};
+
+static void *
+opener_main(void *arg)
+{
+	struct opener *op = arg;
+
+	op->c = pg_open(op->conninfo, op->encoding, &op->err);
+	if (op->c && op->sql && exec_ok(op->c, op->sql, &op->err, op->what) < 0) {
+		PQfinish(op->c);
+		op->c = NULL;
+	}
+	return NULL;
+}
+
+static struct opener *
+opens_start(const char *conninfo, const char *encoding, const char *sql, const char *what,
+	    int n)
+{
+	struct opener *ops = ps_xcalloc((size_t)n, sizeof(*ops));
+	int i;
+
+	for (i = 0; i < n; i++) {
+		ops[i].conninfo = conninfo;
+		ops[i].encoding = encoding;
+		ops[i].sql = sql ? ps_xstrdup(sql) : NULL;
+		ops[i].what = what;
+		ops[i].started = pthread_create(&ops[i].th, NULL, opener_main, &ops[i]) == 0;
+		if (!ops[i].started)	/* no thread: open it here */
+			opener_main(&ops[i]);
+	}
+	return ops;
+}
+
+/* Wait for the n connections into conns: 0, or -1 and the first error
+ * (the connections that opened are in conns all the same). */
+static int
+opens_finish(struct opener *ops, int n, PGconn **conns, struct ps_error *err)
+{
+	int i, rc = 0;
+
+	for (i = 0; i < n; i++) {
+		if (ops[i].started)
+			pthread_join(ops[i].th, NULL);
+		conns[i] = ops[i].c;
+		if (!ops[i].c && rc == 0) {
+			*err = ops[i].err;
+			rc = -1;
+		}
+		free(ops[i].sql);
+	}
+	free(ops);
+	return rc;
+}
+
 static PGresult *
 query(PGconn *c, const char *sql, struct ps_error *err, const char *what)
 {
@@ -1987,8 +2055,10 @@ ps_pgdump_dump(const struct ps_pgdump_opts *o, const struct ps_pgdump_sink *sink
 	struct dctx x;
 	PGconn *c, **conns = NULL;
 	PGresult *r;
-	char snap[128];
-	int jobs = 0, i;
+	struct opener *ops;
+	struct ps_error e2 = { 0 };
+	char snap[128], *imp;
+	int jobs = 0, i, rc;
 	struct pool pool;
 
 	*out = NULL;
@@ -2052,28 +2122,22 @@ ps_pgdump_dump(const struct ps_pgdump_opts *o, const struct ps_pgdump_sink *sink
 		ps_buf_free(&q);
 	}
 	PQclear(r);
-	if (read_schema(&x, err) < 0)
-		goto fail;
-
-	jobs = jobs_for(o->jobs, d->ntables);
+	/* the workers connect and import the snapshot while the schema is read */
+	jobs = jobs_for(o->jobs, (size_t)-1);
+	imp = ps_xasprintf("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;"
+			   " SET TRANSACTION SNAPSHOT '%s'", snap);
+	ops = opens_start(o->conninfo, d->encoding, imp, "cannot import the snapshot", jobs);
+	free(imp);
+	rc = read_schema(&x, err);
 	conns = ps_xcalloc((size_t)jobs, sizeof(*conns));
-	for (i = 0; i < jobs; i++) {
-		char *q = ps_xasprintf("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;"
-				       " SET TRANSACTION SNAPSHOT '%s'", snap);
-		int rc;
-
-		conns[i] = pg_open(o->conninfo, d->encoding, err);
-		rc = conns[i] ? exec_ok(conns[i], q, err, "cannot import the snapshot") : -1;
-		free(q);
-		if (rc < 0)
-			goto fail;
-	}
+	if (opens_finish(ops, jobs, conns, rc < 0 ? &e2 : err) < 0 || rc < 0)
+		goto fail;
 	memset(&pool, 0, sizeof(pool));
 	pool.mode = W_DUMP;
 	pool.d = d;
 	pool.sink = sink;
 	pool.cancel = o->cancel;
-	if (d->ntables && run_pool(&pool, conns, jobs, err) < 0)
+	if (d->ntables && run_pool(&pool, conns, jobs_for(jobs, d->ntables), err) < 0)
 		goto fail;
 	for (i = 0; i < jobs; i++)
 		if (exec_ok(conns[i], "COMMIT", err, "cannot end a worker transaction") < 0)
@@ -2405,15 +2469,22 @@ ps_pgdump_restore(const struct ps_pgdump_restore_opts *o, const struct ps_pgdump
 {
 	PGconn *c, **conns = NULL;
 	PGresult *r;
-	int jobs = jobs_for(o->jobs, d->ntables), i;
+	int jobs = 0, nconns, rc;
 	unsigned char *done = ps_xcalloc(d->nentries + 1, 1);
+	struct opener *ops;
 	struct pool pool;
 
 	memset(&pool, 0, sizeof(pool));
 
 	c = pg_open(o->conninfo, d->encoding, err);
-	if (!c)
+	if (!c) {
+		free(done);
 		return -1;
+	}
+	/* the workers connect while the target is checked and pre-data runs;
+	 * index builds may use more connections than there are tables */
+	nconns = jobs_for(o->jobs, (size_t)-1);
+	ops = opens_start(o->conninfo, d->encoding, NULL, NULL, nconns);
 	if (o->clean) {
 		if (clean_target(c, err) < 0)
 			goto fail;
@@ -2433,12 +2504,12 @@ ps_pgdump_restore(const struct ps_pgdump_restore_opts *o, const struct ps_pgdump
 	}
 	if (run_entries(c, NULL, 0, d, PS_PGDUMP_PRE, NULL, err) < 0)
 		goto fail;
-	/* index builds may use more connections than there are tables */
-	jobs = jobs_for(o->jobs, (size_t)-1);
+	jobs = nconns;
 	conns = ps_xcalloc((size_t)jobs, sizeof(*conns));
-	for (i = 0; i < jobs; i++)
-		if (!(conns[i] = pg_open(o->conninfo, d->encoding, err)))
-			goto fail;
+	rc = opens_finish(ops, nconns, conns, err);
+	ops = NULL;
+	if (rc < 0)
+		goto fail;
 	pool.mode = W_RESTORE;
 	pool.d = (struct ps_pgdump *)d;
 	pool.src = src;
@@ -2456,6 +2527,13 @@ ps_pgdump_restore(const struct ps_pgdump_restore_opts *o, const struct ps_pgdump
 	free(pool.head);
 	return 0;
 fail:
+	if (ops) {
+		struct ps_error e2 = { 0 };
+
+		conns = ps_xcalloc((size_t)nconns, sizeof(*conns));
+		jobs = nconns;
+		(void)opens_finish(ops, nconns, conns, &e2);
+	}
 	if (conns)
 		close_all(conns, jobs);
 	PQfinish(c);
@@ -2474,17 +2552,15 @@ ps_pgdump_check(const char *conninfo, int jobs, const struct ps_pgdump *d,
 	struct pool pool;
 	struct ps_buf bad = { 0 };
 	size_t i, nbad = 0;
-	int rc = 0, j;
+	int rc = 0;
 
 	jobs = jobs_for(jobs, d->ntables);
 	conns = ps_xcalloc((size_t)jobs, sizeof(*conns));
-	for (j = 0; j < jobs; j++) {
-		conns[j] = pg_open(conninfo, d->encoding, err);
-		if (!conns[j] || exec_ok(conns[j], "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
-					 err, "cannot begin") < 0) {
-			close_all(conns, jobs);
-			return -1;
-		}
+	if (opens_finish(opens_start(conninfo, d->encoding,
+				     "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+				     "cannot begin", jobs), jobs, conns, err) < 0) {
+		close_all(conns, jobs);
+		return -1;
 	}
 	memset(&pool, 0, sizeof(pool));
 	pool.mode = W_CHECK;

@@ -349,9 +349,10 @@ check_db(const char *db, const struct ps_pgdump *dump, struct ps_error *err)
 
 /* The figures of a table file, recomputed from the bytes on disk. */
 static void
-file_figures(struct dir *d, const struct ps_pgdump_table *t, uint64_t *rows, uint64_t *sum)
+file_figures(struct dir *d, const struct ps_pgdump_table *t, int algo, uint64_t *rows,
+	     uint64_t *sum)
 {
-	struct ps_pgdump_rows r = { 0 };
+	struct ps_pgdump_rows r = { .algo = algo };
 	struct ps_error err = { 0 };
 	void *s;
 	char buf[8192];
@@ -385,9 +386,10 @@ START_TEST(round_trip)
 
 	ck_assert_msg(dump != NULL, "dump %s: %s", db, err.msg);
 	ck_assert_msg(dump->ntables > 0, "%s has tables", db);
+	ck_assert_int_eq(dump->row_hash, PS_PGDUMP_ROWHASH_XXH3);
 	/* the table files hold exactly the rows the figures describe */
 	for (i = 0; i < dump->ntables; i++) {
-		file_figures(d, &dump->tables[i], &rows, &sum);
+		file_figures(d, &dump->tables[i], dump->row_hash, &rows, &sum);
 		ck_assert_msg(rows == dump->tables[i].rows && sum == dump->tables[i].checksum,
 			      "%s: file figures differ", dump->tables[i].qname);
 		total += rows;
