@@ -39,6 +39,9 @@ struct loc {
  */
 #define OQN 4
 #define OQBUF (1u << 20)
+/* A buffer is pushed once it holds OQBUF bytes; zstd hands over at most
+ * ZSTD_CStreamOutSize() (128 KiB) at a time, so this much never grows. */
+#define OQCAP (OQBUF + (256u << 10))
 
 struct outq {
 	pthread_mutex_t mu;
@@ -49,6 +52,10 @@ struct outq {
 	int failed;
 	struct ps_error err;
 	struct ps_buf fill;	/* the producer's buffer being filled */
+	struct ps_buf spare[OQN + 1];	/* written buffers, kept for reuse
+					 * (no allocation, no page faults
+					 * per MiB) */
+	size_t nspare;
 	pthread_t th;
 	int started;
 };
@@ -143,7 +150,29 @@ out_thread(void *arg)
 			pthread_cond_broadcast(&q->cv);
 			pthread_mutex_unlock(&q->mu);
 		}
+		pthread_mutex_lock(&q->mu);
+		if (q->nspare < OQN + 1) {
+			ps_buf_reset(&b);
+			q->spare[q->nspare++] = b;
+			memset(&b, 0, sizeof(b));
+		}
+		pthread_mutex_unlock(&q->mu);
 		ps_buf_free(&b);
+	}
+}
+
+/* An empty buffer to fill: a written one, or a new one of OQCAP bytes. */
+static void
+fill_buffer(struct outq *q)
+{
+	pthread_mutex_lock(&q->mu);
+	if (q->nspare)
+		q->fill = q->spare[--q->nspare];
+	pthread_mutex_unlock(&q->mu);
+	if (!q->fill.data) {
+		q->fill.data = ps_xmalloc(OQCAP);
+		q->fill.cap = OQCAP;
+		q->fill.data[0] = 0;
 	}
 }
 
@@ -176,6 +205,8 @@ archive_out(void *ctx, const void *p, size_t n, struct ps_error *err)
 
 	if (!j->oq.started)
 		return store_out(j, p, n, err);
+	if (!j->oq.fill.data)
+		fill_buffer(&j->oq);
 	ps_buf_add(&j->oq.fill, p, n);
 	if (j->oq.fill.len >= OQBUF)
 		return out_push(j, err);
@@ -205,6 +236,9 @@ out_finish(struct job *j, int flush, struct ps_error *err)
 		rc = ps_error_set(err, q->err.code ? q->err.code : PS_EXIT_OPER, "%s", q->err.msg);
 	for (size_t i = 0; i < OQN; i++)
 		ps_buf_free(&q->q[i]);
+	for (size_t i = 0; i < q->nspare; i++)
+		ps_buf_free(&q->spare[i]);
+	q->nspare = 0;
 	ps_buf_free(&q->fill);
 	pthread_mutex_destroy(&q->mu);
 	pthread_cond_destroy(&q->cv);
