@@ -403,12 +403,12 @@ END_TEST
  * half reported with its own line number (the earlier one first). */
 START_TEST(large_index_parsed_in_halves)
 {
-	enum { N = 20000 };
+	enum { N = 8000 };
 	struct ps_archive_index idx;
 	struct ps_error err = {0};
 	struct ps_buf b = {0}, bad = {0};
 	char name[64];
-	size_t line_of_bad;
+	size_t line_of_bad, wrong = 0;
 
 	ps_buf_addf(&b, "{\"ps_archive_index\":1,\"entries\":%d}\n", N);
 	for (int i = 0; i < N; i++) {
@@ -424,11 +424,11 @@ START_TEST(large_index_parsed_in_halves)
 	ck_assert_uint_eq(idx.len, N);
 	for (int i = 0; i < N; i++) {
 		snprintf(name, sizeof(name), "tree/dir-%03d/file-%05d.txt", i % 97, i);
-		ck_assert_str_eq(idx.v[i].path, name);
-		ck_assert_uint_eq(idx.v[i].size, (uint64_t)i);
-		ck_assert_int_eq(idx.v[i].mtime, 1700000000 + i);
-		ck_assert_int_eq(idx.v[i].sha256[0], "0123456789abcdef"[i % 16]);
+		wrong += strcmp(idx.v[i].path, name) != 0 || idx.v[i].size != (uint64_t)i ||
+			 idx.v[i].mtime != 1700000000 + i ||
+			 idx.v[i].sha256[0] != "0123456789abcdef"[i % 16];
 	}
+	ck_assert_uint_eq(wrong, 0);
 	ps_archive_index_free(&idx);
 
 	/* a bad line near the end (second half): its own line number */
@@ -462,6 +462,7 @@ main(void)
 	int failed;
 
 	tcase_add_checked_fixture(t, NULL, teardown);
+	tcase_set_timeout(t, 60);	/* the large index under sanitizers */
 	tcase_add_test(t, standards_database_set);
 	tcase_add_test(t, database_key_forms);
 	tcase_add_test(t, compression_level_defaults);
