@@ -8,9 +8,10 @@
 #   streamed  ps_store_put_begin: size unknown (what a backup pipeline
 #             writes): multipart upload, SHA-256 payload hash per part,
 #             parts uploaded in the background while the next one fills
-#   spooled   the same unknown size with ps_store_opts.s3_spool_dir: the
-#             bytes go to an unnamed temp file (SHA-256 on the way), then
-#             one signed PUT from it at commit
+#   spooled   the same unknown size with ps_store_opts.s3_spool_dir (the
+#             s3.spool_dir key of backup.yml): the bytes go to an unnamed
+#             temp file, hashed (SHA-256) by a second thread behind the
+#             writer, then one signed PUT from it at commit
 # s3rver re-reads and re-writes the whole object at CompleteMultipartUpload,
 # so any multipart upload costs it about twice the work of one PUT. The
 # line "curl multipart" measures that ceiling with curl itself: initiate,
