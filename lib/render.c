@@ -474,7 +474,7 @@ sarif_result(struct ps_render *r, struct ps_finding *f)
 		json_object_set_new(res, "locations", json_pack("[o]", loc));
 	}
 	fp = json_object();
-	json_object_set_new(fp, "psFingerprint/v1",
+	json_object_set_new(fp, "psFingerprint/v2",
 			    json_string(ps_finding_fingerprint(f)));
 	json_object_set_new(res, "partialFingerprints", fp);
 	ps_buf_free(&uri);
@@ -1293,7 +1293,7 @@ baseline_sarif(struct ps_baseline *b, const json_t *doc, const char *path,
 	json_array_foreach(runs, i, run) {
 		json_array_foreach(json_object_get(run, "results"), j, res) {
 			v = json_object_get(json_object_get(res, "partialFingerprints"),
-					    "psFingerprint/v1");
+					    "psFingerprint/v2");
 			if (json_is_string(v))
 				baseline_add(b, json_string_value(v));
 		}

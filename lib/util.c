@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 
 int
 ps_error_setv(struct ps_error *err, int code, const char *fmt, va_list ap)
@@ -359,12 +358,3 @@ ps_hex(const unsigned char *p, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-void
-ps_sha256_hex(const void *p, size_t n, char out[65])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int len = 0;
-
-	EVP_Digest(p, n, md, &len, EVP_sha256(), NULL);
-	ps_hex(md, len, out);
-}

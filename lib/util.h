@@ -84,7 +84,8 @@ const char *ps_did_you_mean(const char *word, const char *const *candidates,
 
 /* Lowercase hex of n bytes into out (2n+1 bytes). */
 void ps_hex(const unsigned char *p, size_t n, char *out);
-/* SHA-256 of a buffer as 64 hex digits + NUL (OpenSSL EVP). */
+/* SHA-256 of a buffer as 64 hex digits + NUL (OpenSSL EVP; defined in
+ * lib/digest.c, so that tools that never call it do not load OpenSSL). */
 void ps_sha256_hex(const void *p, size_t n, char out[65]);
 
 #define PS_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))

@@ -103,7 +103,7 @@ for res in results:
     assert rules[res["ruleIndex"]]["id"] == res["ruleId"]
     assert res["level"] in ("error", "warning", "note")
     assert res["message"]["text"]
-    assert len(res["partialFingerprints"]["psFingerprint/v1"]) == 16
+    assert len(res["partialFingerprints"]["psFingerprint/v2"]) == 16
     loc = res["locations"][0]["physicalLocation"]
     assert loc["artifactLocation"]["uri"] and not loc["artifactLocation"]["uri"].startswith("/")
     assert loc["artifactLocation"]["uriBaseId"] == "%SRCROOT%"

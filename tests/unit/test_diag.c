@@ -24,18 +24,18 @@ static const char golden_text[] =
 	"  dir/.env prod: 1 info, 1 style\n";
 
 static const char golden_json[] =
-	"{\"type\":\"finding\",\"tool\":\"ps-envcheck\",\"rule\":\"PSE001\",\"name\":\"duplicated-key\",\"severity\":\"error\",\"file\":\".env\",\"line\":3,\"column\":1,\"message\":\"duplicated key 'A'\",\"fix\":\"remove the line\",\"snippet\":\"A=2\",\"fingerprint\":\"5f6278c35214a18b\"}\n"
-	"{\"type\":\"finding\",\"tool\":\"ps-envcheck\",\"rule\":\"PSE010\",\"name\":\"lowercase-key\",\"severity\":\"warning\",\"file\":\".env\",\"line\":5,\"column\":1,\"message\":\"key \\\"db_url\\\": a|b <x> & 50%, ok\",\"fingerprint\":\"4360a9d22c017605\"}\n"
-	"{\"type\":\"finding\",\"tool\":\"ps-envcheck\",\"rule\":\"PSE020\",\"name\":\"ending-blank-line\",\"severity\":\"info\",\"file\":\"dir/.env prod\",\"line\":0,\"message\":\"no blank line at the end\\nsecond\",\"fingerprint\":\"fa837ee6f5cf6607\"}\n"
-	"{\"type\":\"finding\",\"tool\":\"ps-envcheck\",\"rule\":\"PSE030\",\"name\":\"quote-character\",\"severity\":\"style\",\"file\":\"dir/.env prod\",\"line\":2,\"column\":4,\"end_line\":2,\"end_column\":9,\"message\":\"value 'x' quoted\",\"refs\":[\"QuoteCharacter\"],\"fingerprint\":\"4c4ae54a0e449e9f\"}\n"
+	"{\"type\":\"finding\",\"tool\":\"ps-envcheck\",\"rule\":\"PSE001\",\"name\":\"duplicated-key\",\"severity\":\"error\",\"file\":\".env\",\"line\":3,\"column\":1,\"message\":\"duplicated key 'A'\",\"fix\":\"remove the line\",\"snippet\":\"A=2\",\"fingerprint\":\"6bef9e7b6e745d1b\"}\n"
+	"{\"type\":\"finding\",\"tool\":\"ps-envcheck\",\"rule\":\"PSE010\",\"name\":\"lowercase-key\",\"severity\":\"warning\",\"file\":\".env\",\"line\":5,\"column\":1,\"message\":\"key \\\"db_url\\\": a|b <x> & 50%, ok\",\"fingerprint\":\"bd51010652d334eb\"}\n"
+	"{\"type\":\"finding\",\"tool\":\"ps-envcheck\",\"rule\":\"PSE020\",\"name\":\"ending-blank-line\",\"severity\":\"info\",\"file\":\"dir/.env prod\",\"line\":0,\"message\":\"no blank line at the end\\nsecond\",\"fingerprint\":\"cc088a6abd7fb830\"}\n"
+	"{\"type\":\"finding\",\"tool\":\"ps-envcheck\",\"rule\":\"PSE030\",\"name\":\"quote-character\",\"severity\":\"style\",\"file\":\"dir/.env prod\",\"line\":2,\"column\":4,\"end_line\":2,\"end_column\":9,\"message\":\"value 'x' quoted\",\"refs\":[\"QuoteCharacter\"],\"fingerprint\":\"a3cd33304760ae78\"}\n"
 	"{\"type\":\"probe\",\"tool\":\"ps-health\"}\n";
 
 static const char golden_sarif[] =
 	"{\"$schema\":\"https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json\",\"version\":\"2.1.0\",\"runs\":[{\"results\":[\n"
-	"{\"ruleId\":\"PSE001\",\"ruleIndex\":0,\"level\":\"error\",\"message\":{\"text\":\"duplicated key 'A'\"},\"locations\":[{\"physicalLocation\":{\"artifactLocation\":{\"uri\":\".env\",\"uriBaseId\":\"%SRCROOT%\"},\"region\":{\"startLine\":3,\"startColumn\":1}}}],\"partialFingerprints\":{\"psFingerprint/v1\":\"5f6278c35214a18b\"}},\n"
-	"{\"ruleId\":\"PSE010\",\"ruleIndex\":1,\"level\":\"warning\",\"message\":{\"text\":\"key \\\"db_url\\\": a|b <x> & 50%, ok\"},\"locations\":[{\"physicalLocation\":{\"artifactLocation\":{\"uri\":\".env\",\"uriBaseId\":\"%SRCROOT%\"},\"region\":{\"startLine\":5,\"startColumn\":1}}}],\"partialFingerprints\":{\"psFingerprint/v1\":\"4360a9d22c017605\"}},\n"
-	"{\"ruleId\":\"PSE020\",\"ruleIndex\":2,\"level\":\"note\",\"message\":{\"text\":\"no blank line at the end\\nsecond\"},\"locations\":[{\"physicalLocation\":{\"artifactLocation\":{\"uri\":\"dir/.env%20prod\",\"uriBaseId\":\"%SRCROOT%\"}}}],\"partialFingerprints\":{\"psFingerprint/v1\":\"fa837ee6f5cf6607\"}},\n"
-	"{\"ruleId\":\"PSE030\",\"ruleIndex\":3,\"level\":\"note\",\"message\":{\"text\":\"value 'x' quoted\"},\"locations\":[{\"physicalLocation\":{\"artifactLocation\":{\"uri\":\"dir/.env%20prod\",\"uriBaseId\":\"%SRCROOT%\"},\"region\":{\"startLine\":2,\"startColumn\":4,\"endLine\":2,\"endColumn\":9}}}],\"partialFingerprints\":{\"psFingerprint/v1\":\"4c4ae54a0e449e9f\"}}\n"
+	"{\"ruleId\":\"PSE001\",\"ruleIndex\":0,\"level\":\"error\",\"message\":{\"text\":\"duplicated key 'A'\"},\"locations\":[{\"physicalLocation\":{\"artifactLocation\":{\"uri\":\".env\",\"uriBaseId\":\"%SRCROOT%\"},\"region\":{\"startLine\":3,\"startColumn\":1}}}],\"partialFingerprints\":{\"psFingerprint/v2\":\"6bef9e7b6e745d1b\"}},\n"
+	"{\"ruleId\":\"PSE010\",\"ruleIndex\":1,\"level\":\"warning\",\"message\":{\"text\":\"key \\\"db_url\\\": a|b <x> & 50%, ok\"},\"locations\":[{\"physicalLocation\":{\"artifactLocation\":{\"uri\":\".env\",\"uriBaseId\":\"%SRCROOT%\"},\"region\":{\"startLine\":5,\"startColumn\":1}}}],\"partialFingerprints\":{\"psFingerprint/v2\":\"bd51010652d334eb\"}},\n"
+	"{\"ruleId\":\"PSE020\",\"ruleIndex\":2,\"level\":\"note\",\"message\":{\"text\":\"no blank line at the end\\nsecond\"},\"locations\":[{\"physicalLocation\":{\"artifactLocation\":{\"uri\":\"dir/.env%20prod\",\"uriBaseId\":\"%SRCROOT%\"}}}],\"partialFingerprints\":{\"psFingerprint/v2\":\"cc088a6abd7fb830\"}},\n"
+	"{\"ruleId\":\"PSE030\",\"ruleIndex\":3,\"level\":\"note\",\"message\":{\"text\":\"value 'x' quoted\"},\"locations\":[{\"physicalLocation\":{\"artifactLocation\":{\"uri\":\"dir/.env%20prod\",\"uriBaseId\":\"%SRCROOT%\"},\"region\":{\"startLine\":2,\"startColumn\":4,\"endLine\":2,\"endColumn\":9}}}],\"partialFingerprints\":{\"psFingerprint/v2\":\"a3cd33304760ae78\"}}\n"
 	"],\"tool\":{\"driver\":{\"name\":\"ps-envcheck\",\"version\":\"1.2.3\",\"rules\":[{\"id\":\"PSE001\",\"name\":\"duplicated-key\",\"shortDescription\":{\"text\":\"Duplicated key\"},\"fullDescription\":{\"text\":\"Duplicated key\"},\"help\":{\"text\":\"Duplicated key\\n\\nFix: remove the line\",\"markdown\":\"Duplicated key\\n\\n**Fix:** remove the line\"},\"defaultConfiguration\":{\"level\":\"error\"}},{\"id\":\"PSE010\",\"name\":\"lowercase-key\",\"shortDescription\":{\"text\":\"Lowercase key\"},\"fullDescription\":{\"text\":\"Lowercase key\"},\"help\":{\"text\":\"Lowercase key\",\"markdown\":\"Lowercase key\"},\"defaultConfiguration\":{\"level\":\"warning\"}},{\"id\":\"PSE020\",\"name\":\"ending-blank-line\",\"shortDescription\":{\"text\":\"Ending blank line\"},\"fullDescription\":{\"text\":\"Ending blank line\"},\"help\":{\"text\":\"Ending blank line\",\"markdown\":\"Ending blank line\"},\"defaultConfiguration\":{\"level\":\"note\"}},{\"id\":\"PSE030\",\"name\":\"quote-character\",\"shortDescription\":{\"text\":\"Quote character\"},\"fullDescription\":{\"text\":\"Quote character\"},\"help\":{\"text\":\"Quote character\\n\\nEquivalent rules: QuoteCharacter\",\"markdown\":\"Quote character\\n\\n**Equivalent rules:** `QuoteCharacter`\"},\"defaultConfiguration\":{\"level\":\"note\"}}]}}}]}\n";
 
 static const char golden_junit[] =
@@ -80,10 +80,10 @@ static const char golden_checkstyle[] =
 
 static const char golden_codeclimate[] =
 	"[\n"
-	"{\"type\":\"issue\",\"check_name\":\"PSE001\",\"description\":\"duplicated key 'A'\",\"severity\":\"critical\",\"fingerprint\":\"5f6278c35214a18b\",\"location\":{\"path\":\".env\",\"lines\":{\"begin\":3}}},\n"
-	"{\"type\":\"issue\",\"check_name\":\"PSE010\",\"description\":\"key \\\"db_url\\\": a|b <x> & 50%, ok\",\"severity\":\"major\",\"fingerprint\":\"4360a9d22c017605\",\"location\":{\"path\":\".env\",\"lines\":{\"begin\":5}}},\n"
-	"{\"type\":\"issue\",\"check_name\":\"PSE020\",\"description\":\"no blank line at the end\\nsecond\",\"severity\":\"minor\",\"fingerprint\":\"fa837ee6f5cf6607\",\"location\":{\"path\":\"dir/.env prod\",\"lines\":{\"begin\":1}}},\n"
-	"{\"type\":\"issue\",\"check_name\":\"PSE030\",\"description\":\"value 'x' quoted\",\"severity\":\"info\",\"fingerprint\":\"4c4ae54a0e449e9f\",\"location\":{\"path\":\"dir/.env prod\",\"lines\":{\"begin\":2,\"end\":2}}}\n"
+	"{\"type\":\"issue\",\"check_name\":\"PSE001\",\"description\":\"duplicated key 'A'\",\"severity\":\"critical\",\"fingerprint\":\"6bef9e7b6e745d1b\",\"location\":{\"path\":\".env\",\"lines\":{\"begin\":3}}},\n"
+	"{\"type\":\"issue\",\"check_name\":\"PSE010\",\"description\":\"key \\\"db_url\\\": a|b <x> & 50%, ok\",\"severity\":\"major\",\"fingerprint\":\"bd51010652d334eb\",\"location\":{\"path\":\".env\",\"lines\":{\"begin\":5}}},\n"
+	"{\"type\":\"issue\",\"check_name\":\"PSE020\",\"description\":\"no blank line at the end\\nsecond\",\"severity\":\"minor\",\"fingerprint\":\"cc088a6abd7fb830\",\"location\":{\"path\":\"dir/.env prod\",\"lines\":{\"begin\":1}}},\n"
+	"{\"type\":\"issue\",\"check_name\":\"PSE030\",\"description\":\"value 'x' quoted\",\"severity\":\"info\",\"fingerprint\":\"a3cd33304760ae78\",\"location\":{\"path\":\"dir/.env prod\",\"lines\":{\"begin\":2,\"end\":2}}}\n"
 	"]\n";
 
 static const char golden_gnu[] =
@@ -524,8 +524,8 @@ START_TEST(test_fingerprint)
 
 	a = ps_diags_add(&d, "t", "PSE001", NULL, PS_SEV_ERROR, ".env", 3, 1, "dup A");
 	ps_finding_set_snippet(a, "A=2", 3);
-	/* independently computed: sha256("PSE001\0.env\0A=2")[:16] */
-	ck_assert_str_eq(ps_finding_fingerprint(a), "5f6278c35214a18b");
+	/* independently computed (python3-xxhash): xxh3_64("PSE001\0.env\0A=2") */
+	ck_assert_str_eq(ps_finding_fingerprint(a), "6bef9e7b6e745d1b");
 	/* the same finding moved down, with other white space and another message */
 	b = ps_diags_add(&d, "t", "PSE001", NULL, PS_SEV_WARNING, "./.env", 30, 7, "dup A again");
 	ps_finding_set_snippet(b, "  A=2 \t\n", 8);
@@ -546,11 +546,11 @@ START_TEST(test_fingerprint)
 	ps_finding_set_snippet(h, "A =  2", 6);
 	ck_assert_str_ne(ps_finding_fingerprint(h), ps_finding_fingerprint(a));
 	/* without a snippet the message counts, the line does not;
-	 * independently computed: sha256("R\0f\0key X is lowercase")[:16] */
+	 * independently computed (python3-xxhash): xxh3_64("R\0f\0key X is lowercase") */
 	m1 = ps_diags_add(&d, "t", "R", NULL, PS_SEV_ERROR, "f", 1, 1, "key X is  lowercase");
 	m2 = ps_diags_add(&d, "t", "R", NULL, PS_SEV_ERROR, "f", 99, 1, " key X is lowercase ");
 	ck_assert_str_eq(ps_finding_fingerprint(m1), ps_finding_fingerprint(m2));
-	ck_assert_str_eq(ps_finding_fingerprint(m1), "74e3becac8541ebc");
+	ck_assert_str_eq(ps_finding_fingerprint(m1), "466f6bc147ef4146");
 	/* setting a snippet recomputes */
 	ps_finding_set_snippet(m2, "X=1", 3);
 	ck_assert_str_ne(ps_finding_fingerprint(m1), ps_finding_fingerprint(m2));
@@ -589,7 +589,7 @@ START_TEST(test_baseline_jsonl)
 	 * finding of another file */
 	path = tmp_file(
 		"{\"type\":\"finding\",\"tool\":\"x\",\"rule\":\"PSE001\",\"severity\":\"error\","
-		"\"file\":\".env\",\"line\":1,\"message\":\"m\",\"fingerprint\":\"5f6278c35214a18b\"}\n"
+		"\"file\":\".env\",\"line\":1,\"message\":\"m\",\"fingerprint\":\"6bef9e7b6e745d1b\"}\n"
 		"\n{\"type\":\"probe\",\"tool\":\"ps-health\"}\n"
 		"{\"type\":\"finding\",\"tool\":\"x\",\"rule\":\"PSE010\",\"severity\":\"warning\","
 		"\"file\":\".env\",\"line\":44,\"message\":\"key \\\"db_url\\\": a|b <x> & 50%, ok\"}\n"
