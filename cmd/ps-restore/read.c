@@ -124,6 +124,10 @@ rs_found_free(struct rs_found *f)
 
 #define QN 4
 #define QBUF (1u << 20)
+/* A plaintext buffer's size: QBUF and the largest piece added past it
+ * (a decrypted chunk or a raw read), so that filling never reallocates. */
+#define FILLCAP (2u * QBUF + RAW_BUF)
+#define NSPARE (QN + 2)
 
 struct src {
 	struct ps_store_reader *r;
@@ -138,6 +142,8 @@ struct src {
 	pthread_cond_t cv;
 	struct ps_buf q[QN];
 	size_t head, count;
+	struct ps_buf spare[NSPARE];	/* emptied buffers, for the reader */
+	size_t nspare;
 	int done, stop;
 	struct ps_error err;	/* the reader thread's failure */
 	/* consumer side */
@@ -176,6 +182,23 @@ check_object(struct src *s, struct ps_error *err)
 	return 0;
 }
 
+/* Give the reader an empty buffer to fill: a spare one, else a new one. */
+static void
+fill_start(struct src *s)
+{
+	if (s->fill.data)
+		return;
+	pthread_mutex_lock(&s->mu);
+	if (s->nspare)
+		s->fill = s->spare[--s->nspare];
+	pthread_mutex_unlock(&s->mu);
+	if (!s->fill.data) {
+		s->fill.data = ps_xmalloc(FILLCAP);
+		s->fill.cap = FILLCAP;
+	}
+	s->fill.len = 0;
+}
+
 /* Hand the filled buffer to the queue; -1 when the consumer stopped. */
 static int
 push(struct src *s)
@@ -203,7 +226,10 @@ reader(void *arg)
 	int failed = 0;
 
 	for (;;) {
-		ssize_t r = ps_store_get_read(s->r, s->raw, RAW_BUF, &err);
+		ssize_t r;
+
+		fill_start(s);
+		r = ps_store_get_read(s->r, s->raw, RAW_BUF, &err);
 
 		if (r < 0) {
 			failed = 1;
@@ -252,9 +278,13 @@ src_read(void *ctx, void *buf, size_t n, struct ps_error *err)
 	size_t take;
 
 	while (s->off >= s->cur.len) {
-		ps_buf_free(&s->cur);
 		s->off = 0;
 		pthread_mutex_lock(&s->mu);
+		if (s->cur.data && s->nspare < NSPARE) {	/* the reader reuses it */
+			s->spare[s->nspare++] = s->cur;
+			memset(&s->cur, 0, sizeof(s->cur));
+		}
+		ps_buf_free(&s->cur);
 		while (s->count == 0 && !s->done)
 			pthread_cond_wait(&s->cv, &s->mu);
 		if (s->count == 0) {
@@ -333,6 +363,8 @@ rs_read(struct rs_found *f, const struct ps_crypt_key *key,
 		rc = ps_error_set(err, PS_EXIT_FAIL, "the archive index differs from the manifest's");
 	for (size_t i = 0; i < QN; i++)
 		ps_buf_free(&s.q[i]);
+	for (size_t i = 0; i < s.nspare; i++)
+		ps_buf_free(&s.spare[i]);
 	ps_buf_free(&s.cur);
 	ps_buf_free(&s.fill);
 	pthread_mutex_destroy(&s.mu);
