@@ -1284,20 +1284,28 @@ static int
 baseline_sarif(struct ps_baseline *b, const json_t *doc, const char *path,
 	       struct ps_error *err)
 {
-	json_t *runs = json_object_get(doc, "runs"), *run, *res, *v;
-	size_t i, j;
+	json_t *runs = json_object_get(doc, "runs"), *run, *res, *v, *fps;
+	size_t i, j, old = 0;
 
 	if (!json_is_array(runs))
 		return ps_error_set(err, PS_EXIT_USAGE,
 				    "%s: not a SARIF file (no \"runs\" array)", path);
 	json_array_foreach(runs, i, run) {
 		json_array_foreach(json_object_get(run, "results"), j, res) {
-			v = json_object_get(json_object_get(res, "partialFingerprints"),
-					    "psFingerprint/v2");
+			fps = json_object_get(res, "partialFingerprints");
+			v = json_object_get(fps, "psFingerprint/v2");
 			if (json_is_string(v))
 				baseline_add(b, json_string_value(v));
+			else if (json_object_get(fps, "psFingerprint/v1"))
+				old++;
 		}
 	}
+	/* v1 fingerprints (SHA-256) match nothing now: say so rather than
+	 * let the baseline silently hide nothing */
+	if (old && !b->total)
+		return ps_error_set(err, PS_EXIT_USAGE,
+				    "%s: the baseline's fingerprints are psFingerprint/v1, which "
+				    "this version no longer computes: write the baseline again", path);
 	return 0;
 }
 

@@ -659,6 +659,24 @@ START_TEST(test_baseline_multiset_and_sarif)
 }
 END_TEST
 
+START_TEST(test_baseline_sarif_v1_refused)
+{
+	struct ps_error err = {0};
+	struct ps_baseline *b;
+	const char *path;
+
+	/* a SARIF baseline of an older version: its SHA-256 fingerprints
+	 * would hide nothing, so it is refused with the way out */
+	path = tmp_file("{\"version\":\"2.1.0\",\"runs\":[{\"results\":[{\"ruleId\":\"R1\","
+			"\"partialFingerprints\":{\"psFingerprint/v1\":\"5f6278c35214a18b\"}}]}]}\n");
+	b = ps_baseline_load(path, &err);
+	unlink(path);
+	ck_assert_ptr_null(b);
+	ck_assert_int_eq(err.code, PS_EXIT_USAGE);
+	ck_assert_msg(strstr(err.msg, "write the baseline again") != NULL, "%s", err.msg);
+}
+END_TEST
+
 START_TEST(test_baseline_counts)
 {
 	struct ps_diags d = {0};
@@ -1090,6 +1108,7 @@ diag_suite(void)
 	suite_add_tcase(s, tr);
 	tcase_add_test(tb, test_baseline_jsonl);
 	tcase_add_test(tb, test_baseline_multiset_and_sarif);
+	tcase_add_test(tb, test_baseline_sarif_v1_refused);
 	tcase_add_test(tb, test_baseline_counts);
 	tcase_add_test(tb, test_baseline_errors);
 	suite_add_tcase(s, tb);
