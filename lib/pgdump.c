@@ -1221,6 +1221,45 @@ table_cmp(const void *a, const void *b)
 	return strcmp(x->qname, y->qname);
 }
 
+/*
+ * The tables whose rows the dump copies, largest first, with the column
+ * list of their COPY (no generated columns): known right after the locks,
+ * so that the copying starts before the rest of the schema is read.
+ */
+static int
+load_data_tables(struct dctx *x, struct ps_error *err)
+{
+	struct ps_pgdump *d = x->d;
+	PGresult *r = query(x->c,
+		"SELECT n.nspname, c.relname, format('%I.%I', n.nspname, c.relname),"
+		" coalesce((SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum)"
+		"  FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0"
+		"  AND NOT a.attisdropped AND a.attgenerated <> 's'), ''),"
+		" pg_relation_size(c.oid)"
+		" FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+		" WHERE c.relkind = 'r' AND " USER_NS("n") " AND " NOT_EXT(1259, "c.oid"),
+		err, "cannot read tables");
+	int i;
+
+	if (!r)
+		return -1;
+	d->ntables = d->tables_cap = (size_t)PQntuples(r);
+	d->tables = ps_xcalloc(d->ntables + 1, sizeof(*d->tables));
+	for (i = 0; i < PQntuples(r); i++) {
+		struct ps_pgdump_table *t = &d->tables[i];
+
+		t->schema = ps_xstrdup(PQgetvalue(r, i, 0));
+		t->name = ps_xstrdup(PQgetvalue(r, i, 1));
+		t->qname = ps_xstrdup(PQgetvalue(r, i, 2));
+		t->columns = ps_xstrdup(PQgetvalue(r, i, 3));
+		t->est_bytes = strtoull(PQgetvalue(r, i, 4), NULL, 10);
+	}
+	PQclear(r);
+	if (d->ntables)
+		qsort(d->tables, d->ntables, sizeof(*d->tables), table_cmp);
+	return 0;
+}
+
 /* Tables, partitions, views and materialized views. */
 static int
 load_relations(struct dctx *x, struct ps_error *err)
@@ -1234,7 +1273,7 @@ load_relations(struct dctx *x, struct ps_error *err)
 		" (SELECT format('%I.%I', pn.nspname, p.relname) FROM pg_inherits i"
 		"  JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace"
 		"  WHERE i.inhrelid = c.oid LIMIT 1),"
-		" CASE WHEN c.relkind = 'r' THEN pg_relation_size(c.oid) ELSE 0 END, c.relispopulated,"
+		" c.relispopulated,"
 		" CASE WHEN c.relkind IN ('v','m') THEN pg_get_viewdef(c.oid) END, c.relreplident,"
 		" " ACL_SQL("c.relacl")
 		" FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
@@ -1248,7 +1287,7 @@ load_relations(struct dctx *x, struct ps_error *err)
 		unsigned oid = oidval(r, i, 0);
 		const char *qname = PQgetvalue(r, i, 3), *kind = PQgetvalue(r, i, 4);
 		const char *opts = val(r, i, 9), *owner = val(r, i, 10);
-		const char *comment = val(r, i, 11), *acl = val(r, i, 19);
+		const char *comment = val(r, i, 11), *acl = val(r, i, 18);
 		struct rel *rl = find_rel(x, oid);
 		struct ps_buf b = { 0 };
 		struct obj *ob;
@@ -1258,7 +1297,7 @@ load_relations(struct dctx *x, struct ps_error *err)
 		if (kind[0] == 'v' || kind[0] == 'm') {
 			struct ps_buf def = { 0 };
 
-			ps_buf_adds(&def, PQgetvalue(r, i, 17));
+			ps_buf_adds(&def, PQgetvalue(r, i, 16));
 			while (def.len && (def.data[def.len - 1] == ';' ||
 					   def.data[def.len - 1] == '\n' || def.data[def.len - 1] == ' '))
 				def.data[--def.len] = 0;
@@ -1274,7 +1313,7 @@ load_relations(struct dctx *x, struct ps_error *err)
 			ob = add_obj(x, CL_CLASS, oid, kind[0] == 'm' ? PR_MATVIEW : PR_VIEW,
 				     ps_xasprintf("%s %s", kind[0] == 'm' ? "MATERIALIZED VIEW" : "VIEW",
 						  qname), ps_buf_detach(&b));
-			ob->refresh = kind[0] == 'm' && is_true(r, i, 16);
+			ob->refresh = kind[0] == 'm' && is_true(r, i, 15);
 			ob->qname = ps_xstrdup(qname);
 			continue;
 		}
@@ -1302,7 +1341,7 @@ load_relations(struct dctx *x, struct ps_error *err)
 				ps_buf_addf(&s, "ALTER TABLE %s FORCE ROW LEVEL SECURITY;\n", qname);
 			add_post(x, P_POLICY, ps_xasprintf("ROW SECURITY %s", qname), ps_buf_detach(&s));
 		}
-		switch (PQgetvalue(r, i, 18)[0]) {
+		switch (PQgetvalue(r, i, 17)[0]) {
 		case 'f':
 			add_post(x, P_TABLEOPT, ps_xasprintf("REPLICA IDENTITY %s", qname),
 				 ps_xasprintf("ALTER TABLE ONLY %s REPLICA IDENTITY FULL;\n", qname));
@@ -1312,23 +1351,8 @@ load_relations(struct dctx *x, struct ps_error *err)
 				 ps_xasprintf("ALTER TABLE ONLY %s REPLICA IDENTITY NOTHING;\n", qname));
 			break;
 		}
-		if (kind[0] == 'r') {
-			struct ps_pgdump_table *t;
-			struct ps_pgdump *d = x->d;
-
-			ps_xgrow(&d->tables, &d->tables_cap, d->ntables + 1, sizeof(*t));
-			t = &d->tables[d->ntables++];
-			memset(t, 0, sizeof(*t));
-			t->schema = ps_xstrdup(PQgetvalue(r, i, 1));
-			t->name = ps_xstrdup(PQgetvalue(r, i, 2));
-			t->qname = ps_xstrdup(qname);
-			t->columns = ps_xstrdup(ps_buf_str(&rl->copycols));
-			t->est_bytes = strtoull(PQgetvalue(r, i, 15), NULL, 10);
-		}
 	}
 	PQclear(r);
-	if (x->d->ntables)
-		qsort(x->d->tables, x->d->ntables, sizeof(*x->d->tables), table_cmp);
 	return 0;
 }
 
@@ -1662,7 +1686,8 @@ struct pool {
 	const struct ps_pgdump_sink *sink;
 	const struct ps_pgdump_source *src;
 	uint64_t *rows, *sums;	/* W_CHECK: recomputed figures */
-	const volatile int *cancel;
+	const volatile int *cancel;	/* set by the caller's signal handler */
+	volatile int stop;	/* set when the dump fails elsewhere */
 	const size_t *list;	/* W_SQL: entries to run */
 	size_t nlist;
 	/* W_RESTORE: index builds that run as soon as their table is in */
@@ -1678,6 +1703,12 @@ struct pool {
 };
 
 #define NONE ((size_t)-1)
+
+static int
+halted(const struct pool *p)
+{
+	return p->stop || (p->cancel && *p->cancel);
+}
 
 struct worker {
 	struct pool *pool;
@@ -1700,7 +1731,7 @@ pool_fail(struct pool *p, const struct ps_error *e)
 /* COPY one table out; figures into *rows; data to the sink when given. */
 static int
 copy_out(PGconn *c, struct ps_pgdump_table *t, const struct ps_pgdump_sink *sink,
-	 struct ps_pgdump_rows *rows, const volatile int *cancel, struct ps_error *err)
+	 struct ps_pgdump_rows *rows, const struct pool *p, struct ps_error *err)
 {
 	char *sql, *buf;
 	void *stream = NULL;
@@ -1730,7 +1761,7 @@ copy_out(PGconn *c, struct ps_pgdump_table *t, const struct ps_pgdump_sink *sink
 			if (sink && rc == 0 && sink->write(stream, buf, (size_t)n, err) < 0)
 				rc = -1;
 			PQfreemem(buf);
-			if (rc == 0 && cancel && *cancel)
+			if (rc == 0 && halted(p))
 				rc = ps_error_set(err, PS_EXIT_OPER, "table %s: interrupted",
 						  t->qname);
 			if (rc < 0)
@@ -1765,7 +1796,7 @@ copy_out(PGconn *c, struct ps_pgdump_table *t, const struct ps_pgdump_sink *sink
 
 static int
 copy_in(PGconn *c, const struct ps_pgdump_table *t, const struct ps_pgdump_source *src,
-	const volatile int *cancel, struct ps_error *err)
+	const struct pool *p, struct ps_error *err)
 {
 	char *sql, buf[65536];
 	void *stream = NULL;
@@ -1807,7 +1838,7 @@ copy_in(PGconn *c, const struct ps_pgdump_table *t, const struct ps_pgdump_sourc
 		goto drain_fail;
 	}
 	while ((n = src->read(stream, buf, sizeof(buf), err)) > 0) {
-		if (cancel && *cancel) {
+		if (halted(p)) {
 			ps_error_set(err, PS_EXIT_OPER, "table %s: interrupted", t->qname);
 			rc = -1;
 			break;
@@ -1887,10 +1918,9 @@ restore_worker(struct worker *w)
 			i = p->next++;
 			p->loading++;
 			pthread_mutex_unlock(&p->mu);
-			if (p->cancel && *p->cancel)
+			if (halted(p))
 				ps_error_set(&err, PS_EXIT_OPER, "interrupted");
-			if ((p->cancel && *p->cancel) ||
-			    copy_in(w->c, &p->d->tables[i], p->src, p->cancel, &err) < 0) {
+			if (halted(p) || copy_in(w->c, &p->d->tables[i], p->src, p, &err) < 0) {
 				pool_fail(p, &err);
 				pthread_mutex_lock(&p->mu);
 				p->loading--;
@@ -1931,7 +1961,7 @@ worker_main(void *arg)
 		}
 		i = p->next++;
 		pthread_mutex_unlock(&p->mu);
-		if (p->cancel && *p->cancel) {
+		if (halted(p)) {
 			ps_error_set(&err, PS_EXIT_OPER, "interrupted");
 			pool_fail(p, &err);
 			break;
@@ -1949,11 +1979,11 @@ worker_main(void *arg)
 
 			if (p->mode == W_CHECK) {
 				tmp = p->d->tables[i];
-				rc = copy_out(w->c, &tmp, NULL, &rows, p->cancel, &err);
+				rc = copy_out(w->c, &tmp, NULL, &rows, p, &err);
 				p->rows[i] = rows.rows;
 				p->sums[i] = rows.checksum;
 			} else {
-				rc = copy_out(w->c, &p->d->tables[i], p->sink, &rows, p->cancel, &err);
+				rc = copy_out(w->c, &p->d->tables[i], p->sink, &rows, p, &err);
 			}
 			ps_pgdump_rows_free(&rows);
 			if (rc < 0) {
@@ -2047,6 +2077,29 @@ ps_pgdump_free(struct ps_pgdump *d)
 	free(d);
 }
 
+struct copier {
+	struct pool *pool;
+	PGconn **conns;
+	int jobs;
+	struct ps_error err;
+	int rc;
+};
+
+static void *
+copier_main(void *arg)
+{
+	struct copier *cp = arg;
+
+	cp->rc = run_pool(cp->pool, cp->conns, cp->jobs, &cp->err);
+	return NULL;
+}
+
+/*
+ * The dump: the main connection exports its snapshot, locks the tables and
+ * lists the ones with rows; the workers, connected meanwhile, import the
+ * snapshot and copy the rows while the main connection reads the rest of
+ * the schema.
+ */
 int
 ps_pgdump_dump(const struct ps_pgdump_opts *o, const struct ps_pgdump_sink *sink,
 	       struct ps_pgdump **out, struct ps_error *err)
@@ -2057,17 +2110,20 @@ ps_pgdump_dump(const struct ps_pgdump_opts *o, const struct ps_pgdump_sink *sink
 	PGresult *r;
 	struct opener *ops;
 	struct ps_error e2 = { 0 };
-	char snap[128], *imp;
-	int jobs = 0, i, rc;
+	struct copier cp = { 0 };
+	pthread_t th;
+	char snap[128], *imp = NULL;
+	int jobs, i, rc, copying = 0;
 	struct pool pool;
 
 	*out = NULL;
 	memset(&x, 0, sizeof(x));
+	memset(&pool, 0, sizeof(pool));
+	jobs = jobs_for(o->jobs, (size_t)-1);
+	ops = opens_start(o->conninfo, NULL, NULL, NULL, jobs);
 	c = pg_open(o->conninfo, NULL, err);
-	if (!c) {
-		free(d);
-		return -1;
-	}
+	if (!c)
+		goto fail;
 	x.c = c;
 	x.o = o;
 	x.d = d;
@@ -2122,37 +2178,68 @@ ps_pgdump_dump(const struct ps_pgdump_opts *o, const struct ps_pgdump_sink *sink
 		ps_buf_free(&q);
 	}
 	PQclear(r);
-	/* the workers connect and import the snapshot while the schema is read */
-	jobs = jobs_for(o->jobs, (size_t)-1);
+	if (load_data_tables(&x, err) < 0)
+		goto fail;
+	conns = ps_xcalloc((size_t)jobs, sizeof(*conns));
+	rc = opens_finish(ops, jobs, conns, err);
+	ops = NULL;
+	if (rc < 0)
+		goto fail;
 	imp = ps_xasprintf("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;"
 			   " SET TRANSACTION SNAPSHOT '%s'", snap);
-	ops = opens_start(o->conninfo, d->encoding, imp, "cannot import the snapshot", jobs);
-	free(imp);
-	rc = read_schema(&x, err);
-	conns = ps_xcalloc((size_t)jobs, sizeof(*conns));
-	if (opens_finish(ops, jobs, conns, rc < 0 ? &e2 : err) < 0 || rc < 0)
-		goto fail;
-	memset(&pool, 0, sizeof(pool));
+	for (i = 0; i < jobs; i++) {
+		if (PQsetClientEncoding(conns[i], d->encoding) != 0) {
+			pg_error(err, PQerrorMessage(conns[i]), "cannot set client encoding %s",
+				 d->encoding);
+			goto fail;
+		}
+		if (exec_ok(conns[i], imp, err, "cannot import the snapshot") < 0)
+			goto fail;
+	}
 	pool.mode = W_DUMP;
 	pool.d = d;
 	pool.sink = sink;
 	pool.cancel = o->cancel;
-	if (d->ntables && run_pool(&pool, conns, jobs_for(jobs, d->ntables), err) < 0)
+	cp = (struct copier){ &pool, conns, jobs_for(jobs, d->ntables), { 0 }, 0 };
+	if (d->ntables)
+		copying = pthread_create(&th, NULL, copier_main, &cp) == 0 ? 1 : -1;
+	rc = read_schema(&x, copying > 0 ? &e2 : err);
+	if (copying > 0) {
+		if (rc < 0)
+			pool.stop = 1;
+		pthread_join(th, NULL);
+		if (rc < 0) {
+			*err = e2;
+			goto fail;
+		}
+		if (cp.rc < 0) {
+			*err = cp.err;
+			goto fail;
+		}
+	} else if (rc < 0 || (copying < 0 && run_pool(&pool, conns, cp.jobs, err) < 0)) {
 		goto fail;
+	}
 	for (i = 0; i < jobs; i++)
 		if (exec_ok(conns[i], "COMMIT", err, "cannot end a worker transaction") < 0)
 			goto fail;
 	if (exec_ok(c, "COMMIT", err, "cannot end the dump transaction") < 0)
 		goto fail;
+	free(imp);
 	close_all(conns, jobs);
 	PQfinish(c);
 	dctx_free(&x);
 	*out = d;
 	return 0;
 fail:
+	if (ops) {
+		conns = ps_xcalloc((size_t)jobs, sizeof(*conns));
+		(void)opens_finish(ops, jobs, conns, &e2);
+	}
+	free(imp);
 	if (conns)
 		close_all(conns, jobs);
-	PQfinish(c);
+	if (c)
+		PQfinish(c);
 	dctx_free(&x);
 	ps_pgdump_free(d);
 	return -1;
@@ -2476,15 +2563,13 @@ ps_pgdump_restore(const struct ps_pgdump_restore_opts *o, const struct ps_pgdump
 
 	memset(&pool, 0, sizeof(pool));
 
-	c = pg_open(o->conninfo, d->encoding, err);
-	if (!c) {
-		free(done);
-		return -1;
-	}
 	/* the workers connect while the target is checked and pre-data runs;
 	 * index builds may use more connections than there are tables */
 	nconns = jobs_for(o->jobs, (size_t)-1);
 	ops = opens_start(o->conninfo, d->encoding, NULL, NULL, nconns);
+	c = pg_open(o->conninfo, d->encoding, err);
+	if (!c)
+		goto fail;
 	if (o->clean) {
 		if (clean_target(c, err) < 0)
 			goto fail;
