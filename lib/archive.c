@@ -967,14 +967,16 @@ producer(void *arg)
 	struct pipe *p = arg;
 	ZSTD_DCtx *d = ZSTD_createDCtx();
 	size_t insize = ZSTD_DStreamInSize() * 2;
-	unsigned char *in = ps_xmalloc(insize);
+	unsigned char *in = p->src->next ? NULL : ps_xmalloc(insize);
 	struct ps_error err = {0};
 	int cur = -1;
 	size_t curlen = 0, last = 1;
 	int failed = 0;
 
 	for (;;) {
-		ssize_t n = p->src->read(p->src->ctx, in, insize, &err);
+		const void *ip = in;
+		ssize_t n = p->src->next ? p->src->next(p->src->ctx, &ip, &err)
+					 : p->src->read(p->src->ctx, in, insize, &err);
 		ZSTD_inBuffer ib;
 
 		if (n < 0) {
@@ -991,7 +993,7 @@ producer(void *arg)
 			break;
 		}
 		p->zst_bytes += (uint64_t)n;
-		ib = (ZSTD_inBuffer){ in, (size_t)n, 0 };
+		ib = (ZSTD_inBuffer){ ip, (size_t)n, 0 };
 		while (ib.pos < ib.size && !failed) {
 			ZSTD_outBuffer ob;
 			if (cur < 0) {

@@ -85,6 +85,10 @@ struct ps_archive_source {
 	/* bytes read into buf, 0 at the end, -1 and err on failure */
 	ssize_t (*read)(void *ctx, void *buf, size_t n, struct ps_error *err);
 	void *ctx;
+	/* optional, used instead of read when set (no copy): point *p at the
+	 * next bytes, which stay valid until the next call; their count, 0 at
+	 * the end, -1 and err on failure */
+	ssize_t (*next)(void *ctx, const void **p, struct ps_error *err);
 };
 
 /* Counts of a written or read archive. */

@@ -547,6 +547,7 @@ struct ps_crypt_dec {
 	uint64_t released;
 	int failed;
 	int finished;
+	int last_seen;		/* the last chunk went through in place */
 };
 
 struct ps_crypt_dec *
@@ -601,34 +602,84 @@ dec_header(struct ps_crypt_dec *d, struct ps_error *err)
 	return 0;
 }
 
-static int
-dec_chunk(struct ps_crypt_dec *d, int last, struct ps_error *err)
+/* Authenticate and decrypt one stored chunk (n bytes at in, tag last)
+ * into out (which may be in); the plaintext length, or -1. */
+static ssize_t
+dec_one(struct ps_crypt_dec *d, const unsigned char *in, size_t n, unsigned char *out,
+	int last, struct ps_error *err)
 {
 	unsigned char iv[12], aad[PS_CRYPT_HEADER_LEN + 5];
 	size_t clen;
 	int len = 0, fl = 0;
 
-	if (d->nin < PS_CRYPT_TAG_LEN)
+	if (n < PS_CRYPT_TAG_LEN)
 		return ps_error_set(err, PS_EXIT_FAIL,
 				    "encrypted object truncated at chunk %u", (unsigned)d->counter);
-	clen = d->nin - PS_CRYPT_TAG_LEN;
+	clen = n - PS_CRYPT_TAG_LEN;
 	chunk_iv_aad(d->header, d->h.nonce_prefix, d->counter, last, iv, aad);
 	if (EVP_DecryptInit_ex(d->ctx, NULL, NULL, d->key, iv) != 1 ||
 	    EVP_DecryptUpdate(d->ctx, NULL, &len, aad, sizeof(aad)) != 1 ||
-	    (clen > 0 && EVP_DecryptUpdate(d->ctx, d->plain, &len, d->in, (int)clen) != 1) ||
+	    (clen > 0 && EVP_DecryptUpdate(d->ctx, out, &len, in, (int)clen) != 1) ||
 	    EVP_CIPHER_CTX_ctrl(d->ctx, EVP_CTRL_GCM_SET_TAG, PS_CRYPT_TAG_LEN,
-				d->in + clen) != 1 ||
-	    EVP_DecryptFinal_ex(d->ctx, d->plain + (clen > 0 ? (size_t)len : 0), &fl) != 1)
+				(void *)(in + clen)) != 1 ||
+	    EVP_DecryptFinal_ex(d->ctx, out + (clen > 0 ? (size_t)len : 0), &fl) != 1) {
+		if (out == in && clen > 0)	/* release nothing unauthenticated */
+			OPENSSL_cleanse(out, clen);
 		return ps_error_set(err, PS_EXIT_FAIL,
 				    last ? "authentication failed at chunk %u (last chunk): the object is corrupt, truncated or was tampered with"
 					 : "authentication failed at chunk %u: the object is corrupt, reordered or was tampered with",
 				    (unsigned)d->counter);
+	}
 	d->counter++;
-	d->nin = 0;
-	if (clen > 0 && d->sink.write(d->sink.ctx, d->plain, clen, err) < 0)
-		return -1;
 	d->released += clen;
+	return (ssize_t)clen;
+}
+
+static int
+dec_chunk(struct ps_crypt_dec *d, int last, struct ps_error *err)
+{
+	ssize_t clen = dec_one(d, d->in, d->nin, d->plain, last, err);
+
+	if (clen < 0)
+		return -1;
+	d->nin = 0;
+	if (clen > 0 && d->sink.write(d->sink.ctx, d->plain, (size_t)clen, err) < 0)
+		return -1;
 	return 0;
+}
+
+ssize_t
+ps_crypt_dec_chunk_inplace(struct ps_crypt_dec *d, void *p, size_t n, int last,
+			   struct ps_error *err)
+{
+	ssize_t clen;
+
+	if (d->failed)
+		return ps_error_set(err, PS_EXIT_FAIL, "decryption already failed");
+	if (d->finished || d->last_seen)
+		return ps_error_set(err, PS_EXIT_FAIL, "data after the end of the object");
+	if (!d->have_header || d->nin != 0)
+		return ps_error_set(err, PS_EXIT_OPER,
+				    "in-place decryption needs exactly the header fed before");
+	if (n > d->insize || (!last && n != d->insize)) {
+		d->failed = 1;
+		return ps_error_set(err, PS_EXIT_FAIL,
+				    "encrypted object truncated at chunk %u", (unsigned)d->counter);
+	}
+	clen = dec_one(d, p, n, p, last, err);
+	if (clen < 0) {
+		d->failed = 1;
+		return -1;
+	}
+	if (last)
+		d->last_seen = 1;
+	return clen;
+}
+
+size_t
+ps_crypt_dec_stored_chunk(const struct ps_crypt_dec *d)
+{
+	return d->have_header ? d->insize : 0;
 }
 
 int
@@ -639,7 +690,7 @@ ps_crypt_dec_update(struct ps_crypt_dec *d, const void *pv, size_t n,
 
 	if (d->failed)
 		return ps_error_set(err, PS_EXIT_FAIL, "decryption already failed");
-	if (d->finished)
+	if (d->finished || d->last_seen)
 		return ps_error_set(err, PS_EXIT_FAIL, "data after the end of the object");
 	while (n > 0 && !d->have_header) {
 		size_t take = PS_CRYPT_HEADER_LEN - d->nheader;
@@ -681,6 +732,10 @@ ps_crypt_dec_finish(struct ps_crypt_dec *d, struct ps_error *err)
 		d->failed = 1;
 		return ps_error_set(err, PS_EXIT_FAIL,
 				    "encrypted object truncated in its header (%zu bytes)", d->nheader);
+	}
+	if (d->last_seen) {
+		d->finished = 1;
+		return 0;
 	}
 	if (dec_chunk(d, 1, err) < 0) {
 		d->failed = 1;

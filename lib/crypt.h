@@ -32,6 +32,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "util.h"
 
@@ -143,6 +144,22 @@ struct ps_crypt_dec *ps_crypt_dec_new(const struct ps_crypt_key *k,
 int ps_crypt_dec_update(struct ps_crypt_dec *d, const void *p, size_t n,
 			struct ps_error *err);
 int ps_crypt_dec_finish(struct ps_crypt_dec *d, struct ps_error *err);
+/*
+ * Decryption in place, for a reader that reads whole stored chunks into
+ * its own buffers (no copies): after the header went through
+ * ps_crypt_dec_update() (exactly PS_CRYPT_HEADER_LEN bytes, nothing
+ * more), ps_crypt_dec_chunk_inplace() authenticates and decrypts the next
+ * stored chunk (ciphertext and tag, n bytes: ps_crypt_dec_stored_chunk()
+ * for every chunk but the last, which may be shorter) at p in place and
+ * returns its plaintext length; last says the object ends after it (the
+ * tag covers that flag, so a truncated object fails). After the last
+ * chunk, ps_crypt_dec_finish() returns 0. Errors as ps_crypt_dec_update().
+ * The sink is not called.
+ */
+ssize_t ps_crypt_dec_chunk_inplace(struct ps_crypt_dec *d, void *p, size_t n,
+				   int last, struct ps_error *err);
+/* Stored bytes of a whole chunk (chunk size + tag); 0 before the header. */
+size_t ps_crypt_dec_stored_chunk(const struct ps_crypt_dec *d);
 /* The header, once read (NULL before). */
 const struct ps_crypt_header *ps_crypt_dec_header(const struct ps_crypt_dec *d);
 /* Plaintext bytes released so far. */

@@ -11,8 +11,6 @@
 #include "cmd/ps-restore/read.h"
 #include "lib/log.h"
 
-#define RAW_BUF (256u << 10)
-
 static int
 find_in(struct ps_store *st, const char *set, const char *id, struct ps_backup_manifest *m,
 	struct ps_error *err)
@@ -116,49 +114,49 @@ rs_found_free(struct rs_found *f)
 
 /* ---- the source the archive reader pulls from ----
  *
- * A reader thread reads the stored object, hashes it and decrypts it into a
- * small queue of plaintext buffers (QN of about a MiB), so that reading,
- * decryption, decompression and parsing with hashing each run in a thread
- * of their own.
+ * The stored object is read in whole chunks into buffers that travel to
+ * the decompressor without being copied: each chunk is hashed as read
+ * (the manifest's object digest), then authenticated and decrypted in
+ * place. A reader thread does that ahead of the decompressor through a
+ * small queue of buffers, so that reading with decryption, decompression,
+ * and parsing with hashing each run in a thread of their own.
  */
 
 #define QN 4
-#define QBUF (1u << 20)
-/* A plaintext buffer's size: QBUF and the largest piece added past it
- * (a decrypted chunk or a raw read), so that filling never reallocates. */
-#define FILLCAP (2u * QBUF + RAW_BUF)
+/* An unencrypted object is read in pieces of this size. */
+#define PLAIN_CHUNK (1u << 20)
+/* Bytes read past a whole chunk to learn whether the object goes on. */
+#define STASH 4096
 #define NSPARE (QN + 2)
+
+struct chunk {
+	unsigned char *data;
+	size_t len;
+};
 
 struct src {
 	struct ps_store_reader *r;
 	struct ps_crypt_dec *dec;
 	EVP_MD_CTX *sha;
 	const struct ps_backup_manifest *m;
-	unsigned char *raw;
 	uint64_t nraw;
-	struct ps_buf fill;	/* reader thread: the buffer being filled */
+	size_t csize;		/* stored bytes of a whole chunk */
+	unsigned char stash[STASH];
+	size_t nstash;
+	int eof;		/* the store reader returned 0 */
+	int ended;		/* the end was checked */
 	/* the queue */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct ps_buf q[QN];
+	struct chunk q[QN];
 	size_t head, count;
-	struct ps_buf spare[NSPARE];	/* emptied buffers, for the reader */
+	unsigned char *spare[NSPARE];	/* emptied buffers, for the reader */
 	size_t nspare;
 	int done, stop;
 	struct ps_error err;	/* the reader thread's failure */
 	/* consumer side */
-	struct ps_buf cur;
-	size_t off;
+	struct chunk cur;
 };
-
-static int
-to_plain(void *ctx, const void *p, size_t n, struct ps_error *err)
-{
-	struct src *s = ctx;
-
-	ps_buf_add(&s->fill, p, n);
-	return 0;
-}
 
 /* At the end of the object: the size and digest must be the manifest's. */
 static int
@@ -182,26 +180,109 @@ check_object(struct src *s, struct ps_error *err)
 	return 0;
 }
 
-/* Give the reader an empty buffer to fill: a spare one, else a new one. */
-static void
-fill_start(struct src *s)
+/* Read up to n stored bytes into p (fewer only at the end), hashing them. */
+static ssize_t
+read_raw(struct src *s, unsigned char *p, size_t n, struct ps_error *err)
 {
-	if (s->fill.data)
-		return;
-	pthread_mutex_lock(&s->mu);
-	if (s->nspare)
-		s->fill = s->spare[--s->nspare];
-	pthread_mutex_unlock(&s->mu);
-	if (!s->fill.data) {
-		s->fill.data = ps_xmalloc(FILLCAP);
-		s->fill.cap = FILLCAP;
+	size_t got = 0;
+
+	while (got < n && !s->eof) {
+		ssize_t r = ps_store_get_read(s->r, p + got, n - got, err);
+
+		if (r < 0)
+			return -1;
+		if (r == 0) {
+			s->eof = 1;
+			break;
+		}
+		got += (size_t)r;
 	}
-	s->fill.len = 0;
+	if (got) {
+		EVP_DigestUpdate(s->sha, p, got);
+		s->nraw += got;
+		if (s->nraw > s->m->stored_bytes)
+			return ps_error_set(err, PS_EXIT_FAIL,
+					    "the backup object is longer than its manifest says: it was altered");
+	}
+	return (ssize_t)got;
 }
 
-/* Hand the filled buffer to the queue; -1 when the consumer stopped. */
+/* The size of the buffers chunks are read into (after the header). */
+static size_t
+chunk_cap(const struct src *s)
+{
+	return s->dec ? s->csize : PLAIN_CHUNK;
+}
+
+/*
+ * The next chunk's plaintext into buf (chunk_cap bytes): its length (0 for
+ * an empty last chunk), or 0 with *end set once the object ended and its
+ * size, digest and last chunk checked; -1 and err on failure.
+ */
+static ssize_t
+produce(struct src *s, unsigned char *buf, int *end, struct ps_error *err)
+{
+	size_t have = 0;
+	ssize_t r;
+	int last;
+
+	*end = 0;
+	if (!s->dec) {
+		r = read_raw(s, buf, PLAIN_CHUNK, err);
+		if (r == 0) {
+			*end = 1;
+			return check_object(s, err) < 0 ? -1 : 0;
+		}
+		return r;
+	}
+	if (s->eof && !s->nstash) {
+		*end = 1;
+		if (check_object(s, err) < 0 || ps_crypt_dec_finish(s->dec, err) < 0)
+			return -1;
+		return 0;
+	}
+	memcpy(buf, s->stash, s->nstash);
+	have = s->nstash;
+	s->nstash = 0;
+	r = read_raw(s, buf + have, s->csize - have, err);
+	if (r < 0)
+		return -1;
+	have += (size_t)r;
+	last = s->eof;
+	if (!last) {	/* a whole chunk: is there more? */
+		r = read_raw(s, s->stash, STASH, err);
+		if (r < 0)
+			return -1;
+		s->nstash = (size_t)r;
+		last = r == 0;
+	}
+	return ps_crypt_dec_chunk_inplace(s->dec, buf, have, last, err);
+}
+
+/* The encryption header, read before the chunks (sets csize). */
 static int
-push(struct src *s)
+start(struct src *s, struct ps_error *err)
+{
+	unsigned char h[PS_CRYPT_HEADER_LEN];
+	ssize_t r;
+
+	if (!s->dec)
+		return 0;
+	r = read_raw(s, h, sizeof(h), err);
+	if (r < 0)
+		return -1;
+	if (r > 0 && ps_crypt_dec_update(s->dec, h, (size_t)r, err) < 0)
+		return -1;
+	if (r < (ssize_t)sizeof(h))	/* fails: the header is incomplete */
+		return ps_crypt_dec_finish(s->dec, err) < 0 ? -1 :
+		       ps_error_set(err, PS_EXIT_FAIL, "the backup object is truncated");
+	s->csize = ps_crypt_dec_stored_chunk(s->dec);
+	return 0;
+}
+
+/* Hand a filled buffer to the queue; -1 when the consumer stopped. */
+static int
+push(struct src *s, unsigned char *buf, size_t len)
 {
 	pthread_mutex_lock(&s->mu);
 	while (s->count == QN && !s->stop)
@@ -210,9 +291,8 @@ push(struct src *s)
 		pthread_mutex_unlock(&s->mu);
 		return -1;
 	}
-	s->q[(s->head + s->count) % QN] = s->fill;
+	s->q[(s->head + s->count) % QN] = (struct chunk){ buf, len };
 	s->count++;
-	memset(&s->fill, 0, sizeof(s->fill));
 	pthread_cond_broadcast(&s->cv);
 	pthread_mutex_unlock(&s->mu);
 	return 0;
@@ -226,44 +306,31 @@ reader(void *arg)
 	int failed = 0;
 
 	for (;;) {
-		ssize_t r;
+		unsigned char *buf = NULL;
+		ssize_t n;
+		int end;
 
-		fill_start(s);
-		r = ps_store_get_read(s->r, s->raw, RAW_BUF, &err);
-
-		if (r < 0) {
-			failed = 1;
+		pthread_mutex_lock(&s->mu);
+		if (s->nspare)
+			buf = s->spare[--s->nspare];
+		pthread_mutex_unlock(&s->mu);
+		if (!buf)
+			buf = ps_xmalloc(chunk_cap(s));
+		n = produce(s, buf, &end, &err);
+		if (n < 0 || end) {
+			free(buf);
+			failed = n < 0;
 			break;
 		}
-		if (r == 0) {
-			if (check_object(s, &err) < 0 ||
-			    (s->dec && ps_crypt_dec_finish(s->dec, &err) < 0))
-				failed = 1;
-			else if (s->fill.len && push(s) < 0)
-				failed = 2;
+		if (n > 0 && push(s, buf, (size_t)n) < 0) {
+			free(buf);
 			break;
 		}
-		EVP_DigestUpdate(s->sha, s->raw, (size_t)r);
-		s->nraw += (uint64_t)r;
-		if (s->nraw > s->m->stored_bytes) {
-			ps_error_set(&err, PS_EXIT_FAIL,
-				     "the backup object is longer than its manifest says: it was altered");
-			failed = 1;
-			break;
-		}
-		if (!s->dec)
-			ps_buf_add(&s->fill, s->raw, (size_t)r);
-		else if (ps_crypt_dec_update(s->dec, s->raw, (size_t)r, &err) < 0) {
-			failed = 1;
-			break;
-		}
-		if (s->fill.len >= QBUF && push(s) < 0) {
-			failed = 2;
-			break;
-		}
+		if (n == 0)
+			free(buf);
 	}
 	pthread_mutex_lock(&s->mu);
-	if (failed == 1)
+	if (failed)
 		s->err = err;
 	s->done = 1;
 	pthread_cond_broadcast(&s->cv);
@@ -272,41 +339,38 @@ reader(void *arg)
 }
 
 static ssize_t
-src_read(void *ctx, void *buf, size_t n, struct ps_error *err)
+src_next(void *ctx, const void **p, struct ps_error *err)
 {
 	struct src *s = ctx;
-	size_t take;
+	ssize_t n;
 
-	while (s->off >= s->cur.len) {
-		s->off = 0;
-		pthread_mutex_lock(&s->mu);
-		if (s->cur.data && s->nspare < NSPARE) {	/* the reader reuses it */
-			s->spare[s->nspare++] = s->cur;
-			memset(&s->cur, 0, sizeof(s->cur));
-		}
-		ps_buf_free(&s->cur);
-		while (s->count == 0 && !s->done)
-			pthread_cond_wait(&s->cv, &s->mu);
-		if (s->count == 0) {
-			int failed = s->err.code != 0;
-			if (failed)
-				ps_error_set(err, s->err.code, "%s", s->err.msg);
-			pthread_mutex_unlock(&s->mu);
-			return failed ? -1 : 0;
-		}
-		s->cur = s->q[s->head];
-		memset(&s->q[s->head], 0, sizeof(s->q[s->head]));
-		s->head = (s->head + 1) % QN;
-		s->count--;
-		pthread_cond_broadcast(&s->cv);
-		pthread_mutex_unlock(&s->mu);
+	pthread_mutex_lock(&s->mu);
+	if (s->cur.data) {	/* the reader reuses it */
+		if (s->nspare < NSPARE)
+			s->spare[s->nspare++] = s->cur.data;
+		else
+			free(s->cur.data);
+		s->cur.data = NULL;
 	}
-	take = s->cur.len - s->off;
-	if (take > n)
-		take = n;
-	memcpy(buf, s->cur.data + s->off, take);
-	s->off += take;
-	return (ssize_t)take;
+	while (s->count == 0 && !s->done)
+		pthread_cond_wait(&s->cv, &s->mu);
+	if (s->count == 0) {
+		int failed = s->err.code != 0;
+		if (failed)
+			ps_error_set(err, s->err.code, "%s", s->err.msg);
+		s->ended = !failed;
+		pthread_mutex_unlock(&s->mu);
+		return failed ? -1 : 0;
+	}
+	s->cur = s->q[s->head];
+	memset(&s->q[s->head], 0, sizeof(s->q[s->head]));
+	s->head = (s->head + 1) % QN;
+	s->count--;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	*p = s->cur.data;
+	n = (ssize_t)s->cur.len;
+	return n;
 }
 
 int
@@ -315,8 +379,8 @@ rs_read(struct rs_found *f, const struct ps_crypt_key *key,
 	struct ps_error *err)
 {
 	struct src s = { .m = &f->m };
-	struct ps_archive_source as = { src_read, &s };
-	struct ps_crypt_sink sink = { to_plain, &s };
+	struct ps_archive_source as = { NULL, &s, src_next };
+	struct ps_crypt_sink nosink = { NULL, NULL };
 	pthread_t th;
 	int rc;
 
@@ -334,7 +398,8 @@ rs_read(struct rs_found *f, const struct ps_crypt_key *key,
 						    "wrong key for backup %s: it was encrypted with key id %s, the configured key has id %s",
 						    f->m.id, f->m.key_id, kid);
 		}
-		s.dec = ps_crypt_dec_new(key, &sink);
+		/* chunks are decrypted in place: the sink is never called */
+		s.dec = ps_crypt_dec_new(key, &nosink);
 	}
 	s.r = ps_store_get_open(f->st, f->m.object, err);
 	if (!s.r) {
@@ -343,15 +408,16 @@ rs_read(struct rs_found *f, const struct ps_crypt_key *key,
 	}
 	s.sha = EVP_MD_CTX_new();
 	EVP_DigestInit_ex(s.sha, EVP_sha256(), NULL);
-	s.raw = ps_xmalloc(RAW_BUF);
 	pthread_mutex_init(&s.mu, NULL);
 	pthread_cond_init(&s.cv, NULL);
-	if (pthread_create(&th, NULL, reader, &s) != 0) {
+	if (start(&s, err) < 0) {
+		rc = -1;
+	} else if (pthread_create(&th, NULL, reader, &s) != 0) {
 		rc = ps_error_set(err, PS_EXIT_OPER, "cannot start a thread");
 	} else {
 		rc = ps_archive_read(&as, opts, res, err);
 		pthread_mutex_lock(&s.mu);
-		if (rc == 0 && !(s.done && s.count == 0 && s.off >= s.cur.len))
+		if (rc == 0 && !s.ended)
 			rc = ps_error_set(err, PS_EXIT_FAIL, "the backup object was not read to its end");
 		s.stop = 1;
 		pthread_cond_broadcast(&s.cv);
@@ -362,16 +428,14 @@ rs_read(struct rs_found *f, const struct ps_crypt_key *key,
 	    strcmp(res->st.index_sha256, f->m.index_sha256) != 0)
 		rc = ps_error_set(err, PS_EXIT_FAIL, "the archive index differs from the manifest's");
 	for (size_t i = 0; i < QN; i++)
-		ps_buf_free(&s.q[i]);
+		free(s.q[i].data);
 	for (size_t i = 0; i < s.nspare; i++)
-		ps_buf_free(&s.spare[i]);
-	ps_buf_free(&s.cur);
-	ps_buf_free(&s.fill);
+		free(s.spare[i]);
+	free(s.cur.data);
 	pthread_mutex_destroy(&s.mu);
 	pthread_cond_destroy(&s.cv);
 	ps_store_get_close(s.r);
 	ps_crypt_dec_free(s.dec);
 	EVP_MD_CTX_free(s.sha);
-	free(s.raw);
 	return rc;
 }

@@ -67,6 +67,55 @@ decrypt(const struct ps_crypt_key *k, const void *p, size_t n, size_t step,
 	return rc;
 }
 
+static int
+no_sink(void *ctx, const void *p, size_t n, struct ps_error *err)
+{
+	ck_abort_msg("in-place decryption wrote to the sink");
+	return -1;
+}
+
+/* Decrypt in place as ps-restore does: the header through update, then
+ * each whole stored chunk in place (the last one where the input ends). */
+static int
+decrypt_inplace(const struct ps_crypt_key *k, const void *p, size_t n,
+		struct ps_buf *out, struct ps_error *err)
+{
+	struct ps_crypt_sink s = { no_sink, NULL };
+	struct ps_crypt_dec *d = ps_crypt_dec_new(k, &s);
+	unsigned char *c = malloc(n + 1);
+	size_t off = n < PS_CRYPT_HEADER_LEN ? n : PS_CRYPT_HEADER_LEN;
+	int rc = 0;
+
+	memcpy(c, p, n);
+	if (off > 0)
+		rc = ps_crypt_dec_update(d, c, off, err);
+	if (rc == 0 && off < PS_CRYPT_HEADER_LEN)
+		rc = ps_crypt_dec_finish(d, err);
+	if (rc == 0 && off == PS_CRYPT_HEADER_LEN) {
+		size_t whole = ps_crypt_dec_stored_chunk(d);
+
+		ck_assert_uint_eq(whole, PS_CRYPT_CHUNK + PS_CRYPT_TAG_LEN);
+		do {
+			size_t m = n - off < whole ? n - off : whole;
+			int last = off + m == n;
+			ssize_t r = ps_crypt_dec_chunk_inplace(d, c + off, m, last, err);
+
+			if (r < 0) {
+				rc = -1;
+				break;
+			}
+			ck_assert_uint_eq((size_t)r, m - PS_CRYPT_TAG_LEN);
+			ps_buf_add(out, c + off, (size_t)r);
+			off += m;
+		} while (off < n);
+		if (rc == 0)
+			rc = ps_crypt_dec_finish(d, err);
+	}
+	free(c);
+	ps_crypt_dec_free(d);
+	return rc;
+}
+
 static void
 key(struct ps_crypt_key *k, const char *b64)
 {
@@ -100,6 +149,10 @@ START_TEST(roundtrip)
 	if (n >= 64)
 		ck_assert_ptr_null(memmem(c.data, c.len, p, 32));
 	ck_assert_msg(decrypt(&k, c.data, c.len, 4093, &d, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(d.len, n);
+	ck_assert(n == 0 || memcmp(d.data, p, n) == 0);
+	ps_buf_reset(&d);
+	ck_assert_msg(decrypt_inplace(&k, c.data, c.len, &d, &err) == 0, "%s", err.msg);
 	ck_assert_uint_eq(d.len, n);
 	ck_assert(n == 0 || memcmp(d.data, p, n) == 0);
 	ps_buf_free(&c);
@@ -148,6 +201,10 @@ START_TEST(flipped_byte)
 		ck_assert_msg(decrypt(&k, c.data, c.len, 1 << 16, &d, &err) < 0,
 			      "flip at %zu accepted", pos[i]);
 		ck_assert_int_ne(err.code, 0);
+		memset(&err, 0, sizeof(err));
+		ck_assert_msg(decrypt_inplace(&k, c.data, c.len, &d, &err) < 0,
+			      "flip at %zu accepted in place", pos[i]);
+		ck_assert_int_ne(err.code, 0);
 		c.data[pos[i]] ^= 0x01;
 		ps_buf_free(&d);
 	}
@@ -178,6 +235,10 @@ START_TEST(truncated)
 		ck_assert_msg(decrypt(&k, c.data, cut[i], 1 << 16, &d, &err) < 0,
 			      "truncation at %zu accepted", cut[i]);
 		ck_assert_int_eq(err.code, PS_EXIT_FAIL);
+		memset(&err, 0, sizeof(err));
+		ck_assert_msg(decrypt_inplace(&k, c.data, cut[i], &d, &err) < 0,
+			      "truncation at %zu accepted in place", cut[i]);
+		ck_assert_int_eq(err.code, PS_EXIT_FAIL);
 		ps_buf_free(&d);
 	}
 	ps_buf_free(&c);
@@ -202,8 +263,69 @@ START_TEST(truncated_whole_chunks)
 				 PS_CRYPT_HEADER_LEN + 2 * (PS_CRYPT_CHUNK + PS_CRYPT_TAG_LEN),
 				 1 << 20, &d, &err), 0);
 	ck_assert_ptr_nonnull(strstr(err.msg, "authentication failed"));
+	memset(&err, 0, sizeof(err));
+	ck_assert_int_lt(decrypt_inplace(&k, c.data,
+					 PS_CRYPT_HEADER_LEN + 2 * (PS_CRYPT_CHUNK + PS_CRYPT_TAG_LEN),
+					 &d, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "authentication failed"));
 	ps_buf_free(&c);
 	ps_buf_free(&d);
+	free(p);
+	ps_crypt_key_free(&k);
+}
+END_TEST
+
+/* In-place decryption refuses misuse: a short chunk that is not the last,
+ * data after the last chunk, and a failed chunk's bytes are wiped. */
+START_TEST(inplace_misuse)
+{
+	struct ps_crypt_key k;
+	size_t n = PS_CRYPT_CHUNK + 10;
+	unsigned char *p = malloc(n);
+	struct ps_buf c = {0};
+	struct ps_error err = {0};
+	struct ps_crypt_sink s = { no_sink, NULL };
+	struct ps_crypt_dec *d;
+	size_t whole = PS_CRYPT_CHUNK + PS_CRYPT_TAG_LEN;
+
+	key(&k, KEY_A);
+	fill(p, n, 3);
+	encrypt(&k, p, n, n, &c);
+	/* before the header */
+	d = ps_crypt_dec_new(&k, &s);
+	ck_assert_int_lt(ps_crypt_dec_chunk_inplace(d, c.data, 10, 1, &err), 0);
+	ps_crypt_dec_free(d);
+	/* a short chunk not flagged last */
+	d = ps_crypt_dec_new(&k, &s);
+	ck_assert_int_eq(ps_crypt_dec_update(d, c.data, PS_CRYPT_HEADER_LEN, &err), 0);
+	ck_assert_int_lt(ps_crypt_dec_chunk_inplace(d, c.data + PS_CRYPT_HEADER_LEN,
+						    whole - 1, 0, &err), 0);
+	ck_assert_int_eq(err.code, PS_EXIT_FAIL);
+	ps_crypt_dec_free(d);
+	/* the first chunk flagged last fails, and its bytes are not released */
+	d = ps_crypt_dec_new(&k, &s);
+	ck_assert_int_eq(ps_crypt_dec_update(d, c.data, PS_CRYPT_HEADER_LEN, &err), 0);
+	ck_assert_int_lt(ps_crypt_dec_chunk_inplace(d, c.data + PS_CRYPT_HEADER_LEN,
+						    whole, 1, &err), 0);
+	ck_assert_ptr_null(memmem(c.data + PS_CRYPT_HEADER_LEN, whole, p, 64));
+	ck_assert_int_lt(ps_crypt_dec_finish(d, &err), 0);
+	ps_crypt_dec_free(d);
+	/* both chunks, then more data */
+	ps_buf_reset(&c);
+	encrypt(&k, p, n, n, &c);
+	d = ps_crypt_dec_new(&k, &s);
+	ck_assert_int_eq(ps_crypt_dec_update(d, c.data, PS_CRYPT_HEADER_LEN, &err), 0);
+	ck_assert_int_eq(ps_crypt_dec_chunk_inplace(d, c.data + PS_CRYPT_HEADER_LEN,
+						    whole, 0, &err), (ssize_t)PS_CRYPT_CHUNK);
+	ck_assert_int_eq(memcmp(c.data + PS_CRYPT_HEADER_LEN, p, PS_CRYPT_CHUNK), 0);
+	ck_assert_int_eq(ps_crypt_dec_chunk_inplace(d, c.data + PS_CRYPT_HEADER_LEN + whole,
+						    10 + PS_CRYPT_TAG_LEN, 1, &err), 10);
+	ck_assert_int_lt(ps_crypt_dec_chunk_inplace(d, c.data, 16, 1, &err), 0);
+	ck_assert_int_lt(ps_crypt_dec_update(d, c.data, 1, &err), 0);
+	ck_assert_int_eq(ps_crypt_dec_finish(d, &err), 0);
+	ck_assert_uint_eq(ps_crypt_dec_plain(d), n);
+	ps_crypt_dec_free(d);
+	ps_buf_free(&c);
 	free(p);
 	ps_crypt_key_free(&k);
 }
@@ -388,6 +510,7 @@ suite(void)
 	tcase_add_test(t, flipped_byte);
 	tcase_add_test(t, truncated);
 	tcase_add_test(t, truncated_whole_chunks);
+	tcase_add_test(t, inplace_misuse);
 	tcase_add_test(t, reordered_and_appended);
 	tcase_add_test(t, wrong_key);
 	tcase_add_test(t, passphrase);
