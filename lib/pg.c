@@ -265,8 +265,9 @@ ps_pg_conninfo_with_db(const char *conninfo, const char *dbname, struct ps_error
 	return out;
 }
 
-int
-ps_pg_create_database(const char *conninfo, const char *dbname, struct ps_error *err)
+/* "VERB DATABASE dbname" on the server of conninfo. */
+static int
+database_ddl(const char *conninfo, const char *verb, const char *dbname, struct ps_error *err)
 {
 	PGconn *c = PQconnectdb(env_conninfo(conninfo));
 	PGresult *r;
@@ -285,7 +286,7 @@ ps_pg_create_database(const char *conninfo, const char *dbname, struct ps_error 
 		return -1;
 	}
 	id = PQescapeIdentifier(c, dbname, strlen(dbname));
-	sql = ps_xasprintf("CREATE DATABASE %s", id ? id : "\"\"");
+	sql = ps_xasprintf("%s DATABASE %s", verb, id ? id : "\"\"");
 	PQfreemem(id);
 	r = PQexec(c, sql);
 	free(sql);
@@ -297,10 +298,23 @@ ps_pg_create_database(const char *conninfo, const char *dbname, struct ps_error 
 		while (n && red[n - 1] == '\n')
 			red[--n] = 0;
 		rc = ps_error_set(err, state && strcmp(state, "42P04") == 0 ? PS_EXIT_USAGE :
-				  PS_EXIT_OPER, "cannot create database %s: %s", dbname, red);
+				  PS_EXIT_OPER, "cannot %s database %s: %s",
+				  strcmp(verb, "CREATE") == 0 ? "create" : "drop", dbname, red);
 		free(red);
 	}
 	PQclear(r);
 	PQfinish(c);
 	return rc;
+}
+
+int
+ps_pg_create_database(const char *conninfo, const char *dbname, struct ps_error *err)
+{
+	return database_ddl(conninfo, "CREATE", dbname, err);
+}
+
+int
+ps_pg_drop_database(const char *conninfo, const char *dbname, struct ps_error *err)
+{
+	return database_ddl(conninfo, "DROP", dbname, err);
 }

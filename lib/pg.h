@@ -57,4 +57,9 @@ char *ps_pg_conninfo_with_db(const char *conninfo, const char *dbname,
 int ps_pg_create_database(const char *conninfo, const char *dbname,
 			  struct ps_error *err);
 
+/* DROP DATABASE dbname on the server of conninfo: 0, or -1 and err
+ * (code 3). */
+int ps_pg_drop_database(const char *conninfo, const char *dbname,
+			struct ps_error *err);
+
 #endif

@@ -3,9 +3,12 @@
  * temporary directory (every digest checked, before any SQL runs on the
  * target), then load it with pgdump's restore -- pre-data, tables in
  * parallel, post-data -- and, with --check, recompute every table's row
- * count and checksum on the target.
+ * count and checksum on the target. With --create, the new database is
+ * created while the archive unpacks, and dropped again when the unpacking
+ * fails.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,6 +188,45 @@ target_conninfo(const struct rs_args *a, struct ps_error *err)
 	return ps_xstrdup(a->to_url);
 }
 
+/* --create's CREATE DATABASE, on a thread of its own. */
+struct creator {
+	const char *conninfo, *name;
+	struct ps_error err;
+	int rc;
+	pthread_t th;
+	int started;
+};
+
+static void *
+creator_main(void *arg)
+{
+	struct creator *cr = arg;
+
+	cr->rc = ps_pg_create_database(cr->conninfo, cr->name, &cr->err);
+	return NULL;
+}
+
+/* Wait for the creation started by creator_start: its status. */
+static int
+creator_wait(struct creator *cr)
+{
+	if (cr->started) {
+		pthread_join(cr->th, NULL);
+		cr->started = 0;
+	}
+	return cr->rc;
+}
+
+static void
+creator_start(struct creator *cr, const char *conninfo, const char *name)
+{
+	cr->conninfo = conninfo;
+	cr->name = name;
+	cr->started = pthread_create(&cr->th, NULL, creator_main, cr) == 0;
+	if (!cr->started)
+		creator_main(cr);
+}
+
 int
 rs_restore_db(const struct ps_backup_config *c, const struct ps_backup_set *s,
 	      const struct rs_args *a)
@@ -197,6 +239,7 @@ rs_restore_db(const struct ps_backup_config *c, const struct ps_backup_set *s,
 	struct ps_error err = {0};
 	struct rs_found f;
 	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
+	struct creator cr = { 0 };
 	const char *tmpdir = a->tmpdir ? a->tmpdir : getenv("TMPDIR");
 	char *conninfo = NULL, *target = NULL, *tmp = NULL;
 	double t0 = ps_time_now();
@@ -269,17 +312,27 @@ rs_restore_db(const struct ps_backup_config *c, const struct ps_backup_set *s,
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
 	o.dest = tmp;
+	/* the new database is created meanwhile; it stays empty until every
+	 * digest is checked, and goes again if one fails */
+	if (a->create)
+		creator_start(&cr, a->to_url, a->create);
 	if (rs_read(&f, have ? &key : NULL, &o, &res, &err) < 0 ||
 	    ps_dbarchive_read_dir(tmp, &d, &err) < 0) {
+		struct ps_error e2 = { 0 };
+
 		if (interrupted)
 			ps_error_set(&err, PS_EXIT_OPER, "interrupted");
+		if (a->create && creator_wait(&cr) == 0 &&
+		    ps_pg_drop_database(a->to_url, a->create, &e2) < 0)
+			ps_log_error("%s", e2.msg);
 		ps_log_error("backup %s: %s; nothing was restored", f.m.id, err.msg);
 		db_rec(a, &f, s->name, target, "failed", NULL, 0, t0, err.msg);
 		rc = err.code;
 		goto restore_signals;
 	}
 	/* every digest checked: now the target */
-	if (a->create && ps_pg_create_database(a->to_url, a->create, &err) < 0) {
+	if (a->create && creator_wait(&cr) < 0) {
+		err = cr.err;
 		ps_log_error("%s", err.msg);
 		db_rec(a, &f, s->name, target, "failed", d, 0, t0, err.msg);
 		rc = err.code;
