@@ -254,7 +254,38 @@ struct index_part {
 	struct ps_archive_index idx;
 	struct ps_error err;
 	int failed;
+	/* Merging (when seen is set): the stretch's entry lines describe
+	 * seen[first_entry...] in order; each is compared with its entry
+	 * (the first difference goes to merr) and completes it (mode, mtime,
+	 * size, digest as the index records them), instead of being kept. */
+	struct ps_archive_entry *seen;
+	size_t first_entry;
+	size_t merged;
+	struct ps_error merr;
+	int mismatch;
 };
+
+static int entry_differs(const struct ps_archive_entry *a, const struct ps_archive_entry *b,
+			 size_t i, struct ps_error *err);
+
+/* Merging: compare index entry e with what was read, complete that. */
+static void
+merge_entry(struct index_part *t, struct ps_archive_entry *e)
+{
+	size_t i = t->first_entry + t->merged++;
+	struct ps_archive_entry *a = &t->seen[i];
+
+	if (t->mismatch)
+		return;
+	if (entry_differs(a, e, i, &t->merr) < 0) {
+		t->mismatch = 1;
+		return;
+	}
+	a->size = e->size;
+	a->mode = e->mode;
+	a->mtime = e->mtime;
+	memcpy(a->sha256, e->sha256, sizeof(a->sha256));
+}
 
 static void
 parse_part(struct index_part *t)
@@ -296,8 +327,14 @@ parse_part(struct index_part *t)
 				t->failed = 1;
 				return;
 			}
-			ps_xgrow(&t->idx.v, &t->idx.cap, t->idx.len + 1, sizeof(*t->idx.v));
-			t->idx.v[t->idx.len++] = e;
+			if (t->seen) {
+				merge_entry(t, &e);
+				entry_free(&e);
+			} else {
+				ps_xgrow(&t->idx.v, &t->idx.cap, t->idx.len + 1,
+					 sizeof(*t->idx.v));
+				t->idx.v[t->idx.len++] = e;
+			}
 		}
 		json_decref(o);
 		p += len + (nl ? 1 : 0);
@@ -371,10 +408,20 @@ ps_archive_index_parse(const char *text, size_t n, struct ps_archive_index *idx,
 	return 0;
 }
 
-/* ---- a small string set (symlink and file names during extraction) ---- */
+/* ---- a small string set (symlink and file names during extraction) ----
+ *
+ * The set borrows its strings (the entries' own paths, which live as long
+ * as the reader) and keeps each one's hash, so that a lookup compares
+ * strings only when the hashes match.
+ */
+
+struct strslot {
+	const char *k;
+	uint64_t h;
+};
 
 struct strset {
-	char **v;
+	struct strslot *v;
 	size_t cap;	/* power of two */
 	size_t len;
 };
@@ -391,51 +438,59 @@ fnv(const char *s, size_t n)
 }
 
 static int
-strset_has(const struct strset *s, const char *k, size_t n)
+strset_find(const struct strset *s, const char *k, size_t n, uint64_t h)
 {
 	if (!s->cap)
 		return 0;
-	for (size_t i = fnv(k, n) & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
-		if (!s->v[i])
+	for (size_t i = h & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
+		if (!s->v[i].k)
 			return 0;
-		if (strlen(s->v[i]) == n && memcmp(s->v[i], k, n) == 0)
+		if (s->v[i].h == h && strncmp(s->v[i].k, k, n) == 0 && s->v[i].k[n] == 0)
 			return 1;
 	}
 }
 
+static int
+strset_has(const struct strset *s, const char *k, size_t n)
+{
+	return s->len ? strset_find(s, k, n, fnv(k, n)) : 0;
+}
+
+/* Add k, which must outlive the set. */
 static void
 strset_add(struct strset *s, const char *k)
 {
 	size_t n = strlen(k);
+	uint64_t h = fnv(k, n);
+	size_t i;
 
-	if (strset_has(s, k, n))
+	if (strset_find(s, k, n, h))
 		return;
 	if ((s->len + 1) * 2 > s->cap) {
-		struct strset t = { ps_xcalloc(s->cap ? s->cap * 2 : 64, sizeof(char *)),
-				    s->cap ? s->cap * 2 : 64, 0 };
-		for (size_t i = 0; i < s->cap; i++)
-			if (s->v[i]) {
-				size_t j = fnv(s->v[i], strlen(s->v[i])) & (t.cap - 1);
-				while (t.v[j])
-					j = (j + 1) & (t.cap - 1);
-				t.v[j] = s->v[i];
-				t.len++;
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		struct strslot *v = ps_xcalloc(cap, sizeof(*v));
+
+		for (size_t o = 0; o < s->cap; o++)
+			if (s->v[o].k) {
+				size_t j = s->v[o].h & (cap - 1);
+				while (v[j].k)
+					j = (j + 1) & (cap - 1);
+				v[j] = s->v[o];
 			}
 		free(s->v);
-		*s = t;
+		s->v = v;
+		s->cap = cap;
 	}
-	size_t i = fnv(k, n) & (s->cap - 1);
-	while (s->v[i])
+	i = h & (s->cap - 1);
+	while (s->v[i].k)
 		i = (i + 1) & (s->cap - 1);
-	s->v[i] = ps_xstrdup(k);
+	s->v[i] = (struct strslot){ k, h };
 	s->len++;
 }
 
 static void
 strset_free(struct strset *s)
 {
-	for (size_t i = 0; i < s->cap; i++)
-		free(s->v[i]);
 	free(s->v);
 	memset(s, 0, sizeof(*s));
 }
@@ -1267,6 +1322,9 @@ read_entry(struct reader *r, struct archive_entry *ae, struct ps_archive_result 
 
 		if (ft != AE_IFREG || hl)
 			return rd_fail(r, err, PS_EXIT_FAIL, "the index entry is not a file");
+		if (archive_entry_size(ae) > 0 && archive_entry_size(ae) <= INDEX_MAX)
+			ps_xgrow(&r->index.data, &r->index.cap,
+				 (size_t)archive_entry_size(ae) + 1, 1);
 		while ((st = archive_read_data_block(r->a, &buf, &n, &off)) == ARCHIVE_OK) {
 			if ((uint64_t)off != r->index.len || r->index.len + n > INDEX_MAX)
 				return rd_fail(r, err, PS_EXIT_FAIL, "the index entry is malformed");
@@ -1339,7 +1397,6 @@ read_entry(struct reader *r, struct archive_entry *ae, struct ps_archive_result 
 			res->hashed++;
 		res->st.files++;
 		res->st.bytes += e.size;
-		strset_add(&r->files, name);
 	} else {
 		if (archive_read_data_skip(r->a) != ARCHIVE_OK) {
 			rd_fail(r, err, PS_EXIT_FAIL, "cannot read '%s': %s", name,
@@ -1348,10 +1405,9 @@ read_entry(struct reader *r, struct archive_entry *ae, struct ps_archive_result 
 		}
 		if (e.type == PS_ARCHIVE_DIR)
 			res->st.dirs++;
-		else if (e.type == PS_ARCHIVE_SYMLINK) {
+		else if (e.type == PS_ARCHIVE_SYMLINK)
 			res->st.symlinks++;
-			strset_add(&r->symlinks, name);
-		} else
+		else
 			res->st.hardlinks++;
 	}
 	if (extract && archive_write_finish_entry(r->disk) < ARCHIVE_WARN) {
@@ -1363,6 +1419,11 @@ read_entry(struct reader *r, struct archive_entry *ae, struct ps_archive_result 
 		ps_error_set(err, PS_EXIT_FAIL, "stopped at '%s'", name);
 		goto out;
 	}
+	/* the sets borrow the path, which lives on in r->seen */
+	if (e.type == PS_ARCHIVE_FILE)
+		strset_add(&r->files, e.path);
+	else if (e.type == PS_ARCHIVE_SYMLINK)
+		strset_add(&r->symlinks, e.path);
 	ps_xgrow(&r->seen.v, &r->seen.cap, r->seen.len + 1, sizeof(*r->seen.v));
 	r->seen.v[r->seen.len++] = e;
 	memset(&e, 0, sizeof(e));
@@ -1372,45 +1433,109 @@ out:
 	return rc;
 }
 
-/* Compare what was read with the index. */
+/* Whether entry i as read (a) differs from the index's (b): -1 and err. */
+static int
+entry_differs(const struct ps_archive_entry *a, const struct ps_archive_entry *b, size_t i,
+	      struct ps_error *err)
+{
+	if (strcmp(a->path, b->path) != 0 || a->type != b->type)
+		return ps_error_set(err, PS_EXIT_FAIL,
+				    "entry %zu is '%s' (%s) in the archive but '%s' (%s) in the index",
+				    i + 1, a->path, ps_archive_type_name(a->type), b->path,
+				    ps_archive_type_name(b->type));
+	if (a->type == PS_ARCHIVE_FILE && a->size != b->size)
+		return ps_error_set(err, PS_EXIT_FAIL,
+				    "size mismatch for '%s': %llu bytes read, %llu in the index",
+				    a->path, (unsigned long long)a->size,
+				    (unsigned long long)b->size);
+	if (a->type == PS_ARCHIVE_FILE && a->sha256[0] && strcmp(a->sha256, b->sha256) != 0)
+		return ps_error_set(err, PS_EXIT_FAIL,
+				    "digest mismatch for '%s': read %.16s..., index %.16s...",
+				    a->path, a->sha256, b->sha256);
+	if ((a->target || b->target) &&
+	    (!a->target || !b->target || strcmp(a->target, b->target) != 0))
+		return ps_error_set(err, PS_EXIT_FAIL, "link target mismatch for '%s'", a->path);
+	return 0;
+}
+
+/* Lines of an index text, as parse_part splits them. */
+static size_t
+count_lines(const char *p, size_t n)
+{
+	const char *end = p + n;
+	size_t lines = 0;
+
+	for (const char *q = p; q < end; lines++) {
+		const char *nl = memchr(q, '\n', (size_t)(end - q));
+		if (!nl)
+			return lines + 1;
+		q = nl + 1;
+	}
+	return lines;
+}
+
+/*
+ * Compare what was read with the index, the index's lines parsed in two
+ * halves on two threads, each compared with (and completing) its entries
+ * as it goes; the entries read become the result's index. An index whose
+ * line count does not match goes through the plain parse for its message.
+ */
 static int
 check_index(struct reader *r, struct ps_archive_result *res, struct ps_error *err)
 {
-	struct ps_archive_index *idx = &res->index;
+	const char *text = ps_buf_str(&r->index);
+	size_t n = r->index.len;
+	struct index_part a = { .p = text, .end = text + n, .first_line = 1, .header = 1,
+				.seen = r->seen.v };
+	struct index_part b = { .seen = r->seen.v };
 	struct ps_error ie = {0};
+	pthread_t th;
+	int two = 0;
 
 	if (!r->have_index)
 		return ps_error_set(err, PS_EXIT_FAIL,
 				    "the archive has no index: it is truncated or not a ps-backup archive");
-	if (ps_archive_index_parse(ps_buf_str(&r->index), r->index.len, idx, &ie) < 0)
-		return ps_error_set(err, PS_EXIT_FAIL, "the archive index is corrupt: %s", ie.msg);
-	if (idx->len != r->seen.len)
+	if (count_lines(text, n) != r->seen.len + 1) {
+		struct ps_archive_index *idx = &res->index;
+
+		if (ps_archive_index_parse(text, n, idx, &ie) < 0)
+			return ps_error_set(err, PS_EXIT_FAIL, "the archive index is corrupt: %s",
+					    ie.msg);
 		return ps_error_set(err, PS_EXIT_FAIL,
 				    "the archive holds %zu entries, its index lists %zu",
 				    r->seen.len, idx->len);
-	for (size_t i = 0; i < idx->len; i++) {
-		const struct ps_archive_entry *a = &r->seen.v[i], *b = &idx->v[i];
-
-		if (strcmp(a->path, b->path) != 0 || a->type != b->type)
-			return ps_error_set(err, PS_EXIT_FAIL,
-					    "entry %zu is '%s' (%s) in the archive but '%s' (%s) in the index",
-					    i + 1, a->path, ps_archive_type_name(a->type), b->path,
-					    ps_archive_type_name(b->type));
-		if (a->type == PS_ARCHIVE_FILE && a->size != b->size)
-			return ps_error_set(err, PS_EXIT_FAIL,
-					    "size mismatch for '%s': %llu bytes read, %llu in the index",
-					    a->path, (unsigned long long)a->size,
-					    (unsigned long long)b->size);
-		if (a->type == PS_ARCHIVE_FILE && a->sha256[0] &&
-		    strcmp(a->sha256, b->sha256) != 0)
-			return ps_error_set(err, PS_EXIT_FAIL,
-					    "digest mismatch for '%s': read %.16s..., index %.16s...",
-					    a->path, a->sha256, b->sha256);
-		if ((a->target || b->target) &&
-		    (!a->target || !b->target || strcmp(a->target, b->target) != 0))
-			return ps_error_set(err, PS_EXIT_FAIL,
-					    "link target mismatch for '%s'", a->path);
 	}
+	if (n >= INDEX_SPLIT) {
+		const char *mid = memchr(text + n / 2, '\n', n - n / 2);
+
+		if (mid && mid + 1 < text + n) {
+			b.p = mid + 1;
+			b.end = text + n;
+			a.end = b.p;
+			b.first_line = count_lines(text, (size_t)(a.end - text)) + 1;
+			b.first_entry = b.first_line - 2;
+			two = pthread_create(&th, NULL, parse_part_thread, &b) == 0;
+			if (!two) {
+				a.end = text + n;
+				b.p = b.end = NULL;
+			}
+		}
+	}
+	parse_part(&a);
+	if (two)
+		pthread_join(th, NULL);
+	if (a.failed || b.failed)
+		return ps_error_set(err, PS_EXIT_FAIL, "the archive index is corrupt: %s",
+				    a.failed ? a.err.msg : b.err.msg);
+	if (a.want < 0 || (unsigned long long)a.want != r->seen.len)
+		return ps_error_set(err, PS_EXIT_FAIL,
+				    a.want < 0 ? "the archive index is corrupt: index is empty" :
+				    "the archive index is corrupt: index is incomplete: header announces %lld entries",
+				    a.want);
+	if (a.mismatch || b.mismatch)
+		return ps_error_set(err, PS_EXIT_FAIL, "%s", a.mismatch ? a.merr.msg : b.merr.msg);
+	res->index = r->seen;
+	memset(&r->seen, 0, sizeof(r->seen));
 	return 0;
 }
 

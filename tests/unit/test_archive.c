@@ -287,11 +287,14 @@ craft(struct ps_buf *out, const struct craft *c, size_t n)
 {
 	struct archive *a = archive_write_new();
 	struct archive_entry *e = archive_entry_new();
-	char *tar = malloc(1 << 20);
-	size_t used = 0;
+	size_t size = 1 << 20, used = 0;
+	char *tar;
 
+	for (size_t i = 0; i < n; i++)
+		size += 2048 + (c[i].type == 'f' ? strlen(c[i].arg) : 0);
+	tar = malloc(size);
 	archive_write_set_format_pax_restricted(a);
-	ck_assert_int_eq(archive_write_open_memory(a, tar, 1 << 20, &used), ARCHIVE_OK);
+	ck_assert_int_eq(archive_write_open_memory(a, tar, size, &used), ARCHIVE_OK);
 	for (size_t i = 0; i < n; i++) {
 		archive_entry_clear(e);
 		archive_entry_set_pathname(e, c[i].name);
@@ -366,6 +369,162 @@ START_TEST(unsafe_refused)
 }
 END_TEST
 
+/* An index announcing `announce` entries, with a line for each of e. */
+static char *
+index_text(const struct ps_archive_entry *e, size_t n, long long announce)
+{
+	struct ps_buf b = {0};
+
+	ps_buf_addf(&b, "{\"ps_archive_index\":1,\"entries\":%lld}\n", announce);
+	for (size_t i = 0; i < n; i++)
+		ps_archive_index_line(&b, &e[i]);
+	return b.data;
+}
+
+/* The index is checked against what was read, entry by entry. */
+START_TEST(index_mismatch)
+{
+	struct ps_archive_entry x = { .path = "x", .type = PS_ARCHIVE_FILE, .size = 1,
+				      .mode = 0600, .mtime = 7 };
+	struct ps_archive_entry l = { .path = "l", .type = PS_ARCHIVE_SYMLINK,
+				      .mode = 0777, .target = "x" };
+	struct ps_archive_entry v[2];
+	struct {
+		const char *msg;	/* NULL: accepted */
+		char *index;
+	} cases[9];
+	size_t nc = 0;
+	struct ps_buf b = {0};
+
+	ps_sha256_hex("a", 1, x.sha256);
+	v[0] = x;
+	v[1] = l;
+	cases[nc++] = (__typeof__(cases[0])){ NULL, index_text(v, 2, 2) };
+	v[0].sha256[3] ^= 1;
+	cases[nc++] = (__typeof__(cases[0])){ "digest mismatch for 'x'", index_text(v, 2, 2) };
+	v[0] = x;
+	v[0].size = 2;
+	cases[nc++] = (__typeof__(cases[0])){ "size mismatch for 'x'", index_text(v, 2, 2) };
+	v[0] = x;
+	v[0].path = "y";
+	cases[nc++] = (__typeof__(cases[0])){ "entry 1 is 'x'", index_text(v, 2, 2) };
+	v[0] = x;
+	v[1].target = "elsewhere";
+	cases[nc++] = (__typeof__(cases[0])){ "link target mismatch for 'l'", index_text(v, 2, 2) };
+	v[1] = l;
+	cases[nc++] = (__typeof__(cases[0])){ "holds 2 entries, its index lists 1", index_text(v, 1, 1) };
+	cases[nc++] = (__typeof__(cases[0])){ "header announces 3", index_text(v, 2, 3) };
+	cases[nc] = (__typeof__(cases[0])){ "corrupt", index_text(v, 2, 2) };
+	memcpy(strstr(cases[nc].index, "\"path\":\"l\""), "{", 1);
+	nc++;
+	for (size_t i = 0; i < nc; i++) {
+		const struct craft c[] = {
+			{ "x", 'f', "a" }, { "l", 'l', "x" },
+			{ PS_ARCHIVE_INDEX_NAME, 'f', cases[i].index },
+		};
+		struct ps_archive_result res;
+		struct ps_error err = {0};
+		int rc;
+
+		craft(&b, c, PS_ARRAY_LEN(c));
+		rc = read_mem(&b, PS_ARCHIVE_VERIFY, NULL, &res, &err);
+		if (!cases[i].msg) {
+			ck_assert_msg(rc == 0, "%s", err.msg);
+			ck_assert_uint_eq(res.hashed, 1);
+			ck_assert_uint_eq(res.index.len, 2);
+			/* the result's index is the archive's, as recorded */
+			ck_assert_uint_eq(res.index.v[0].mode, 0600);
+			ck_assert_int_eq(res.index.v[0].mtime, 7);
+			ck_assert_str_eq(res.index.v[0].sha256, x.sha256);
+			ck_assert_str_eq(res.index.v[1].target, "x");
+		} else {
+			ck_assert_msg(rc < 0, "case %zu accepted", i);
+			ck_assert_int_eq(err.code, PS_EXIT_FAIL);
+			ck_assert_msg(strstr(err.msg, cases[i].msg) != NULL, "case %zu: %s", i, err.msg);
+		}
+		ps_archive_result_free(&res);
+		free(cases[i].index);
+	}
+	ps_buf_free(&b);
+}
+END_TEST
+
+/* An index large enough to be checked in two halves on two threads. */
+START_TEST(index_large)
+{
+	enum { N = 24000, BAD1 = 20001, BAD2 = 3001 };
+	struct craft *c = calloc(N + 1, sizeof(*c));
+	struct ps_archive_entry *e = calloc(N, sizeof(*e));
+	char (*names)[40] = calloc(N, sizeof(*names));
+	char *text;
+	struct ps_buf b = {0};
+	struct ps_archive_result res;
+	struct ps_archive_index idx;
+	struct ps_error err = {0};
+
+	for (size_t i = 0; i < N; i++) {
+		snprintf(names[i], sizeof(names[i]), "tree/entry-%05zu-padding", i);
+		e[i].path = names[i];
+		e[i].mode = 0644;
+		e[i].mtime = (int64_t)i;
+		c[i].name = names[i];
+		if (i % 100 == 1) {
+			c[i].type = 'f';
+			c[i].arg = "content";
+			e[i].type = PS_ARCHIVE_FILE;
+			e[i].size = 7;
+			ps_sha256_hex("content", 7, e[i].sha256);
+		} else {
+			c[i].type = 'd';
+			c[i].arg = "";
+			e[i].type = PS_ARCHIVE_DIR;
+		}
+	}
+	c[N].name = PS_ARCHIVE_INDEX_NAME;
+	c[N].type = 'f';
+	/* well-formed: accepted, and the result is the index as parsed */
+	text = index_text(e, N, N);
+	ck_assert_uint_gt(strlen(text), 1u << 20);
+	c[N].arg = text;
+	craft(&b, c, N + 1);
+	ck_assert_msg(read_mem(&b, PS_ARCHIVE_VERIFY, NULL, &res, &err) == 0, "%s", err.msg);
+	ck_assert_msg(ps_archive_index_parse(text, strlen(text), &idx, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(res.index.len, idx.len);
+	for (size_t i = 0; i < N; i++) {
+		ck_assert_str_eq(res.index.v[i].path, idx.v[i].path);
+		ck_assert_int_eq(res.index.v[i].type, idx.v[i].type);
+		ck_assert_uint_eq(res.index.v[i].size, idx.v[i].size);
+		ck_assert_uint_eq(res.index.v[i].mode, idx.v[i].mode);
+		ck_assert_int_eq(res.index.v[i].mtime, idx.v[i].mtime);
+		ck_assert_str_eq(res.index.v[i].sha256, idx.v[i].sha256);
+	}
+	ps_archive_index_free(&idx);
+	ps_archive_result_free(&res);
+	free(text);
+	/* a wrong digest in the second half, then also one in the first */
+	e[BAD1].sha256[0] = e[BAD1].sha256[0] == 'a' ? 'b' : 'a';
+	for (int round = 0; round < 2; round++) {
+		const char *want = round == 0 ? "entry-20001" : "entry-03001";
+
+		if (round == 1)
+			e[BAD2].sha256[0] = e[BAD2].sha256[0] == 'a' ? 'b' : 'a';
+		text = index_text(e, N, N);
+		c[N].arg = text;
+		craft(&b, c, N + 1);
+		ck_assert_int_lt(read_mem(&b, PS_ARCHIVE_VERIFY, NULL, &res, &err), 0);
+		ck_assert_int_eq(err.code, PS_EXIT_FAIL);
+		ck_assert_msg(strstr(err.msg, "digest mismatch") && strstr(err.msg, want),
+			      "round %d: %s", round, err.msg);
+		ps_archive_result_free(&res);
+		free(text);
+	}
+	ps_buf_free(&b);
+	free(names);
+	free(e);
+	free(c);
+}
+END_TEST
+
 START_TEST(index_parser)
 {
 	struct ps_archive_index idx;
@@ -424,6 +583,8 @@ suite(void)
 	tcase_add_test(t, corruption_detected);
 	tcase_add_test(t, unsafe_refused);
 	tcase_add_test(t, index_parser);
+	tcase_add_test(t, index_mismatch);
+	tcase_add_test(t, index_large);
 	suite_add_tcase(s, t);
 	return s;
 }
