@@ -5,6 +5,7 @@
  * DL rule, with an optional ShellCheck pass over RUN scripts.
  */
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -160,6 +161,7 @@ main(int argc, char **argv)
 	char *sc = NULL;
 	int first, status, fail_on_given = 0;
 
+	lint_prefault_image();
 	ps_cli_init(&cli, argv[0]);
 	lint_settings_init(&set);
 	status = ps_cli_parse(&cli, argc, argv, on_opt, &st, &com, &first);
@@ -274,6 +276,9 @@ main(int argc, char **argv)
 	 * 4 KB at a time (a terminal keeps its line buffering) */
 	if (!isatty(STDOUT_FILENO))
 		setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+	/* stdout is written only under the run's writing lock (or before and
+	 * after the workers): no stdio lock per call besides */
+	__fsetlocking(stdout, FSETLOCKING_BYCALLER);
 	rd = ps_render_open(stdout, &ro);
 	/* streamed formats without a baseline: the workers render each
 	 * file's findings and the writing only counts and copies them */

@@ -25,7 +25,7 @@ struct lint_result {
 	int status;
 	struct ps_buf bytes;	/* rendered by the worker (ps_render_put) */
 	struct lint_put *put;
-	size_t nput;
+	size_t nput, put_cap;
 };
 
 struct lint_run {
@@ -46,11 +46,13 @@ struct lint_run {
 	const struct lint_settings *last_set;
 	/* workers */
 	atomic_size_t next;	/* next file to take */
-	atomic_uchar *done;	/* per file: results[i] is ready */
+	atomic_uchar *done;	/* per file: pending, linted, written */
 	pthread_mutex_t out_mu;	/* held while writing: rd, next_out, status */
 	struct ps_render *rd;
-	size_t next_out;	/* the next file to write */
+	atomic_size_t next_out;	/* the next file to write */
 	int status;		/* worst status of an unreadable file */
+	pthread_t main_thread;	/* lint_run_all's caller */
+	size_t thread_heap;	/* bytes of heap populated per other thread */
 };
 
 /* Resolve the settings of every file (the nearest configuration, loaded
@@ -65,5 +67,7 @@ int lint_run_all(struct lint_run *r, struct ps_render *rd);
  * returns -1 when a finding could not be written. */
 int lint_run_render(struct lint_run *r, size_t i, struct ps_render *rd);
 void lint_run_free(struct lint_run *r);
+/* Populate the program's pages at once (page faults are dear on VMs). */
+void lint_prefault_image(void);
 
 #endif
