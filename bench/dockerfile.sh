@@ -2,7 +2,8 @@
 # bench/dockerfile.sh: ps-lint-dockerfile against dockerfilelint (the fastest
 # Dockerfile peer of ../shared/peers/) on the Dockerfile corpus:
 #   1. the whole corpus in one invocation (best of 3 runs each),
-#   2. one process per file (a sample of 25 files for the slow peer),
+#   2. one process per file with xargs -n1 (a sample of 25 files for the
+#      slow peer), beside /bin/true through the same xargs as the floor,
 #   3. 10,000 Dockerfiles (the corpus repeated) in one invocation.
 # ShellCheck is off (--shellcheck=never): dockerfilelint has no such pass.
 # Goal: >= 50x the peer; 10,000 files in under 1 s on 2 cores.
@@ -49,15 +50,43 @@ read -r peer peer_cpu < <(best "$PEER" -j "${FILES[@]}")
 printf 'whole corpus (%d files), one invocation: ps-lint-dockerfile %.3f s (cpu %.3f s), dockerfilelint %.3f s (cpu %.3f s): %sx wall, %sx cpu\n' \
 	"$N" "$ours" "$ours_cpu" "$peer" "$peer_cpu" "$(ratio "$peer" "$ours")" "$(ratio "$peer_cpu" "$ours_cpu")"
 
+# One process per file, spawned by xargs -n1 (what an editor, a hook or
+# find -exec does) for both tools; the same harness around /bin/true is the
+# floor: process creation alone costs milliseconds on this VM.
 SAMPLE=("${FILES[@]:0:25}")
-each_ours() { for f in "${FILES[@]}"; do "$TOOL" -f json --fail-on never --shellcheck never "$f"; done; }
-each_peer() { for f in "${SAMPLE[@]}"; do "$PEER" -j "$f"; done; }
-{ TIMEFORMAT='%R %U %S'; time each_ours >/dev/null 2>&1; } 2>"$TMP/t"; read -r w u s <"$TMP/t"
-ours_pf=$(echo "$w / $N" | bc -l); ours_pfc=$(echo "($u + $s) / $N" | bc -l)
-{ TIMEFORMAT='%R %U %S'; time each_peer >/dev/null 2>&1; } 2>"$TMP/t"; read -r w u s <"$TMP/t"
-peer_pf=$(echo "$w / ${#SAMPLE[@]}" | bc -l); peer_pfc=$(echo "($u + $s) / ${#SAMPLE[@]}" | bc -l)
-printf 'one process per file: ps-lint-dockerfile %.4f s/file (cpu %.4f; all %d), dockerfilelint %.4f s/file (cpu %.4f; %d sampled): %sx wall, %sx cpu\n' \
+printf '%s\n' "${FILES[@]}" >"$TMP/all"
+printf '%s\n' "${SAMPLE[@]}" >"$TMP/sample"
+# per_file LIST CMD...: "WALL CPU" seconds per file, xargs -n1 over LIST
+per_file() {
+	local list=$1 n
+	shift
+	n=$(wc -l <"$list")
+	{ TIMEFORMAT='%R %U %S'; time xargs -d '\n' -n1 "$@" <"$list" >/dev/null 2>&1; } 2>"$TMP/t"
+	read -r w u s <"$TMP/t"
+	echo "$(echo "$w / $n" | bc -l) $(echo "($u + $s) / $n" | bc -l)"
+}
+read -r ours_pf ours_pfc < <(per_file "$TMP/all" "$TOOL" -f json --fail-on never --shellcheck never)
+read -r floor_pf floor_pfc < <(per_file "$TMP/all" /bin/true)
+# /bin/true is linked dynamically, ps-lint-dockerfile statically: a static
+# do-nothing program is the floor of the latter
+noop_pf=""
+if printf 'int main(void) { return 0; }\n' | cc -O2 -static -x c - -o "$TMP/noop" 2>/dev/null; then
+	read -r noop_pf noop_pfc < <(per_file "$TMP/all" "$TMP/noop")
+fi
+read -r peer_pf peer_pfc < <(per_file "$TMP/sample" "$PEER" -j)
+printf 'one process per file (xargs -n1): ps-lint-dockerfile %.4f s/file (cpu %.4f; all %d), dockerfilelint %.4f s/file (cpu %.4f; %d sampled): %sx wall, %sx cpu\n' \
 	"$ours_pf" "$ours_pfc" "$N" "$peer_pf" "$peer_pfc" "${#SAMPLE[@]}" "$(ratio "$peer_pf" "$ours_pf")" "$(ratio "$peer_pfc" "$ours_pfc")"
+printf '  floor: /bin/true (dynamic) through the same xargs %.4f s/file (cpu %.4f); above it: ps-lint-dockerfile %.4f s/file, dockerfilelint %.4f s/file\n' \
+	"$floor_pf" "$floor_pfc" "$(echo "$ours_pf - $floor_pf" | bc -l)" "$(echo "$peer_pf - $floor_pf" | bc -l)"
+if [ -n "$noop_pf" ]; then
+	printf '  floor: a static no-op through the same xargs %.4f s/file (cpu %.4f); above it: ps-lint-dockerfile %.4f s/file\n' \
+		"$noop_pf" "$noop_pfc" "$(echo "$ours_pf - $noop_pf" | bc -l)"
+fi
+# the same with a bash loop (a fork of bash per file on top of the exec)
+each_ours() { for f in "${FILES[@]}"; do "$TOOL" -f json --fail-on never --shellcheck never "$f"; done; }
+{ TIMEFORMAT='%R %U %S'; time each_ours >/dev/null 2>&1; } 2>"$TMP/t"; read -r w u s <"$TMP/t"
+printf '  bash loop instead of xargs: ps-lint-dockerfile %.4f s/file (cpu %.4f)\n' \
+	"$(echo "$w / $N" | bc -l)" "$(echo "($u + $s) / $N" | bc -l)"
 
 python3 - "$TMP/many" "${FILES[@]}" <<'PY'
 import os, sys
