@@ -254,13 +254,13 @@ struct index_part {
 	struct ps_archive_index idx;
 	struct ps_error err;
 	int failed;
-	/* Merging (when seen is set): the stretch's entry lines describe
-	 * seen[first_entry...] in order; each is compared with its entry
-	 * (the first difference goes to merr) and completes it (mode, mtime,
-	 * size, digest as the index records them), instead of being kept. */
+	/* Merging (when seen is set): index line L describes seen[L - 2];
+	 * each entry line is compared with its entry (the first difference
+	 * goes to merr) and completes it (mode, mtime, size, digest as the
+	 * index records them), instead of being kept. Lines past nseen are
+	 * only parsed (the caller reports the count). */
 	struct ps_archive_entry *seen;
-	size_t first_entry;
-	size_t merged;
+	size_t nseen;
 	struct ps_error merr;
 	int mismatch;
 };
@@ -270,12 +270,12 @@ static int entry_differs(const struct ps_archive_entry *a, const struct ps_archi
 
 /* Merging: compare index entry e with what was read, complete that. */
 static void
-merge_entry(struct index_part *t, struct ps_archive_entry *e)
+merge_entry(struct index_part *t, struct ps_archive_entry *e, size_t line)
 {
-	size_t i = t->first_entry + t->merged++;
+	size_t i = line - 2;
 	struct ps_archive_entry *a = &t->seen[i];
 
-	if (t->mismatch)
+	if (t->mismatch || i >= t->nseen)
 		return;
 	if (entry_differs(a, e, i, &t->merr) < 0) {
 		t->mismatch = 1;
@@ -328,7 +328,7 @@ parse_part(struct index_part *t)
 				return;
 			}
 			if (t->seen) {
-				merge_entry(t, &e);
+				merge_entry(t, &e, line);
 				entry_free(&e);
 			} else {
 				ps_xgrow(&t->idx.v, &t->idx.cap, t->idx.len + 1,
@@ -1179,6 +1179,255 @@ tar_read_cb(struct archive *a, void *ctx, const void **buf)
 	return n;
 }
 
+/* Lines of an index text, as parse_part splits them. */
+static size_t
+count_lines(const char *p, size_t n)
+{
+	const char *end = p + n;
+	size_t lines = 0;
+
+	for (const char *q = p; q < end; lines++) {
+		const char *nl = memchr(q, '\n', (size_t)(end - q));
+		if (!nl)
+			return lines + 1;
+		q = nl + 1;
+	}
+	return lines;
+}
+
+/*
+ * Checking the index as it is read: its text is cut after a newline into
+ * jobs of about IXJOB bytes, which a helper thread and the reading thread
+ * (when it has no free buffer) parse in merge mode against the entries
+ * read, so the index is never held whole and its parse runs on two cores.
+ * The first parse error and the first difference (by line) are kept.
+ */
+#define IXJOB (1u << 20)
+#define IXBUFS 3
+
+struct ixcheck {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t th;
+	int inited, started, done;
+	struct ps_archive_entry *seen;
+	size_t nseen;
+	struct ps_buf buf[IXBUFS];
+	size_t first_line[IXBUFS];
+	int queue[IXBUFS];	/* jobs to parse, in order */
+	size_t nqueue;
+	int isfree[IXBUFS];
+	int cur;		/* buffer being filled, -1 none */
+	size_t lines;		/* lines handed out so far */
+	struct ps_buf carry;
+	/* results */
+	long long want;		/* the header's count, -1 when not read */
+	size_t err_line, mis_line;	/* 0: none */
+	struct ps_error err, merr;
+};
+
+/* Parse job b (unlocked), then merge its results. */
+static void
+ix_run(struct ixcheck *x, int b)
+{
+	struct index_part t = {
+		.p = x->buf[b].data, .end = x->buf[b].data + x->buf[b].len,
+		.first_line = x->first_line[b], .header = x->first_line[b] == 1,
+		.seen = x->seen, .nseen = x->nseen,
+	};
+
+	parse_part(&t);
+	pthread_mutex_lock(&x->mu);
+	if (t.header)
+		x->want = t.want;
+	if (t.failed) {
+		size_t l = t.first_line;	/* the error's line is in the message */
+		if (!x->err_line || l < x->err_line) {
+			x->err_line = l;
+			x->err = t.err;
+		}
+	}
+	if (t.mismatch && (!x->mis_line || t.first_line < x->mis_line)) {
+		x->mis_line = t.first_line;
+		x->merr = t.merr;
+	}
+	ps_buf_reset(&x->buf[b]);
+	x->isfree[b] = 1;
+	pthread_cond_broadcast(&x->cv);
+	pthread_mutex_unlock(&x->mu);
+}
+
+/* The oldest queued job (locked), -1 when none. */
+static int
+ix_take(struct ixcheck *x)
+{
+	int b;
+
+	if (!x->nqueue)
+		return -1;
+	b = x->queue[0];
+	memmove(x->queue, x->queue + 1, (x->nqueue - 1) * sizeof(x->queue[0]));
+	x->nqueue--;
+	return b;
+}
+
+static void *
+ix_thread(void *arg)
+{
+	struct ixcheck *x = arg;
+
+	pthread_mutex_lock(&x->mu);
+	for (;;) {
+		int b = ix_take(x);
+
+		if (b < 0) {
+			if (x->done)
+				break;
+			pthread_cond_wait(&x->cv, &x->mu);
+			continue;
+		}
+		pthread_mutex_unlock(&x->mu);
+		ix_run(x, b);
+		pthread_mutex_lock(&x->mu);
+	}
+	pthread_mutex_unlock(&x->mu);
+	return NULL;
+}
+
+static void
+ix_start(struct ixcheck *x, struct ps_archive_entry *seen, size_t nseen)
+{
+	memset(x, 0, sizeof(*x));
+	pthread_mutex_init(&x->mu, NULL);
+	pthread_cond_init(&x->cv, NULL);
+	x->inited = 1;
+	x->seen = seen;
+	x->nseen = nseen;
+	x->want = -1;
+	x->cur = -1;
+	for (int i = 0; i < IXBUFS; i++)
+		x->isfree[i] = 1;
+	/* without a thread, the reading thread parses every job itself */
+	x->started = pthread_create(&x->th, NULL, ix_thread, x) == 0;
+}
+
+/* Queue the first len bytes of the current buffer (whole lines). */
+static void
+ix_submit(struct ixcheck *x)
+{
+	int b = x->cur;
+
+	x->first_line[b] = x->lines + 1;
+	x->lines += count_lines(x->buf[b].data, x->buf[b].len);
+	pthread_mutex_lock(&x->mu);
+	x->queue[x->nqueue++] = b;
+	x->cur = -1;
+	pthread_cond_broadcast(&x->cv);
+	pthread_mutex_unlock(&x->mu);
+}
+
+/* A free buffer for the reading thread: parses a queued job itself when
+ * every buffer is taken (or waits for the helper's). */
+static int
+ix_get(struct ixcheck *x)
+{
+	pthread_mutex_lock(&x->mu);
+	for (;;) {
+		int b;
+
+		for (int i = 0; i < IXBUFS; i++)
+			if (x->isfree[i]) {
+				x->isfree[i] = 0;
+				pthread_mutex_unlock(&x->mu);
+				return i;
+			}
+		b = ix_take(x);
+		if (b >= 0) {
+			pthread_mutex_unlock(&x->mu);
+			ix_run(x, b);
+			pthread_mutex_lock(&x->mu);
+		} else {
+			pthread_cond_wait(&x->cv, &x->mu);
+		}
+	}
+}
+
+static void
+ix_feed(struct ixcheck *x, const char *p, size_t n)
+{
+	while (n > 0) {
+		struct ps_buf *cb;
+		size_t take;
+		const char *nl;
+
+		if (x->cur < 0)
+			x->cur = ix_get(x);
+		cb = &x->buf[x->cur];
+		take = IXJOB > cb->len ? IXJOB - cb->len : 0;
+		if (take > n)
+			take = n;
+		if (take == 0) {	/* a line longer than a job: grow */
+			take = n;
+		}
+		ps_buf_add(cb, p, take);
+		p += take;
+		n -= take;
+		if (cb->len < IXJOB)
+			continue;
+		nl = memrchr(cb->data, '\n', cb->len);
+		if (!nl)
+			continue;
+		{
+			/* the partial last line moves on to the next job */
+			size_t keep = cb->len - (size_t)(nl + 1 - cb->data);
+
+			ps_buf_reset(&x->carry);
+			ps_buf_add(&x->carry, nl + 1, keep);
+			cb->len -= keep;
+			ix_submit(x);
+			if (keep) {
+				x->cur = ix_get(x);
+				ps_buf_add(&x->buf[x->cur], x->carry.data, keep);
+			}
+		}
+	}
+}
+
+/* Parse what is left and stop the helper; results are then final. */
+static void
+ix_finish(struct ixcheck *x)
+{
+	int b;
+
+	if (x->cur >= 0 && x->buf[x->cur].len)
+		ix_submit(x);
+	pthread_mutex_lock(&x->mu);
+	while ((b = ix_take(x)) >= 0) {
+		pthread_mutex_unlock(&x->mu);
+		ix_run(x, b);
+		pthread_mutex_lock(&x->mu);
+	}
+	x->done = 1;
+	pthread_cond_broadcast(&x->cv);
+	pthread_mutex_unlock(&x->mu);
+	if (x->started)
+		pthread_join(x->th, NULL);
+	x->started = 0;
+}
+
+static void
+ix_free(struct ixcheck *x)
+{
+	if (!x->inited)
+		return;
+	for (int i = 0; i < IXBUFS; i++)
+		ps_buf_free(&x->buf[i]);
+	ps_buf_free(&x->carry);
+	pthread_mutex_destroy(&x->mu);
+	pthread_cond_destroy(&x->cv);
+	memset(x, 0, sizeof(*x));
+}
+
 struct reader {
 	const struct ps_archive_ropts *o;
 	struct archive *a;
@@ -1188,7 +1437,7 @@ struct reader {
 	struct ps_archive_index seen;
 	struct strset symlinks;
 	struct strset files;
-	struct ps_buf index;
+	struct ixcheck ix;
 	int have_index;
 	uint64_t sample_seed;
 	size_t destlen;
@@ -1320,21 +1569,31 @@ read_entry(struct reader *r, struct archive_entry *ae, struct ps_archive_result 
 		la_int64_t off;
 		int st;
 
+		uint64_t total = 0;
+		unsigned char md[EVP_MAX_MD_SIZE];
+		unsigned mdlen = 0;
+
 		if (ft != AE_IFREG || hl)
 			return rd_fail(r, err, PS_EXIT_FAIL, "the index entry is not a file");
-		if (archive_entry_size(ae) > 0 && archive_entry_size(ae) <= INDEX_MAX)
-			ps_xgrow(&r->index.data, &r->index.cap,
-				 (size_t)archive_entry_size(ae) + 1, 1);
+		/* checked against the entries read as it streams in */
+		ix_start(&r->ix, r->seen.v, r->seen.len);
+		EVP_DigestInit_ex(r->md, EVP_sha256(), NULL);
 		while ((st = archive_read_data_block(r->a, &buf, &n, &off)) == ARCHIVE_OK) {
-			if ((uint64_t)off != r->index.len || r->index.len + n > INDEX_MAX)
+			if ((uint64_t)off != total || total + n > INDEX_MAX) {
+				ix_finish(&r->ix);
 				return rd_fail(r, err, PS_EXIT_FAIL, "the index entry is malformed");
-			ps_buf_add(&r->index, buf, n);
+			}
+			EVP_DigestUpdate(r->md, buf, n);
+			ix_feed(&r->ix, buf, n);
+			total += n;
 		}
+		ix_finish(&r->ix);
 		if (st != ARCHIVE_EOF)
 			return rd_fail(r, err, PS_EXIT_FAIL, "cannot read the index: %s",
 				       archive_error_string(r->a));
 		r->have_index = 1;
-		ps_sha256_hex(ps_buf_str(&r->index), r->index.len, res->st.index_sha256);
+		EVP_DigestFinal_ex(r->md, md, &mdlen);
+		ps_hex(md, mdlen, res->st.index_sha256);
 		return 0;
 	}
 	if (ps_archive_check_name(name, &ne) < 0)
@@ -1458,82 +1717,31 @@ entry_differs(const struct ps_archive_entry *a, const struct ps_archive_entry *b
 	return 0;
 }
 
-/* Lines of an index text, as parse_part splits them. */
-static size_t
-count_lines(const char *p, size_t n)
-{
-	const char *end = p + n;
-	size_t lines = 0;
-
-	for (const char *q = p; q < end; lines++) {
-		const char *nl = memchr(q, '\n', (size_t)(end - q));
-		if (!nl)
-			return lines + 1;
-		q = nl + 1;
-	}
-	return lines;
-}
-
-/*
- * Compare what was read with the index, the index's lines parsed in two
- * halves on two threads, each compared with (and completing) its entries
- * as it goes; the entries read become the result's index. An index whose
- * line count does not match goes through the plain parse for its message.
- */
+/* The index's verdict, once read: its lines against the entries read. On
+ * success the entries read, completed from the index, become its copy. */
 static int
 check_index(struct reader *r, struct ps_archive_result *res, struct ps_error *err)
 {
-	const char *text = ps_buf_str(&r->index);
-	size_t n = r->index.len;
-	struct index_part a = { .p = text, .end = text + n, .first_line = 1, .header = 1,
-				.seen = r->seen.v };
-	struct index_part b = { .seen = r->seen.v };
-	struct ps_error ie = {0};
-	pthread_t th;
-	int two = 0;
+	struct ixcheck *x = &r->ix;
 
 	if (!r->have_index)
 		return ps_error_set(err, PS_EXIT_FAIL,
 				    "the archive has no index: it is truncated or not a ps-backup archive");
-	if (count_lines(text, n) != r->seen.len + 1) {
-		struct ps_archive_index *idx = &res->index;
-
-		if (ps_archive_index_parse(text, n, idx, &ie) < 0)
-			return ps_error_set(err, PS_EXIT_FAIL, "the archive index is corrupt: %s",
-					    ie.msg);
+	if (x->err_line)
+		return ps_error_set(err, PS_EXIT_FAIL, "the archive index is corrupt: %s",
+				    x->err.msg);
+	if (x->want < 0)
+		return ps_error_set(err, PS_EXIT_FAIL, "the archive index is corrupt: index is empty");
+	if ((unsigned long long)x->want != x->lines - 1)
+		return ps_error_set(err, PS_EXIT_FAIL,
+				    "the archive index is corrupt: index is incomplete: header announces %lld entries",
+				    x->want);
+	if (x->lines - 1 != r->seen.len)
 		return ps_error_set(err, PS_EXIT_FAIL,
 				    "the archive holds %zu entries, its index lists %zu",
-				    r->seen.len, idx->len);
-	}
-	if (n >= INDEX_SPLIT) {
-		const char *mid = memchr(text + n / 2, '\n', n - n / 2);
-
-		if (mid && mid + 1 < text + n) {
-			b.p = mid + 1;
-			b.end = text + n;
-			a.end = b.p;
-			b.first_line = count_lines(text, (size_t)(a.end - text)) + 1;
-			b.first_entry = b.first_line - 2;
-			two = pthread_create(&th, NULL, parse_part_thread, &b) == 0;
-			if (!two) {
-				a.end = text + n;
-				b.p = b.end = NULL;
-			}
-		}
-	}
-	parse_part(&a);
-	if (two)
-		pthread_join(th, NULL);
-	if (a.failed || b.failed)
-		return ps_error_set(err, PS_EXIT_FAIL, "the archive index is corrupt: %s",
-				    a.failed ? a.err.msg : b.err.msg);
-	if (a.want < 0 || (unsigned long long)a.want != r->seen.len)
-		return ps_error_set(err, PS_EXIT_FAIL,
-				    a.want < 0 ? "the archive index is corrupt: index is empty" :
-				    "the archive index is corrupt: index is incomplete: header announces %lld entries",
-				    a.want);
-	if (a.mismatch || b.mismatch)
-		return ps_error_set(err, PS_EXIT_FAIL, "%s", a.mismatch ? a.merr.msg : b.merr.msg);
+				    r->seen.len, x->lines - 1);
+	if (x->mis_line)
+		return ps_error_set(err, PS_EXIT_FAIL, "%s", x->merr.msg);
 	res->index = r->seen;
 	memset(&r->seen, 0, sizeof(r->seen));
 	return 0;
@@ -1654,7 +1862,7 @@ out:
 	ps_archive_index_free(&r.seen);
 	strset_free(&r.symlinks);
 	strset_free(&r.files);
-	ps_buf_free(&r.index);
+	ix_free(&r.ix);
 	ps_buf_free(&r.full);
 	ps_buf_free(&r.full2);
 	return rc;

@@ -596,9 +596,7 @@ dec_header(struct ps_crypt_dec *d, struct ps_error *err)
 	if (!d->ctx || EVP_DecryptInit_ex(d->ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1)
 		return ps_error_set(err, PS_EXIT_OPER, "cannot set up AES-256-GCM");
 	d->insize = (size_t)d->h.chunk_size + PS_CRYPT_TAG_LEN;
-	d->in = ps_xmalloc(d->insize);
-	d->plain = ps_xmalloc(d->h.chunk_size);
-	d->have_header = 1;
+	d->have_header = 1;	/* the buffers come with the first chunk bytes */
 	return 0;
 }
 
@@ -705,6 +703,10 @@ ps_crypt_dec_update(struct ps_crypt_dec *d, const void *pv, size_t n,
 			return -1;
 		}
 	}
+	if (n > 0 && !d->in) {
+		d->in = ps_xmalloc(d->insize);
+		d->plain = ps_xmalloc(d->h.chunk_size);
+	}
 	while (n > 0) {
 		size_t take;
 
@@ -737,6 +739,8 @@ ps_crypt_dec_finish(struct ps_crypt_dec *d, struct ps_error *err)
 		d->finished = 1;
 		return 0;
 	}
+	/* (nothing after the header: no buffers, and dec_one fails on the
+	 * missing tag before using them) */
 	if (dec_chunk(d, 1, err) < 0) {
 		d->failed = 1;
 		return -1;
