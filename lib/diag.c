@@ -360,6 +360,8 @@ ps_finding_fingerprint(struct ps_finding *f)
 		while (*file == '/')
 			file++;
 	}
+	/* one allocation of about the right size, not a growth by doubling */
+	ps_xgrow(&b.data, &b.cap, 256, 1);
 	ps_buf_adds(&b, f->rule ? f->rule : "");
 	ps_buf_addc(&b, '\0');
 	ps_buf_adds(&b, file);

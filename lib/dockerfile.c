@@ -20,6 +20,95 @@ struct arena_blk {
 	max_align_t data[];
 };
 
+#define AR_BLOCK 16384
+
+/*
+ * Memory kept per thread from file to file (a linter parses thousands of
+ * files on each thread): spare arena blocks and the parser's and the shell
+ * splitter's growing vectors, so that a parse reuses the last one's memory
+ * instead of going to malloc (and its consolidation of freed chunks) for
+ * every block and every vector. ps_df_scratch_release frees it.
+ */
+struct scratch_vec {
+	void *v;
+	size_t cap;
+};
+
+static _Thread_local struct {
+	struct arena_blk *blks;		/* spare AR_BLOCK blocks */
+	int nblks;
+	struct scratch_vec lines, insts, cmds, words, assigns, sub;
+	struct ps_buf tmp, w, raw;
+	int parsing, splitting;		/* in use (not re-entered) */
+} tl;
+
+/* Take a kept vector (len 0) into v/cap, or leave them empty. */
+#define SCRATCH_TAKE(vec, sv) do { \
+	(vec).v = (sv).v; (vec).cap = (sv).cap; (vec).len = 0; \
+	(sv).v = NULL; (sv).cap = 0; \
+} while (0)
+/* Keep a vector for the next call (the larger of the two), free the other. */
+static void
+scratch_keep(struct scratch_vec *sv, void *v, size_t cap)
+{
+	if (!v)
+		return;
+	if (!sv->v || cap > sv->cap) {
+		free(sv->v);
+		sv->v = v;
+		sv->cap = cap;
+	} else {
+		free(v);
+	}
+}
+
+static void
+scratch_keep_buf(struct ps_buf *keep, struct ps_buf *b)
+{
+	if (!b->data)
+		return;
+	if (!keep->data || b->cap > keep->cap) {
+		ps_buf_free(keep);
+		*keep = *b;
+		keep->len = 0;
+	} else {
+		ps_buf_free(b);
+	}
+	memset(b, 0, sizeof(*b));
+}
+
+static struct ps_buf
+scratch_take_buf(struct ps_buf *keep)
+{
+	struct ps_buf b = *keep;
+
+	b.len = 0;
+	memset(keep, 0, sizeof(*keep));
+	return b;
+}
+
+void
+ps_df_scratch_release(void)
+{
+	while (tl.blks) {
+		struct arena_blk *n = tl.blks->next;
+
+		free(tl.blks);
+		tl.blks = n;
+	}
+	tl.nblks = 0;
+	free(tl.lines.v);
+	free(tl.insts.v);
+	free(tl.cmds.v);
+	free(tl.words.v);
+	free(tl.assigns.v);
+	free(tl.sub.v);
+	ps_buf_free(&tl.tmp);
+	ps_buf_free(&tl.w);
+	ps_buf_free(&tl.raw);
+	memset(&tl, 0, sizeof(tl));
+}
+
 static void *
 ar_alloc(struct ps_dockerfile *df, size_t n)
 {
@@ -27,12 +116,20 @@ ar_alloc(struct ps_dockerfile *df, size_t n)
 	size_t need = (n + 15) & ~(size_t)15;
 
 	if (!b || b->cap - b->used < need) {
-		size_t cap = need > 16384 ? need : 16384;
-		struct arena_blk *nb = ps_xmalloc(sizeof(*nb) + cap);
+		size_t cap = need > AR_BLOCK ? need : AR_BLOCK;
+		struct arena_blk *nb;
+
+		if (cap == AR_BLOCK && tl.blks) {
+			nb = tl.blks;
+			tl.blks = nb->next;
+			tl.nblks--;
+		} else {
+			nb = ps_xmalloc(sizeof(*nb) + cap);
+		}
 
 		nb->used = 0;
 		nb->cap = cap;
-		if (b && need > 16384) {
+		if (b && need > AR_BLOCK) {
 			/* a big one: keep the current block for small ones */
 			nb->next = b->next;
 			b->next = nb;
@@ -134,6 +231,8 @@ struct parser {
 	VEC(struct ps_df_comment) comments;
 	VEC(struct ps_df_error) errors;
 	struct ps_buf tmp;
+	size_t lines_cap;
+	int scratch;		/* the thread's scratch is ours */
 };
 
 static void
@@ -227,7 +326,9 @@ static size_t
 split_words(struct ps_dockerfile *df, const char *s, char esc,
 	    const char ***out)
 {
-	VEC(const char *) w = { 0 };
+	/* most instructions have a few words: no malloc for up to 32 */
+	const char *stack[32];
+	VEC(const char *) w = { stack, 0, PS_ARRAY_LEN(stack) };
 	size_t n = strlen(s), i = 0;
 
 	while (1) {
@@ -259,10 +360,16 @@ split_words(struct ps_dockerfile *df, const char *s, char esc,
 			}
 			i++;
 		}
+		if (w.len == w.cap && w.v == stack) {
+			w.v = ps_xmalloc(2 * w.cap * sizeof(*w.v));
+			memcpy(w.v, stack, w.len * sizeof(*w.v));
+			w.cap *= 2;
+		}
 		VEC_PUSH(w, ar_strndup(df, s + st, i - st));
 	}
 	*out = ar_dup(df, w.v, w.len * sizeof(*w.v));
-	free(w.v);
+	if (w.v != stack)
+		free(w.v);
 	return w.len;
 }
 
@@ -840,6 +947,9 @@ split_lines(struct parser *p, const char *text, size_t len)
 	VEC(struct line) lv = { 0 };
 	size_t i = 0;
 
+	if (p->scratch)
+		SCRATCH_TAKE(lv, tl.lines);
+
 	while (i < len) {
 		const char *nl = memchr(text + i, '\n', len - i);
 		size_t e = nl ? (size_t)(nl - text) : len;
@@ -852,6 +962,7 @@ split_lines(struct parser *p, const char *text, size_t len)
 	}
 	p->lines = lv.v;
 	p->nlines = lv.len;
+	p->lines_cap = lv.cap;
 }
 
 /* Parser directives at the top: "# syntax=...", "# escape=`". */
@@ -959,6 +1070,12 @@ ps_df_parse(const char *name, const char *text, size_t len,
 	df->escape = '\\';
 	df->name = ar_strndup(df, name, strlen(name));
 	p.df = df;
+	if (!tl.parsing) {
+		tl.parsing = 1;
+		p.scratch = 1;
+		p.tmp = scratch_take_buf(&tl.tmp);
+		SCRATCH_TAKE(p.insts, tl.insts);
+	}
 	/* a UTF-8 byte order mark */
 	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
 		text += 3;
@@ -1041,8 +1158,15 @@ ps_df_parse(const char *name, const char *text, size_t len,
 	df->errors = p.errors.v;
 	df->nerrors = p.errors.len;
 	make_stages(&p);
-	free(p.lines);
-	ps_buf_free(&p.tmp);
+	if (p.scratch) {
+		scratch_keep(&tl.lines, p.lines, p.lines_cap);
+		scratch_keep_buf(&tl.tmp, &p.tmp);
+		df->insts_cap = p.insts.cap;
+		tl.parsing = 0;
+	} else {
+		free(p.lines);
+		ps_buf_free(&p.tmp);
+	}
 	return df;
 }
 
@@ -1055,9 +1179,19 @@ ps_df_free(struct ps_dockerfile *df)
 		return;
 	for (b = df->arena; b; b = n) {
 		n = b->next;
-		free(b);
+		if (b->cap == AR_BLOCK && tl.nblks < 4) {
+			b->used = 0;
+			b->next = tl.blks;
+			tl.blks = b;
+			tl.nblks++;
+		} else {
+			free(b);
+		}
 	}
-	free(df->insts);
+	if (df->insts_cap)
+		scratch_keep(&tl.insts, df->insts, df->insts_cap);
+	else
+		free(df->insts);
 	free(df->stages);
 	free(df->comments);
 	free(df->errors);
@@ -1601,21 +1735,41 @@ ps_sh_split(struct ps_dockerfile *df, const char *script,
 	    struct ps_sh_script *out)
 {
 	struct sh sh = { 0 };
+	int scratch = !tl.splitting;
 
 	sh.df = df;
 	sh.s = script ? script : "";
 	sh.n = strlen(sh.s);
+	if (scratch) {
+		tl.splitting = 1;
+		SCRATCH_TAKE(sh.cmds, tl.cmds);
+		SCRATCH_TAKE(sh.words, tl.words);
+		SCRATCH_TAKE(sh.assigns, tl.assigns);
+		SCRATCH_TAKE(sh.sub, tl.sub);
+		sh.w = scratch_take_buf(&tl.w);
+		sh.raw = scratch_take_buf(&tl.raw);
+	}
 	sh_run(&sh);
 	for (size_t i = 0; i < sh.sub.len; i++)
 		VEC_PUSH(sh.cmds, sh.sub.v[i]);
 	out->cmds = ar_dup(df, sh.cmds.v, sh.cmds.len * sizeof(*sh.cmds.v));
 	out->ncmds = sh.cmds.len;
 	out->has_pipe = sh.has_pipe;
+	free(sh.heredocs.v);
+	if (scratch) {
+		scratch_keep(&tl.cmds, sh.cmds.v, sh.cmds.cap);
+		scratch_keep(&tl.words, sh.words.v, sh.words.cap);
+		scratch_keep(&tl.assigns, sh.assigns.v, sh.assigns.cap);
+		scratch_keep(&tl.sub, sh.sub.v, sh.sub.cap);
+		scratch_keep_buf(&tl.w, &sh.w);
+		scratch_keep_buf(&tl.raw, &sh.raw);
+		tl.splitting = 0;
+		return;
+	}
 	free(sh.cmds.v);
 	free(sh.sub.v);
 	free(sh.words.v);
 	free(sh.assigns.v);
-	free(sh.heredocs.v);
 	ps_buf_free(&sh.w);
 	ps_buf_free(&sh.raw);
 }

@@ -135,6 +135,7 @@ struct ps_dockerfile {
 	const char *syntax;	/* # syntax= directive or NULL */
 	int nlines;
 	void *arena;		/* private */
+	size_t insts_cap;	/* private */
 };
 
 /*
@@ -145,6 +146,12 @@ struct ps_dockerfile {
 struct ps_dockerfile *ps_df_parse(const char *name, const char *text,
 				  size_t len, struct ps_error *err);
 void ps_df_free(struct ps_dockerfile *df);
+/*
+ * Parsing and splitting keep some memory per thread for the next call
+ * (arena blocks, vectors). A thread that parsed calls this before it ends
+ * to free it (the process's main thread may leave it to exit).
+ */
+void ps_df_scratch_release(void);
 
 /* The flag of an instruction by name ("from", "chown"), or NULL. */
 const struct ps_df_flag *ps_df_flag(const struct ps_df_inst *in,

@@ -191,14 +191,23 @@ lint_report(struct lint_ctx *cx, const char *code, const struct ps_df_inst *in,
 	if (i >= lint_nrules || cx->set->sev[i] < 0)
 		return NULL;
 	r = &lint_rules[i];
+	/* room for a message in one vsnprintf pass */
+	ps_xgrow(&msg.data, &msg.cap, 256, 1);
 	va_start(ap, fmt);
 	ps_buf_addvf(&msg, fmt, ap);
 	va_end(ap);
-	f = ps_diags_add(cx->out, LINT_TOOL, r->code, r->name,
-			 (enum ps_severity)cx->set->sev[i], cx->file,
-			 in ? in->line : line, in ? in->col : (line ? 1 : 0),
-			 "%s", ps_buf_str(&msg));
-	ps_buf_free(&msg);
+	/* what ps_diags_add makes, without formatting the message twice */
+	f = ps_xcalloc(1, sizeof(*f));
+	f->tool = ps_xstrdup(LINT_TOOL);
+	f->rule = ps_xstrdup(r->code);
+	f->name = ps_xstrdup(r->name);
+	f->severity = (enum ps_severity)cx->set->sev[i];
+	f->file = cx->file ? ps_xstrdup(cx->file) : NULL;
+	line = in ? in->line : line;
+	f->line = line > 0 ? line : 0;
+	f->col = in ? (in->col > 0 ? in->col : 0) : (line ? 1 : 0);
+	f->message = ps_buf_detach(&msg);
+	ps_diags_push(cx->out, f);
 	if (in) {
 		if (cx->snippet_raw != in->raw) {
 			const char *nl = strchr(in->raw, '\n');
