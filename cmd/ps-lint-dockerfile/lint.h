@@ -150,6 +150,10 @@ struct file_list {
 /* Returns 0, or -1 with err for an operand that cannot be read. */
 int lint_collect(const char *operand, struct file_list *fl,
 		 struct ps_error *err);
+/* lint_collect of n operands in order, their stat(2) calls on up to jobs
+ * threads when there are many. */
+int lint_collect_all(char *const *ops, size_t n, int jobs,
+		     struct file_list *fl, struct ps_error *err);
 int lint_is_dockerfile_name(const char *base);
 void lint_files_free(struct file_list *fl);
 

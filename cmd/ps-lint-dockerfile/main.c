@@ -234,21 +234,22 @@ main(int argc, char **argv)
 		}
 		lint_collect("Dockerfile", &files, NULL);
 	}
-	for (int i = first; i < argc; i++) {
+	if (run.jobs == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		run.jobs = n < 1 ? 1 : (n > 16 ? 16 : (int)n);
+	}
+	if (first < argc) {
 		struct ps_error err = { 0 };
 
-		if (lint_collect(argv[i], &files, &err) < 0) {
+		if (lint_collect_all(argv + first, (size_t)(argc - first), run.jobs,
+				     &files, &err) < 0) {
 			ps_log_error("%s", err.msg);
 			status = PS_EXIT_USAGE;
 			goto out_files;
 		}
 	}
 	run.files = &files;
-	if (run.jobs == 0) {
-		long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-		run.jobs = n < 1 ? 1 : (n > 16 ? 16 : (int)n);
-	}
 	lint_run_settings(&run);
 	if (run.config_error) {
 		status = PS_EXIT_USAGE;

@@ -21,21 +21,20 @@
 
 #include "lib/log.h"
 
-#ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ 22	/* Linux 5.14 */
-#endif
 #ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23
+#define MADV_POPULATE_WRITE 23	/* Linux 5.14 */
 #endif
 
 /*
  * Page faults: on the VMs this runs on, the first touch of a page costs
- * 15-20 us (more than linting a small Dockerfile), while MADV_POPULATE_*
- * maps pages in bulk at about 1 us each. So the program's own image and the
- * heap a run will use are populated up front; on kernels without the
- * advice (EINVAL) nothing changes.
+ * 15-20 us (more than linting a small Dockerfile), while MADV_POPULATE_WRITE
+ * maps anonymous pages in bulk at about 1 us each. So the program's data
+ * and the heap a run will use are populated up front; on kernels without
+ * the advice (EINVAL) nothing changes. (The text is left to fault in: its
+ * pages come from the page cache, and populating all of it costs about
+ * what the faults it saves do.)
  */
-extern char __executable_start[], __data_start[], end[];
+extern char __data_start[], end[];
 
 static void
 populate(const void *lo, const void *hi, int advice)
@@ -51,8 +50,6 @@ populate(const void *lo, const void *hi, int advice)
 void
 lint_prefault_image(void)
 {
-	/* text, read-only data: mapped from the page cache */
-	populate(__executable_start, __data_start, MADV_POPULATE_READ);
 	/* data and bss (the stdout buffer among them) */
 	populate(__data_start, end, MADV_POPULATE_WRITE);
 }
@@ -440,6 +437,7 @@ worker(void *arg)
 		write_ready(r);
 	}
 	/* (the buffers still in results are freed by lint_run_free) */
+	ps_df_scratch_release();
 	ps_buf_free(&m.file);
 	ps_buf_free(&m.bytes);
 	free(m.put);
@@ -482,7 +480,7 @@ lint_run_all(struct lint_run *r, struct ps_render *rd)
 	 * parse arena, findings, rendered bytes) and, on this thread, the
 	 * per-file state of the run and of the renderer's summary */
 	r->main_thread = pthread_self();
-	r->thread_heap = (256 << 10) + n / (size_t)nth * 256;
+	r->thread_heap = (64 << 10) + n / (size_t)nth * 256;
 	if (r->thread_heap > (8 << 20))
 		r->thread_heap = 8 << 20;
 	prefault_heap(r->thread_heap + n * 512 > (16 << 20) ? (16 << 20) :

@@ -67,7 +67,7 @@ int lint_run_all(struct lint_run *r, struct ps_render *rd);
  * returns -1 when a finding could not be written. */
 int lint_run_render(struct lint_run *r, size_t i, struct ps_render *rd);
 void lint_run_free(struct lint_run *r);
-/* Populate the program's pages at once (page faults are dear on VMs). */
+/* Populate the program's data pages at once (page faults are dear on VMs). */
 void lint_prefault_image(void);
 
 #endif
