@@ -95,6 +95,14 @@ int lint_settings_load(struct lint_settings *s, const char *path,
 /* The nearest .ps-lint.yml (else .hadolint.yaml / .hadolint.yml) upward
  * from dir; malloc'd path or NULL. */
 char *lint_settings_find(const char *dir);
+/* lint_settings_find, each directory's answer (its own and on the way up)
+ * remembered in c for the next ones. */
+struct lint_find_cache {
+	struct { char *dir; char *cfg; } *v;
+	size_t len, cap;
+};
+char *lint_settings_find_cached(const char *dir, struct lint_find_cache *c);
+void lint_find_cache_free(struct lint_find_cache *c);
 
 /* What the rules see. */
 struct lint_ctx {

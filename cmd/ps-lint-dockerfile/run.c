@@ -165,7 +165,7 @@ settings_for(struct lint_run *r, const char *dir)
 		return r->fixed;
 	if (r->last_dir && strcmp(r->last_dir, dir) == 0)
 		return r->last_set;
-	cfg = lint_settings_find(dir);
+	cfg = lint_settings_find_cached(dir, &r->find_cache);
 	free(r->last_dir);
 	r->last_dir = ps_xstrdup(dir);
 	for (size_t i = 0; i < r->ncached; i++)
@@ -525,4 +525,5 @@ lint_run_free(struct lint_run *r)
 	}
 	free(r->cached);
 	free(r->last_dir);
+	lint_find_cache_free(&r->find_cache);
 }

@@ -44,6 +44,7 @@ struct lint_run {
 	size_t ncached;
 	char *last_dir;
 	const struct lint_settings *last_set;
+	struct lint_find_cache find_cache;	/* config search by directory */
 	/* workers */
 	atomic_size_t next;	/* next file to take */
 	atomic_uchar *done;	/* per file: pending, linted, written */

@@ -291,3 +291,71 @@ lint_settings_find(const char *dir)
 	}
 	return NULL;
 }
+
+/* The nearest configuration from the real directory cur (modified) up,
+ * every directory's answer remembered in c. */
+static const char *
+find_level(char *cur, struct lint_find_cache *c)
+{
+	static const char *const names[] = { ".ps-lint.yml", ".ps-lint.yaml",
+		".hadolint.yaml", ".hadolint.yml" };
+	const char *found = NULL;
+	char *sl;
+	int root = strcmp(cur, "/") == 0;
+
+	for (size_t i = 0; i < c->len; i++)
+		if (strcmp(c->v[i].dir, cur) == 0)
+			return c->v[i].cfg;
+	for (size_t i = 0; i < PS_ARRAY_LEN(names) && !found; i++) {
+		char *p = ps_xasprintf("%s/%s", root ? "" : cur, names[i]);
+
+		if (access(p, R_OK) == 0)
+			found = p;
+		else
+			free(p);
+	}
+	ps_xgrow(&c->v, &c->cap, c->len + 1, sizeof(*c->v));
+	c->v[c->len].dir = ps_xstrdup(cur);
+	c->v[c->len].cfg = (char *)found;
+	c->len++;
+	if (found || root)
+		return found;
+	{
+		size_t me = c->len - 1;
+
+		sl = strrchr(cur, '/');
+		if (!sl)
+			return NULL;
+		if (sl == cur)
+			sl[1] = '\0';	/* the parent is the root */
+		else
+			*sl = '\0';
+		found = find_level(cur, c);
+		/* (the vector may have moved) */
+		c->v[me].cfg = found ? ps_xstrdup(found) : NULL;
+		return c->v[me].cfg;
+	}
+}
+
+char *
+lint_settings_find_cached(const char *dir, struct lint_find_cache *c)
+{
+	char cur[PATH_MAX];
+	const char *found;
+
+	if (!realpath(dir && *dir ? dir : ".", cur))
+		return NULL;
+	found = find_level(cur, c);
+	return found ? ps_xstrdup(found) : NULL;
+}
+
+void
+lint_find_cache_free(struct lint_find_cache *c)
+{
+	for (size_t i = 0; i < c->len; i++) {
+		free(c->v[i].dir);
+		free(c->v[i].cfg);
+	}
+	free(c->v);
+	memset(c, 0, sizeof(*c));
+}
