@@ -1014,7 +1014,10 @@ struct pipe {
 	int held;		/* block lent to libarchive, -1 none */
 	const struct ps_archive_source *src;
 	uint64_t zst_bytes;
+	struct hasher *hasher;	/* set: releases wait for its hashing */
 };
+
+static int hasher_defer(struct hasher *h, int blk);
 
 static void *
 producer(void *arg)
@@ -1130,12 +1133,27 @@ producer(void *arg)
 	return NULL;
 }
 
+/* Give block b back to the producer (locked). */
+static void
+pipe_free(struct pipe *p, int b)
+{
+	p->freeq[(p->headfree + p->nfree) % NBLOCKS] = b;
+	p->nfree++;
+	pthread_cond_broadcast(&p->cv);
+}
+
 static void
 pipe_release(struct pipe *p)
 {
 	if (p->held < 0)
 		return;
 	pthread_mutex_lock(&p->mu);
+	if (p->hasher && hasher_defer(p->hasher, p->held)) {
+		/* the hasher gives it back once it hashed what it holds */
+		p->held = -1;
+		pthread_mutex_unlock(&p->mu);
+		return;
+	}
 	p->freeq[(p->headfree + p->nfree) % NBLOCKS] = p->held;
 	p->nfree++;
 	p->held = -1;
@@ -1428,6 +1446,239 @@ ix_free(struct ixcheck *x)
 	memset(x, 0, sizeof(*x));
 }
 
+/* ---- hashing file contents on a thread of its own (verify) ----
+ *
+ * When verifying, the reading thread only parses: it queues each file's
+ * data as references into the decompressed blocks (copies only of the
+ * rare pieces libarchive assembled in a buffer of its own), and a hasher
+ * thread computes the digests. A block goes back to the decompressor only
+ * once the hasher is past every piece queued before its release. The
+ * digests reach the entries when the queue is drained (before the index
+ * is checked). The hasher shares the pipe's mutex.
+ */
+#define HQ 4096
+/* wake a sleeping hasher once this much is queued */
+#define HWAKE_BYTES (256u << 10)
+#define HWAKE_SEGS 256
+
+enum { SEG_DATA, SEG_ZEROS, SEG_END };
+
+struct seg {
+	const unsigned char *p;
+	size_t n;
+	size_t entry;		/* SEG_END: the entry's number in r->seen */
+	int kind;
+	int owned;		/* p is a copy the hasher frees */
+};
+
+struct hres {
+	size_t entry;
+	char hex[65];
+};
+
+struct hasher {
+	struct pipe *pipe;	/* its mu guards what follows */
+	pthread_cond_t cv;
+	pthread_t th;
+	int started, stop;
+	int sleeping, mwaiting;
+	struct seg q[HQ];
+	size_t head, count;
+	size_t qbytes;		/* data queued since the last wake */
+	uint64_t submitted, done;
+	struct { int blk; uint64_t seq; } rel[NBLOCKS];
+	size_t nrel;
+	/* the hasher's own (read by others only after a drain) */
+	EVP_MD_CTX *md;
+	int open;		/* md holds a started digest */
+	struct hres *res;
+	size_t nres, capres;
+	unsigned char zeros[4096];
+};
+
+/* (locked) Whether block blk must wait for the hasher; it is then kept. */
+static int
+hasher_defer(struct hasher *h, int blk)
+{
+	if (!h->started || h->stop || h->done == h->submitted)
+		return 0;
+	h->rel[h->nrel].blk = blk;
+	h->rel[h->nrel].seq = h->submitted;
+	h->nrel++;
+	if (h->sleeping)
+		pthread_cond_broadcast(&h->cv);
+	return 1;
+}
+
+static void
+hash_seg(struct hasher *h, struct seg *g)
+{
+	if (!h->open) {
+		EVP_DigestInit_ex(h->md, EVP_sha256(), NULL);
+		h->open = 1;
+	}
+	if (g->kind == SEG_DATA) {
+		EVP_DigestUpdate(h->md, g->p, g->n);
+		if (g->owned)
+			free((void *)g->p);
+		g->owned = 0;
+	} else if (g->kind == SEG_ZEROS) {
+		for (size_t left = g->n; left > 0;) {
+			size_t z = left < sizeof(h->zeros) ? left : sizeof(h->zeros);
+			EVP_DigestUpdate(h->md, h->zeros, z);
+			left -= z;
+		}
+	} else {
+		unsigned char md[EVP_MAX_MD_SIZE];
+		unsigned mdlen = 0;
+
+		EVP_DigestFinal_ex(h->md, md, &mdlen);
+		h->open = 0;
+		ps_xgrow(&h->res, &h->capres, h->nres + 1, sizeof(*h->res));
+		h->res[h->nres].entry = g->entry;
+		ps_hex(md, mdlen, h->res[h->nres].hex);
+		h->nres++;
+	}
+}
+
+static void *
+hasher_thread(void *arg)
+{
+	struct hasher *h = arg;
+	struct pipe *p = h->pipe;
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		size_t n = h->count, head = h->head;
+		size_t i, kept = 0;
+
+		if (n == 0) {
+			if (h->stop)
+				break;
+			h->sleeping = 1;
+			pthread_cond_wait(&h->cv, &p->mu);
+			h->sleeping = 0;
+			continue;
+		}
+		if (h->stop)
+			break;
+		/* the queued segments stay put until counted done */
+		pthread_mutex_unlock(&p->mu);
+		for (i = 0; i < n; i++)
+			hash_seg(h, &h->q[(head + i) % HQ]);
+		pthread_mutex_lock(&p->mu);
+		h->head = (h->head + n) % HQ;
+		h->count -= n;
+		h->done += n;
+		for (i = 0; i < h->nrel; i++) {
+			if (h->rel[i].seq <= h->done)
+				pipe_free(p, h->rel[i].blk);
+			else
+				h->rel[kept++] = h->rel[i];
+		}
+		h->nrel = kept;
+		if (h->mwaiting)
+			pthread_cond_broadcast(&h->cv);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+static int
+hasher_start(struct hasher *h, struct pipe *p)
+{
+	h->pipe = p;
+	h->md = EVP_MD_CTX_new();
+	if (!h->md)
+		return -1;
+	pthread_cond_init(&h->cv, NULL);
+	if (pthread_create(&h->th, NULL, hasher_thread, h) != 0) {
+		pthread_cond_destroy(&h->cv);
+		return -1;
+	}
+	h->started = 1;
+	p->hasher = h;
+	return 0;
+}
+
+static void
+hasher_put(struct hasher *h, struct seg g)
+{
+	struct pipe *p = h->pipe;
+
+	pthread_mutex_lock(&p->mu);
+	while (h->count == HQ) {
+		if (h->sleeping)
+			pthread_cond_broadcast(&h->cv);
+		h->mwaiting = 1;
+		pthread_cond_wait(&h->cv, &p->mu);
+		h->mwaiting = 0;
+	}
+	h->q[(h->head + h->count) % HQ] = g;
+	h->count++;
+	h->submitted++;
+	h->qbytes += g.kind == SEG_DATA ? g.n : 0;
+	if (h->sleeping && (h->qbytes >= HWAKE_BYTES || h->count >= HWAKE_SEGS)) {
+		h->qbytes = 0;
+		pthread_cond_broadcast(&h->cv);
+	}
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* Wait until everything queued is hashed. */
+static void
+hasher_drain(struct hasher *h)
+{
+	struct pipe *p = h->pipe;
+
+	pthread_mutex_lock(&p->mu);
+	while (h->count > 0) {
+		if (h->sleeping)
+			pthread_cond_broadcast(&h->cv);
+		h->mwaiting = 1;
+		pthread_cond_wait(&h->cv, &p->mu);
+		h->mwaiting = 0;
+	}
+	h->qbytes = 0;
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* Stop the thread (hashed or not), give back what it holds. */
+static void
+hasher_stop(struct hasher *h)
+{
+	struct pipe *p = h->pipe;
+
+	if (!h->started)
+		return;
+	pthread_mutex_lock(&p->mu);
+	h->stop = 1;
+	pthread_cond_broadcast(&h->cv);
+	pthread_mutex_unlock(&p->mu);
+	pthread_join(h->th, NULL);
+	pthread_mutex_lock(&p->mu);
+	h->started = 0;
+	p->hasher = NULL;
+	for (size_t i = 0; i < h->nrel; i++)
+		pipe_free(p, h->rel[i].blk);
+	h->nrel = 0;
+	pthread_mutex_unlock(&p->mu);
+	for (size_t i = 0; i < h->count; i++) {
+		struct seg *g = &h->q[(h->head + i) % HQ];
+		if (g->owned)
+			free((void *)g->p);
+	}
+	h->count = 0;
+	pthread_cond_destroy(&h->cv);
+}
+
+static void
+hasher_free(struct hasher *h)
+{
+	EVP_MD_CTX_free(h->md);
+	free(h->res);
+}
+
 struct reader {
 	const struct ps_archive_ropts *o;
 	struct archive *a;
@@ -1437,6 +1688,9 @@ struct reader {
 	struct ps_archive_index seen;
 	struct strset symlinks;
 	struct strset files;
+	struct hasher *hasher;	/* verify: digests computed on their own thread */
+	size_t hash_ends;	/* files queued to it since the last drain */
+	int hash_lost;		/* a digest did not come back */
 	struct ixcheck ix;
 	int have_index;
 	uint64_t sample_seed;
@@ -1445,6 +1699,24 @@ struct reader {
 	struct ps_buf full2;
 	unsigned char zeros[4096];
 };
+
+/* Drain the hasher and put its digests into the entries read. */
+static void
+hasher_fill(struct reader *r)
+{
+	struct hasher *h = r->hasher;
+
+	hasher_drain(h);
+	for (size_t i = 0; i < h->nres; i++)
+		if (h->res[i].entry < r->seen.len)
+			memcpy(r->seen.v[h->res[i].entry].sha256, h->res[i].hex, 65);
+		else
+			r->hash_lost = 1;
+	if (h->nres != r->hash_ends)
+		r->hash_lost = 1;
+	h->nres = 0;
+	r->hash_ends = 0;
+}
 
 static int
 rd_fail(struct reader *r, struct ps_error *err, int code, const char *fmt, ...)
@@ -1502,6 +1774,48 @@ read_content(struct reader *r, const char *name, int hash, int write,
 		if (archive_read_data_skip(r->a) != ARCHIVE_OK)
 			return rd_fail(r, err, PS_EXIT_FAIL, "cannot read '%s': %s", name,
 				       archive_error_string(r->a));
+		return 0;
+	}
+	if (r->hasher && !write) {	/* the hasher thread digests it */
+		struct pipe *p = &r->pipe;
+
+		for (;;) {
+			const void *buf;
+			size_t n;
+			la_int64_t off;
+			int st = archive_read_data_block(r->a, &buf, &n, &off);
+			struct seg g = { buf, n, 0, SEG_DATA, 0 };
+			const unsigned char *b0 = p->held >= 0 ? p->blk[p->held] : NULL;
+
+			if (st == ARCHIVE_EOF)
+				break;
+			if (st < ARCHIVE_WARN)
+				return rd_fail(r, err, PS_EXIT_FAIL, "cannot read '%s': %s", name,
+					       archive_error_string(r->a));
+			if (off < 0 || (uint64_t)off < pos)
+				return rd_fail(r, err, PS_EXIT_FAIL,
+					       "entry '%s' has overlapping data", name);
+			if ((uint64_t)off > pos)	/* a hole: zeros */
+				hasher_put(r->hasher, (struct seg){ NULL, (size_t)((uint64_t)off - pos),
+								    0, SEG_ZEROS, 0 });
+			pos = (uint64_t)off;
+			if (n == 0)
+				continue;
+			/* outside the block lent to libarchive: libarchive's own
+			 * buffer, which it reuses; the hasher gets a copy */
+			if (!b0 || g.p < b0 || g.p + n > b0 + p->blen[p->held]) {
+				unsigned char *c = ps_xmalloc(n);
+				memcpy(c, buf, n);
+				g.p = c;
+				g.owned = 1;
+			}
+			hasher_put(r->hasher, g);
+			pos += n;
+		}
+		hasher_put(r->hasher, (struct seg){ NULL, 0, r->seen.len, SEG_END, 0 });
+		r->hash_ends++;
+		sha[0] = 0;	/* filled when the hasher is drained */
+		*size = pos;
 		return 0;
 	}
 	EVP_DigestInit_ex(r->md, EVP_sha256(), NULL);
@@ -1575,6 +1889,8 @@ read_entry(struct reader *r, struct archive_entry *ae, struct ps_archive_result 
 
 		if (ft != AE_IFREG || hl)
 			return rd_fail(r, err, PS_EXIT_FAIL, "the index entry is not a file");
+		if (r->hasher)
+			hasher_fill(r);
 		/* checked against the entries read as it streams in */
 		ix_start(&r->ix, r->seen.v, r->seen.len);
 		EVP_DigestInit_ex(r->md, EVP_sha256(), NULL);
@@ -1727,6 +2043,8 @@ check_index(struct reader *r, struct ps_archive_result *res, struct ps_error *er
 	if (!r->have_index)
 		return ps_error_set(err, PS_EXIT_FAIL,
 				    "the archive has no index: it is truncated or not a ps-backup archive");
+	if (r->hash_lost)
+		return ps_error_set(err, PS_EXIT_OPER, "internal error: a file's digest was lost");
 	if (x->err_line)
 		return ps_error_set(err, PS_EXIT_FAIL, "the archive index is corrupt: %s",
 				    x->err.msg);
@@ -1793,6 +2111,15 @@ ps_archive_read(const struct ps_archive_source *src, const struct ps_archive_rop
 	}
 	archive_read_support_format_tar(r.a);
 	archive_read_set_options(r.a, "hdrcharset=BINARY");
+	if (o->mode == PS_ARCHIVE_VERIFY && !o->entry) {
+		/* (without the thread, this one hashes) */
+		r.hasher = ps_xcalloc(1, sizeof(*r.hasher));
+		if (hasher_start(r.hasher, &r.pipe) < 0) {
+			hasher_free(r.hasher);
+			free(r.hasher);
+			r.hasher = NULL;
+		}
+	}
 	if (pthread_create(&th, NULL, producer, &r.pipe) != 0) {
 		ps_error_set(err, PS_EXIT_OPER, "cannot start a thread");
 		goto out;
@@ -1836,6 +2163,8 @@ ps_archive_read(const struct ps_archive_source *src, const struct ps_archive_rop
 	res->st.zst_bytes = r.pipe.zst_bytes;
 	rc = 0;
 out:
+	if (r.hasher)	/* gives back the blocks it holds */
+		hasher_stop(r.hasher);
 	if (started) {
 		pthread_mutex_lock(&r.pipe.mu);
 		r.pipe.stop = 1;
@@ -1855,6 +2184,10 @@ out:
 	if (r.disk)
 		archive_write_free(r.disk);
 	EVP_MD_CTX_free(r.md);
+	if (r.hasher) {
+		hasher_free(r.hasher);
+		free(r.hasher);
+	}
 	for (int i = 0; i < NBLOCKS; i++)
 		free(r.pipe.blk[i]);
 	pthread_mutex_destroy(&r.pipe.mu);
