@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int
 lint_is_dockerfile_name(const char *b)
@@ -144,8 +145,8 @@ stat_worker(void *arg)
 	while ((i = atomic_fetch_add(&j->next, 1)) < j->n) {
 		struct stat st;
 
-		if (strcmp(j->ops[i], "-") == 0)
-			continue;
+		if (j->mode[i] || strcmp(j->ops[i], "-") == 0)
+			continue;	/* known from its directory's listing */
 		if (stat(j->ops[i], &st) < 0) {
 			j->err[i] = errno;
 		} else {
@@ -153,6 +154,160 @@ stat_worker(void *arg)
 		}
 	}
 	return NULL;
+}
+
+/*
+ * Many operands in one directory (a shell glob, find's output): one
+ * listing of the directory tells the type of each (d_type), instead of a
+ * stat(2) apiece. Symbolic links and entries of unknown type are left to
+ * stat (it follows links), and so are names that are not a plain last
+ * component; a directory much larger than its operands is not listed to
+ * the end.
+ */
+struct name_set {
+	size_t *slot;		/* offset + 1 into names, 0 free */
+	unsigned char *type;	/* d_type per slot */
+	size_t mask;
+	struct ps_buf names;
+};
+
+static size_t
+name_hash(const char *s, size_t n)
+{
+	size_t h = 1469598103934665603u;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211u;
+	return h;
+}
+
+static int
+name_get(const struct name_set *ns, const char *s, size_t n)
+{
+	for (size_t h = name_hash(s, n) & ns->mask;; h = (h + 1) & ns->mask) {
+		const char *e;
+
+		if (!ns->slot[h])
+			return -1;
+		e = ns->names.data + ns->slot[h] - 1;
+		if (strncmp(e, s, n) == 0 && e[n] == '\0')
+			return ns->type[h];
+	}
+}
+
+static mode_t
+dtype_mode(int t)
+{
+	switch (t) {
+	case DT_REG: return S_IFREG;
+	case DT_DIR: return S_IFDIR;
+	case DT_FIFO: return S_IFIFO;
+	case DT_CHR: return S_IFCHR;
+	case DT_BLK: return S_IFBLK;
+	case DT_SOCK: return S_IFSOCK;
+	default: return 0;	/* a link, or unknown: stat it */
+	}
+}
+
+/* Types of ops[a..b), all in directory dir (dlen bytes of each op). */
+static void
+types_from_listing(char *const *ops, size_t a, size_t b, size_t dlen,
+		   mode_t *mode)
+{
+	struct name_set ns = { 0 };
+	size_t want = b - a, limit = 64 * (b - a), seen = 0, nslots = 16;
+	char *dir = dlen ? ps_xstrndup(ops[a], dlen) : ps_xstrdup(".");
+	/* (stat needs search permission where a listing needs read) */
+	DIR *d = access(dir, X_OK) == 0 ? opendir(dir) : NULL;
+	struct dirent *e;
+
+	free(dir);
+	if (!d)
+		return;
+	while (nslots < 4 * want)
+		nslots *= 2;
+	/* grown while listing: at most half full */
+	ns.slot = ps_xcalloc(nslots, sizeof(*ns.slot));
+	ns.type = ps_xcalloc(nslots, 1);
+	ns.mask = nslots - 1;
+	while (seen < limit && (e = readdir(d))) {
+		size_t len = strlen(e->d_name), h;
+
+		seen++;
+		if (2 * seen > nslots) {
+			/* rehash into twice the room */
+			struct name_set big = { .mask = 2 * nslots - 1, .names = ns.names };
+
+			big.slot = ps_xcalloc(2 * nslots, sizeof(*big.slot));
+			big.type = ps_xcalloc(2 * nslots, 1);
+			for (size_t k = 0; k < nslots; k++)
+				if (ns.slot[k]) {
+					const char *nm = ns.names.data + ns.slot[k] - 1;
+
+					h = name_hash(nm, strlen(nm)) & big.mask;
+					while (big.slot[h])
+						h = (h + 1) & big.mask;
+					big.slot[h] = ns.slot[k];
+					big.type[h] = ns.type[k];
+				}
+			free(ns.slot);
+			free(ns.type);
+			ns = big;
+			nslots *= 2;
+		}
+		h = name_hash(e->d_name, len) & ns.mask;
+		while (ns.slot[h])
+			h = (h + 1) & ns.mask;
+		ns.slot[h] = ns.names.len + 1;
+		ns.type[h] = e->d_type;
+		ps_buf_add(&ns.names, e->d_name, len + 1);
+	}
+	closedir(d);
+	for (size_t i = a; i < b; i++) {
+		const char *base = ops[i] + dlen + (dlen ? 1 : 0);
+		int t = name_get(&ns, base, strlen(base));
+
+		if (t >= 0)
+			mode[i] = dtype_mode(t);
+	}
+	free(ns.slot);
+	free(ns.type);
+	ps_buf_free(&ns.names);
+}
+
+/* The length of op's directory part ("a/b" of "a/b/c"; 0 for "c"), or
+ * (size_t)-1 when the last component is not a plain name. */
+static size_t
+dir_len(const char *op)
+{
+	const char *sl = strrchr(op, '/');
+	const char *base = sl ? sl + 1 : op;
+
+	if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0 ||
+	    strcmp(op, "-") == 0 || (sl && sl == op))
+		return (size_t)-1;
+	return sl ? (size_t)(sl - op) : 0;
+}
+
+static void
+types_by_directory(char *const *ops, size_t n, mode_t *mode)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		size_t dl = dir_len(ops[i]), k = i + 1;
+
+		if (dl == (size_t)-1) {
+			i++;
+			continue;
+		}
+		while (k < n && dir_len(ops[k]) == dl &&
+		       strncmp(ops[k], ops[i], dl) == 0)
+			k++;
+		if (k - i >= 16)
+			types_from_listing(ops, i, k, dl, mode);
+		i = k;
+	}
 }
 
 int
@@ -163,7 +318,9 @@ lint_collect_all(char *const *ops, size_t n, int jobs, struct file_list *fl,
 	pthread_t th[16];
 	int nth = 0;
 
-	if (n < 64 || jobs < 2) {
+	size_t unknown = 0;
+
+	if (n < 16) {
 		for (size_t i = 0; i < n; i++)
 			if (lint_collect(ops[i], fl, err) < 0)
 				return -1;
@@ -172,9 +329,13 @@ lint_collect_all(char *const *ops, size_t n, int jobs, struct file_list *fl,
 	j.mode = ps_xcalloc(n, sizeof(*j.mode));
 	j.err = ps_xcalloc(n, sizeof(*j.err));
 	atomic_init(&j.next, 0);
-	for (int t = 1; t < jobs && t < 16; t++)
-		if (pthread_create(&th[nth], NULL, stat_worker, &j) == 0)
-			nth++;
+	types_by_directory(ops, n, j.mode);
+	for (size_t i = 0; i < n; i++)
+		unknown += !j.mode[i];
+	if (unknown >= 64)
+		for (int t = 1; t < jobs && t < 16; t++)
+			if (pthread_create(&th[nth], NULL, stat_worker, &j) == 0)
+				nth++;
 	stat_worker(&j);
 	for (int t = 0; t < nth; t++)
 		pthread_join(th[t], NULL);
