@@ -282,6 +282,63 @@ struct craft {
 	const char *arg;
 };
 
+/* How craft() compresses: 0 one frame at level 3; 1 one frame with an
+ * 8 MiB window; 2 three frames with a skippable frame between the first
+ * two; 3 a frame declaring a 512 MiB window. */
+static int craft_zstd;
+
+/* One frame of p into out, the content size left out of its header (so a
+ * large window is kept as asked). */
+static void
+zframe(struct ps_buf *out, const void *p, size_t n, int window_log)
+{
+	ZSTD_CCtx *c = ZSTD_createCCtx();
+	ZSTD_inBuffer in = { p, n, 0 };
+	size_t r;
+
+	ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, 3);
+	ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1);
+	if (window_log)
+		ZSTD_CCtx_setParameter(c, ZSTD_c_windowLog, window_log);
+	ps_xgrow(&out->data, &out->cap, out->len + ZSTD_compressBound(n) + 64, 1);
+	for (int end = 0;;) {	/* all input, then the frame's end */
+		ZSTD_outBuffer o = { out->data + out->len, out->cap - out->len, 0 };
+		r = ZSTD_compressStream2(c, &o, &in, end ? ZSTD_e_end : ZSTD_e_continue);
+		ck_assert(!ZSTD_isError(r));
+		out->len += o.pos;
+		if (end && r == 0)
+			break;
+		end = in.pos == in.size;
+	}
+	ZSTD_freeCCtx(c);
+}
+
+static void
+zcompress(struct ps_buf *out, const char *tar, size_t used)
+{
+	static const unsigned char skip[] = { 0x50, 0x2a, 0x4d, 0x18, 3, 0, 0, 0, 'x', 'y', 'z' };
+
+	switch (craft_zstd) {
+	case 0:
+		ps_xgrow(&out->data, &out->cap, ZSTD_compressBound(used) + 1, 1);
+		out->len = ZSTD_compress(out->data, out->cap, tar, used, 3);
+		ck_assert(!ZSTD_isError(out->len));
+		break;
+	case 1:
+		zframe(out, tar, used, 23);
+		break;
+	case 2:
+		zframe(out, tar, used / 3, 0);
+		ps_buf_add(out, skip, sizeof(skip));
+		zframe(out, tar + used / 3, used / 3, 0);
+		zframe(out, tar + 2 * (used / 3), used - 2 * (used / 3), 0);
+		break;
+	case 3:
+		zframe(out, tar, used, 29);
+		break;
+	}
+}
+
 static void
 craft(struct ps_buf *out, const struct craft *c, size_t n)
 {
@@ -328,9 +385,7 @@ craft(struct ps_buf *out, const struct craft *c, size_t n)
 	archive_write_free(a);
 	archive_entry_free(e);
 	ps_buf_reset(out);
-	ps_xgrow(&out->data, &out->cap, ZSTD_compressBound(used) + 1, 1);
-	out->len = ZSTD_compress(out->data, out->cap, tar, used, 3);
-	ck_assert(!ZSTD_isError(out->len));
+	zcompress(out, tar, used);
 	free(tar);
 }
 
@@ -525,6 +580,84 @@ START_TEST(index_large)
 }
 END_TEST
 
+/* Decompression straight into the ring: content larger than the ring
+ * (it wraps, with matches reaching back across the wrap), a large window,
+ * several frames with a skippable one, and a window too large refused. */
+START_TEST(zstd_ring)
+{
+	enum { BIG = 20 << 20 };
+	char *big = malloc(BIG + 1);
+	struct ps_archive_entry e[2] = {
+		{ .path = "big", .type = PS_ARCHIVE_FILE, .size = BIG, .mode = 0644 },
+		{ .path = "small", .type = PS_ARCHIVE_FILE, .size = 5, .mode = 0644 },
+	};
+	unsigned seed = 1;
+	char *text;
+	struct ps_buf b = {0};
+
+	/* text whose 64 KiB pieces repeat earlier ones from up to 6 MiB back */
+	for (size_t i = 0; i < BIG; i += 65536) {
+		size_t m = BIG - i < 65536 ? BIG - i : 65536;
+		seed = seed * 1103515245u + 12345u;
+		if (i >= (1u << 20) && seed % 3) {
+			size_t back = (1 + (seed >> 8) % 96) * 65536;
+			memcpy(big + i, big + i - (back > i ? i : back), m);
+			big[i + (seed >> 4) % m] = 'A' + (char)(seed % 26);
+		} else {
+			for (size_t j = 0; j < m; j++) {
+				seed = seed * 1103515245u + 12345u;
+				big[i + j] = 'a' + (char)((seed >> 16) % 26);
+			}
+		}
+	}
+	big[BIG] = 0;
+	ps_sha256_hex(big, BIG, e[0].sha256);
+	ps_sha256_hex("small", 5, e[1].sha256);
+	text = index_text(e, 2, 2);
+	for (int mode = 0; mode < 4; mode++) {
+		const struct craft c[] = {
+			{ "big", 'f', big }, { "small", 'f', "small" },
+			{ PS_ARCHIVE_INDEX_NAME, 'f', text },
+		};
+		struct ps_archive_result res;
+		struct ps_error err = {0};
+		int rc;
+
+		craft_zstd = mode;
+		craft(&b, c, PS_ARRAY_LEN(c));
+		rc = read_mem(&b, PS_ARCHIVE_VERIFY, NULL, &res, &err);
+		if (mode < 3) {
+			ck_assert_msg(rc == 0, "mode %d: %s", mode, err.msg);
+			ck_assert_uint_eq(res.hashed, 2);
+			ck_assert_uint_eq(res.st.bytes, BIG + 5);
+			ck_assert_uint_eq(res.st.zst_bytes, b.len);
+		} else {
+			ck_assert_int_lt(rc, 0);
+			ck_assert_msg(strstr(err.msg, "window") != NULL, "%s", err.msg);
+		}
+		ps_archive_result_free(&res);
+		if (mode == 1) {	/* a flipped byte late in the stream */
+			b.data[b.len - b.len / 5] ^= 0x10;
+			ck_assert_int_lt(read_mem(&b, PS_ARCHIVE_VERIFY, NULL, &res, &err), 0);
+			ck_assert_int_eq(err.code, PS_EXIT_FAIL);
+			ps_archive_result_free(&res);
+		}
+		if (mode == 2) {	/* cut inside the last frame, and between frames */
+			struct ps_buf t = {0};
+			ps_buf_add(&t, b.data, b.len - 100);
+			ck_assert_int_lt(read_mem(&t, PS_ARCHIVE_VERIFY, NULL, &res, &err), 0);
+			ck_assert_ptr_nonnull(strstr(err.msg, "truncated"));
+			ps_archive_result_free(&res);
+			ps_buf_free(&t);
+		}
+	}
+	craft_zstd = 0;
+	free(text);
+	free(big);
+	ps_buf_free(&b);
+}
+END_TEST
+
 START_TEST(index_parser)
 {
 	struct ps_archive_index idx;
@@ -585,6 +718,7 @@ suite(void)
 	tcase_add_test(t, index_parser);
 	tcase_add_test(t, index_mismatch);
 	tcase_add_test(t, index_large);
+	tcase_add_test(t, zstd_ring);
 	suite_add_tcase(s, t);
 	return s;
 }
