@@ -361,8 +361,8 @@ write_ready(struct lint_run *r)
  * buffers of its files that are written, to render the next ones into. */
 struct worker_mem {
 	struct ps_buf file;
-	size_t *mine;		/* its files not yet taken back */
-	size_t nmine, cap;
+	size_t *mine;		/* its files; from head on not taken back */
+	size_t head, nmine, cap;
 	struct ps_buf bytes;	/* a spare output buffer */
 	struct lint_put *put;	/* a spare put array */
 	size_t put_cap;
@@ -371,15 +371,12 @@ struct worker_mem {
 static void
 take_back(struct lint_run *r, struct worker_mem *m)
 {
-	size_t keep = 0;
+	/* files are written in input order, and a worker's in its order of
+	 * taking them: the written ones are a prefix of its list */
+	while (m->head < m->nmine &&
+	       atomic_load(&r->done[m->mine[m->head]]) == RES_WRITTEN) {
+		struct lint_result *res = &r->results[m->mine[m->head++]];
 
-	for (size_t k = 0; k < m->nmine; k++) {
-		struct lint_result *res = &r->results[m->mine[k]];
-
-		if (atomic_load(&r->done[m->mine[k]]) != RES_WRITTEN) {
-			m->mine[keep++] = m->mine[k];
-			continue;
-		}
 		if (!m->bytes.data || res->bytes.cap > m->bytes.cap) {
 			ps_buf_free(&m->bytes);
 			m->bytes = res->bytes;
@@ -397,7 +394,8 @@ take_back(struct lint_run *r, struct worker_mem *m)
 		res->put = NULL;
 		res->put_cap = 0;
 	}
-	m->nmine = keep;
+	if (m->head == m->nmine)
+		m->head = m->nmine = 0;
 }
 
 /*
@@ -483,7 +481,7 @@ lint_run_all(struct lint_run *r, struct ps_render *rd)
 	r->thread_heap = (64 << 10) + n / (size_t)nth * 256;
 	if (r->thread_heap > (8 << 20))
 		r->thread_heap = 8 << 20;
-	prefault_heap(r->thread_heap + n * 512 > (16 << 20) ? (16 << 20) :
+	prefault_heap(r->thread_heap + n * 512 > (8 << 20) ? (8 << 20) :
 		      r->thread_heap + n * 512);
 	r->rd = rd;
 	r->results = ps_xcalloc(n + 1, sizeof(*r->results));
