@@ -20,11 +20,11 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
-/* the buffer-less decompression API (exported by libzstd, marked advanced) */
-#define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 
 #define READ_BUF (256u << 10)
+#define BLOCK (1u << 20)
+#define NBLOCKS 8
 #define INDEX_MAX (512u << 20)
 /* The index's first line; the count is padded so it can be filled in place. */
 #define INDEX_HEADER "{\"ps_archive_index\":1,\"entries\":%20llu}\n"
@@ -995,31 +995,15 @@ ps_archive_writer_free(struct ps_archive_writer *w)
 /* ---- reading ---- */
 
 /*
- * The decompressing thread decodes with zstd's buffer-less API straight
- * into a ring buffer (no copy through zstd's own window buffer): each
- * zstd block lands next to the previous one, the ring wrapping when a
- * block no longer fits at its end (zstd's "round buffer"), and the ring
- * keeps at least the frame's window behind the write position. Decoded
- * stretches of about RING_PUB bytes go to the caller's thread as blocks
- * (descriptors into the ring) that libarchive reads in place; a block
- * given back frees its stretch. Descriptors cycle between a "full" and a
- * "free" queue (both rings of NBLOCKS); stretches are freed in order.
+ * The decompressing thread fills blocks of tar bytes; the caller's thread
+ * hands them to libarchive. Blocks cycle between a "full" and a "free"
+ * queue (both rings of NBLOCKS).
  */
-#define NBLOCKS 32
-#define RING_MIN (8u << 20)
-#define RING_PUB (1u << 20)
-/* The largest window accepted (zstd's own default limit). */
-#define WINDOW_MAX (128u << 20)
-/* Input pieces that cross the source's chunks are put together here; no
- * zstd step of a frame takes more than a block and its header. */
-#define STAGE ((128u << 10) + 64)
-
 struct pipe {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	unsigned char *blk[NBLOCKS];	/* into ring */
+	unsigned char *blk[NBLOCKS];
 	size_t blen[NBLOCKS];
-	size_t span[NBLOCKS];	/* ring bytes a block frees (with a wrap's rest) */
 	int full[NBLOCKS];	/* indexes in order */
 	size_t nfull, headfull;
 	int freeq[NBLOCKS];
@@ -1030,279 +1014,122 @@ struct pipe {
 	int held;		/* block lent to libarchive, -1 none */
 	const struct ps_archive_source *src;
 	uint64_t zst_bytes;
-	unsigned char *ring;	/* the producer's; freed after it ended */
 	struct hasher *hasher;	/* set: releases wait for its hashing */
 };
 
 static int hasher_defer(struct hasher *h, int blk);
-
-/* The compressed input, handed to zstd in the exact pieces it asks for:
- * in place when a piece lies within one chunk of the source. */
-struct zin {
-	const struct ps_archive_source *src;
-	unsigned char *rbuf;	/* for sources without next() */
-	const unsigned char *p;
-	size_t n;
-	unsigned char stage[STAGE];
-};
-
-/* The next `need` bytes at *out: 1, 0 at the end (nothing left), -2 when
- * the input ends within them, -1 and err on failure. */
-static int
-zin_get(struct pipe *pp, struct zin *z, size_t need, const unsigned char **out,
-	struct ps_error *err)
-{
-	size_t have = 0;
-
-	for (;;) {
-		size_t take;
-
-		if (have == 0 && z->n >= need) {
-			*out = z->p;
-			z->p += need;
-			z->n -= need;
-			return 1;
-		}
-		if (z->n == 0) {
-			const void *q = z->rbuf;
-			ssize_t r;
-
-			if (!z->src->next && !z->rbuf)
-				z->rbuf = ps_xmalloc(READ_BUF);
-			q = z->rbuf;
-			r = z->src->next ? z->src->next(z->src->ctx, &q, err)
-					 : z->src->read(z->src->ctx, z->rbuf, READ_BUF, err);
-			if (r < 0)
-				return -1;
-			if (r == 0)
-				return have ? -2 : 0;
-			pp->zst_bytes += (uint64_t)r;
-			z->p = q;
-			z->n = (size_t)r;
-			continue;
-		}
-		if (need > STAGE)
-			return ps_error_set(err, PS_EXIT_FAIL,
-					    "the compressed stream is corrupt (a zstd piece of %zu bytes)",
-					    need);
-		take = z->n < need - have ? z->n : need - have;
-		memcpy(z->stage + have, z->p, take);
-		have += take;
-		z->p += take;
-		z->n -= take;
-		if (have == need) {
-			*out = z->stage;
-			return 1;
-		}
-	}
-}
-
-/* Producer state: the ring and the block being decoded into. */
-struct zout {
-	size_t ring;		/* size, 0 before the first frame header */
-	size_t wpos;		/* next byte of the ring to write */
-	uint64_t wtot, rtot;	/* ring bytes taken and freed so far */
-	int cur;		/* block being filled, -1 none */
-	size_t cstart;		/* its start in the ring */
-	int avail[NBLOCKS];	/* descriptors free for the producer */
-	size_t navail;
-	size_t carry;		/* ring bytes skipped, freed with the next block */
-};
-
-/* Take back the blocks the consumer returned; wait for one when `wait`.
- * -1 when the consumer stopped. */
-static int
-reclaim(struct pipe *p, struct zout *o, int wait)
-{
-	int got = 0;
-
-	pthread_mutex_lock(&p->mu);
-	for (;;) {
-		while (p->nfree) {
-			int b = p->freeq[p->headfree];
-
-			p->headfree = (p->headfree + 1) % NBLOCKS;
-			p->nfree--;
-			o->rtot += p->span[b];
-			p->span[b] = 0;
-			o->avail[o->navail++] = b;
-			got = 1;
-		}
-		if (p->stop) {
-			pthread_mutex_unlock(&p->mu);
-			return -1;
-		}
-		if (got || !wait)
-			break;
-		pthread_cond_wait(&p->cv, &p->mu);
-	}
-	pthread_mutex_unlock(&p->mu);
-	return 0;
-}
-
-/* Hand the block being filled to the consumer (extra: ring bytes skipped
- * after it, freed with it). */
-static void
-publish(struct pipe *p, struct zout *o, size_t extra)
-{
-	int b = o->cur;
-
-	if (b < 0)
-		return;
-	pthread_mutex_lock(&p->mu);
-	p->blk[b] = p->ring + o->cstart;
-	p->blen[b] = o->wpos - o->cstart;
-	p->span[b] = p->blen[b] + extra + o->carry;
-	o->carry = 0;
-	p->full[(p->headfull + p->nfull) % NBLOCKS] = b;
-	p->nfull++;
-	pthread_cond_broadcast(&p->cv);
-	pthread_mutex_unlock(&p->mu);
-	o->cur = -1;
-}
-
-/* Room for `room` bytes at the write position; -1 when the consumer stopped. */
-static int
-make_room(struct pipe *p, struct zout *o, size_t room)
-{
-	if (o->wpos + room > o->ring) {
-		/* wrap: the ring's rest is freed with the block before it, or
-		 * (none being filled) with the next one */
-		size_t rest = o->ring - o->wpos;
-
-		o->wtot += rest;
-		if (o->cur >= 0 && o->wpos > o->cstart)
-			publish(p, o, rest);
-		else
-			o->carry += rest;
-		o->wpos = 0;
-		o->cstart = 0;
-	}
-	while (o->wtot - o->rtot + room > o->ring || (o->cur < 0 && !o->navail))
-		if (reclaim(p, o, 1) < 0)
-			return -1;
-	if (o->cur < 0) {
-		o->cur = o->avail[--o->navail];
-		o->cstart = o->wpos;
-	}
-	return 0;
-}
 
 static void *
 producer(void *arg)
 {
 	struct pipe *p = arg;
 	ZSTD_DCtx *d = ZSTD_createDCtx();
-	struct zin *z = ps_xcalloc(1, sizeof(*z));
-	struct zout o = { .cur = -1 };
+	size_t insize = ZSTD_DStreamInSize() * 2;
+	unsigned char *in = p->src->next ? NULL : ps_xmalloc(insize);
 	struct ps_error err = {0};
-	unsigned char hdr[ZSTD_FRAMEHEADERSIZE_MAX];
-	size_t hdrlen = 0, bsmax = 0;
-	int failed = 0, in_frame = 0, frames = 0, setup = 0;
+	int cur = -1;
+	size_t curlen = 0, last = 1;
+	int failed = 0;
 
-	z->src = p->src;
-	for (int i = 0; i < NBLOCKS; i++)	/* the producer holds them all */
-		o.avail[o.navail++] = i;
-	if (!d || ZSTD_isError(ZSTD_decompressBegin(d))) {
-		ps_error_set(&err, PS_EXIT_OPER, "zstd: cannot start decompression");
-		failed = 1;
-	}
-	while (!failed) {
-		size_t need = ZSTD_nextSrcSizeToDecompress(d);
-		ZSTD_nextInputType_e type;
-		const unsigned char *src = NULL;
-		size_t r;
-		int g, out;
+	for (;;) {
+		const void *ip = in;
+		ssize_t n = p->src->next ? p->src->next(p->src->ctx, &ip, &err)
+					 : p->src->read(p->src->ctx, in, insize, &err);
+		ZSTD_inBuffer ib;
 
-		if (need == 0) {	/* a frame ended; another may follow */
-			in_frame = setup = 0;
-			hdrlen = 0;
-			if (ZSTD_isError(ZSTD_decompressBegin(d))) {
-				ps_error_set(&err, PS_EXIT_OPER, "zstd: cannot restart decompression");
-				failed = 1;
-			}
-			continue;
+		if (n < 0) {
+			failed = 1;
+			break;
 		}
-		type = ZSTD_nextInputType(d);
-		g = zin_get(p, z, need, &src, &err);
-		if (g == 0 && !in_frame && frames > 0)
-			break;	/* the end, after whole frames */
-		if (g <= 0) {
-			if (g != -1)
+		if (n == 0) {
+			if (last != 0) {
 				ps_error_set(&err, PS_EXIT_FAIL,
 					     p->zst_bytes ? "the compressed stream is truncated"
 							  : "the backup object is empty");
-			failed = 1;
+				failed = 1;
+			}
 			break;
 		}
-		in_frame = 1;
-		if (type == ZSTDnit_frameHeader && hdrlen + need <= sizeof(hdr)) {
-			memcpy(hdr + hdrlen, src, need);
-			hdrlen += need;
-		}
-		if (type == ZSTDnit_blockHeader && !setup) {
-			/* the frame header is complete: its window sizes the ring */
-			ZSTD_frameHeader fh;
-			size_t want;
-
-			if (ZSTD_getFrameHeader(&fh, hdr, hdrlen) != 0) {
-				ps_error_set(&err, PS_EXIT_FAIL, "the compressed stream is corrupt (zstd frame header)");
-				failed = 1;
-				break;
+		p->zst_bytes += (uint64_t)n;
+		ib = (ZSTD_inBuffer){ ip, (size_t)n, 0 };
+		while (ib.pos < ib.size && !failed) {
+			ZSTD_outBuffer ob;
+			if (cur < 0) {
+				pthread_mutex_lock(&p->mu);
+				while (p->nfree == 0 && !p->stop)
+					pthread_cond_wait(&p->cv, &p->mu);
+				if (p->stop) {
+					pthread_mutex_unlock(&p->mu);
+					failed = 2;
+					break;
+				}
+				cur = p->freeq[p->headfree];
+				p->headfree = (p->headfree + 1) % NBLOCKS;
+				p->nfree--;
+				pthread_mutex_unlock(&p->mu);
+				curlen = 0;
 			}
-			if (fh.windowSize > WINDOW_MAX) {
+			ob = (ZSTD_outBuffer){ p->blk[cur], BLOCK, curlen };
+			last = ZSTD_decompressStream(d, &ob, &ib);
+			if (ZSTD_isError(last)) {
 				ps_error_set(&err, PS_EXIT_FAIL,
-					     "the compressed stream needs a zstd window of %llu bytes (at most %u accepted)",
-					     fh.windowSize, WINDOW_MAX);
+					     "the compressed stream is corrupt (zstd: %s)",
+					     ZSTD_getErrorName(last));
 				failed = 1;
 				break;
 			}
-			bsmax = fh.blockSizeMax;
-			want = (size_t)fh.windowSize + 3 * (size_t)bsmax + RING_PUB;
-			want = want < RING_MIN ? RING_MIN : (want + 4095) & ~(size_t)4095;
-			if (!p->ring) {
-				p->ring = ps_xmalloc(want);
-				o.ring = want;
-			} else if (want > o.ring) {
-				ps_error_set(&err, PS_EXIT_FAIL,
-					     "the compressed stream's frames need different windows (%llu bytes)",
-					     fh.windowSize);
+			curlen = ob.pos;
+			if (curlen == BLOCK) {
+				pthread_mutex_lock(&p->mu);
+				p->blen[cur] = curlen;
+				p->full[(p->headfull + p->nfull) % NBLOCKS] = cur;
+				p->nfull++;
+				pthread_cond_broadcast(&p->cv);
+				pthread_mutex_unlock(&p->mu);
+				cur = -1;
+			}
+		}
+		/* zstd may hold decompressed bytes back until more output room */
+		while (!failed && last != 0 && ib.pos == ib.size && cur >= 0 && curlen < BLOCK) {
+			ZSTD_outBuffer ob = { p->blk[cur], BLOCK, curlen };
+			ZSTD_inBuffer eb = { NULL, 0, 0 };
+			size_t before = curlen;
+			last = ZSTD_decompressStream(d, &ob, &eb);
+			if (ZSTD_isError(last)) {
+				ps_error_set(&err, PS_EXIT_FAIL, "the compressed stream is corrupt (zstd: %s)",
+					     ZSTD_getErrorName(last));
 				failed = 1;
 				break;
 			}
-			setup = 1;
-			frames++;
+			curlen = ob.pos;
+			if (curlen == before)
+				break;
+			if (curlen == BLOCK) {
+				pthread_mutex_lock(&p->mu);
+				p->blen[cur] = curlen;
+				p->full[(p->headfull + p->nfull) % NBLOCKS] = cur;
+				p->nfull++;
+				pthread_cond_broadcast(&p->cv);
+				pthread_mutex_unlock(&p->mu);
+				cur = -1;
+			}
 		}
-		out = setup && (type == ZSTDnit_block || type == ZSTDnit_lastBlock);
-		if (out && make_room(p, &o, bsmax) < 0) {
-			failed = 2;
+		if (failed)
 			break;
-		}
-		/* only block steps write (headers and checksums get no room) */
-		r = ZSTD_decompressContinue(d, out ? p->ring + o.wpos : NULL, out ? bsmax : 0,
-					    src, need);
-		if (ZSTD_isError(r)) {
-			ps_error_set(&err, PS_EXIT_FAIL, "the compressed stream is corrupt (zstd: %s)",
-				     ZSTD_getErrorName(r));
-			failed = 1;
-			break;
-		}
-		o.wpos += r;
-		o.wtot += r;
-		if (o.cur >= 0 && o.wpos - o.cstart >= RING_PUB)
-			publish(p, &o, 0);
 	}
-	if (!failed && o.cur >= 0 && o.wpos > o.cstart)
-		publish(p, &o, 0);
 	pthread_mutex_lock(&p->mu);
+	if (!failed && cur >= 0 && curlen > 0) {
+		p->blen[cur] = curlen;
+		p->full[(p->headfull + p->nfull) % NBLOCKS] = cur;
+		p->nfull++;
+	}
 	if (failed == 1)
 		p->err = err;
 	p->done = 1;
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
 	ZSTD_freeDCtx(d);
-	free(z->rbuf);
-	free(z);
+	free(in);
 	return NULL;
 }
 
@@ -1646,7 +1473,7 @@ struct seg {
 
 struct hres {
 	size_t entry;
-	char hex[65];
+	unsigned char md[32];
 };
 
 struct hasher {
@@ -1709,7 +1536,7 @@ hash_seg(struct hasher *h, struct seg *g)
 		h->open = 0;
 		ps_xgrow(&h->res, &h->capres, h->nres + 1, sizeof(*h->res));
 		h->res[h->nres].entry = g->entry;
-		ps_hex(md, mdlen, h->res[h->nres].hex);
+		memcpy(h->res[h->nres].md, md, sizeof(h->res[h->nres].md));
 		h->nres++;
 	}
 }
@@ -1882,7 +1709,8 @@ hasher_fill(struct reader *r)
 	hasher_drain(h);
 	for (size_t i = 0; i < h->nres; i++)
 		if (h->res[i].entry < r->seen.len)
-			memcpy(r->seen.v[h->res[i].entry].sha256, h->res[i].hex, 65);
+			ps_hex(h->res[i].md, sizeof(h->res[i].md),
+			       r->seen.v[h->res[i].entry].sha256);
 		else
 			r->hash_lost = 1;
 	if (h->nres != r->hash_ends)
@@ -2252,6 +2080,11 @@ ps_archive_read(const struct ps_archive_source *src, const struct ps_archive_rop
 	r.pipe.src = src;
 	pthread_mutex_init(&r.pipe.mu, NULL);
 	pthread_cond_init(&r.pipe.cv, NULL);
+	for (int i = 0; i < NBLOCKS; i++) {
+		r.pipe.blk[i] = ps_xmalloc(BLOCK);
+		r.pipe.freeq[i] = i;
+	}
+	r.pipe.nfree = NBLOCKS;
 	if (RAND_bytes((unsigned char *)&r.sample_seed, sizeof(r.sample_seed)) != 1)
 		r.sample_seed = (uint64_t)time(NULL);
 	r.md = EVP_MD_CTX_new();
@@ -2356,7 +2189,8 @@ out:
 		hasher_free(r.hasher);
 		free(r.hasher);
 	}
-	free(r.pipe.ring);
+	for (int i = 0; i < NBLOCKS; i++)
+		free(r.pipe.blk[i]);
 	pthread_mutex_destroy(&r.pipe.mu);
 	pthread_cond_destroy(&r.pipe.cv);
 	ps_archive_index_free(&r.seen);
