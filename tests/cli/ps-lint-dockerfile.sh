@@ -100,6 +100,31 @@ expect_eq 3 "$n" "Dockerfile, *.Dockerfile and Dockerfile.* are found, README is
 run ps-lint-dockerfile --list-rules
 expect_out_has 'PSD309' "--list-rules lists the rules"
 
+# Many operands in one directory (their types come from one listing of
+# it): files in the order given, a directory among them walked, a link
+# followed, a missing one an error (exit 2) that stops the run.
+mkdir -p "$TMP/many/sub"
+ops=()
+for i in $(seq -w 1 24); do
+	printf 'FROM alpine:3.%s\nRUN apk add --no-cache curl\n' "$i" >"$TMP/many/m$i.Dockerfile"
+	ops+=("$TMP/many/m$i.Dockerfile")
+done
+printf 'FROM alpine:latest\n' >"$TMP/many/sub/Dockerfile"
+ln -s m01.Dockerfile "$TMP/many/link.Dockerfile"
+run ps-lint-dockerfile -f gnu --fail-on never --shellcheck never "${ops[@]:12}" \
+	"$TMP/many/sub" "$TMP/many/link.Dockerfile" "${ops[@]:0:12}"
+expect_status 0 "24 operands in one directory, a directory and a link among them"
+order=$(grep -o 'm[0-9]*\.Dockerfile\|sub/Dockerfile\|link\.Dockerfile' "$out" | uniq | tr '\n' ' ')
+expect_eq "$(for i in $(seq -w 13 24); do printf 'm%s.Dockerfile ' "$i"; done)sub/Dockerfile link.Dockerfile $(for i in $(seq -w 1 12); do printf 'm%s.Dockerfile ' "$i"; done)" \
+	"$order" "findings in operand order, the directory walked and the link followed"
+expect_out_has 'link.Dockerfile:2:1: warning: pin the version of curl' \
+	"the link is linted as the file it names"
+run ps-lint-dockerfile -f gnu --fail-on never --shellcheck never "${ops[@]:0:20}" \
+	"$TMP/many/nothere.Dockerfile" "${ops[@]:20}"
+expect_status 2 "a missing operand among many exits 2"
+expect_err_has "cannot open '$TMP/many/nothere.Dockerfile'" "the missing operand is named"
+expect_out_lacks 'm01.Dockerfile' "nothing is linted when an operand is missing"
+
 # The real-world corpus: no crash, no syntax error.
 needs_shared "the Dockerfile corpus"
 run ps-lint-dockerfile -f json --fail-on never --shellcheck never "$SHARED/corpus/dockerfile"

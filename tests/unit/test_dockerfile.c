@@ -5,6 +5,7 @@
  * FROM, stage names, positions, syntax errors) and the shell splitter.
  */
 #include <check.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -346,6 +347,134 @@ START_TEST(test_expand_unquote)
 }
 END_TEST
 
+/* Parsing keeps memory per thread for the next parse (arena blocks,
+ * vectors): files parsed one after another, alive at once and freed in any
+ * order, each keep their own instructions and commands. */
+static const char small_src[] = "FROM alpine:3.19\nRUN apk add --no-cache curl && echo a\n";
+
+static char *
+big_src(void)
+{
+	size_t cap = 64 << 10, len = 0;
+	char *t = malloc(cap);
+
+	ck_assert_ptr_nonnull(t);
+	len += (size_t)snprintf(t + len, cap - len, "FROM debian:12\nEXPOSE");
+	for (int i = 1; i <= 40; i++)
+		len += (size_t)snprintf(t + len, cap - len, " %d", 8000 + i);
+	len += (size_t)snprintf(t + len, cap - len, "\n");
+	/* more than one arena block of text */
+	for (int i = 0; i < 300; i++)
+		len += (size_t)snprintf(t + len, cap - len,
+					"RUN echo line-%d-with-some-words-to-fill-the-arena \\\n"
+					"    && apt-get install -y pkg%d\n", i, i);
+	return t;
+}
+
+static void
+check_small(struct ps_dockerfile *df, const struct ps_sh_script *sc)
+{
+	ck_assert_uint_eq(df->ninsts, 2);
+	ck_assert_str_eq(df->insts[0].argv[0], "alpine:3.19");
+	ck_assert_str_eq(df->insts[1].script, "apk add --no-cache curl && echo a");
+	ck_assert_uint_eq(sc->ncmds, 2);
+	ck_assert_str_eq(sc->cmds[0].argv[0].text, "apk");
+	ck_assert_str_eq(sc->cmds[0].argv[3].text, "curl");
+	ck_assert_str_eq(sc->cmds[1].argv[1].text, "a");
+}
+
+static void
+check_big(struct ps_dockerfile *df, const struct ps_sh_script *sc)
+{
+	char want[32];
+
+	ck_assert_uint_eq(df->ninsts, 302);
+	ck_assert_int_eq(df->insts[1].kind, PS_DF_EXPOSE);
+	ck_assert_uint_eq(df->insts[1].argc, 40);
+	ck_assert_str_eq(df->insts[1].argv[0], "8001");
+	ck_assert_str_eq(df->insts[1].argv[39], "8040");
+	ck_assert_int_eq(df->insts[301].line, 2 + 2 * 299 + 1);
+	ck_assert_uint_eq(sc->ncmds, 2);
+	ck_assert_str_eq(sc->cmds[1].argv[3].text, "pkg299");
+	snprintf(want, sizeof(want), "line-%d-with", 299);
+	ck_assert_ptr_nonnull(strstr(df->insts[301].script, want));
+}
+
+START_TEST(test_scratch_reuse)
+{
+	char *big = big_src();
+	struct ps_error err = { 0 };
+	struct ps_sh_script sa, sb, sc;
+	struct ps_dockerfile *a, *b, *c;
+
+	a = parse(small_src);
+	ps_sh_split(a, a->insts[1].script, &sa);
+	b = ps_df_parse("Dockerfile.big", big, strlen(big), &err);
+	ck_assert_ptr_nonnull(b);
+	ps_sh_split(b, b->insts[301].script, &sb);
+	check_small(a, &sa);
+	check_big(b, &sb);
+	ps_df_free(a);
+	c = parse(small_src);
+	ps_sh_split(c, c->insts[1].script, &sc);
+	check_big(b, &sb);
+	check_small(c, &sc);
+	ps_df_free(b);
+	check_small(c, &sc);
+	ps_df_free(c);
+	ps_df_scratch_release();
+	/* and after the release, as from the start */
+	c = parse(small_src);
+	ps_sh_split(c, c->insts[1].script, &sc);
+	check_small(c, &sc);
+	ps_df_free(c);
+	ps_df_scratch_release();
+	free(big);
+}
+END_TEST
+
+/* A thread parses many files and releases what it kept (the sanitizer
+ * build reports a leak when that is missing). */
+static void *
+parse_many(void *arg)
+{
+	const char *big = arg;
+
+	for (int i = 0; i < 20; i++) {
+		struct ps_error err = { 0 };
+		struct ps_dockerfile *df = ps_df_parse("Dockerfile", i % 2 ? big : small_src,
+						       i % 2 ? strlen(big) : strlen(small_src), &err);
+		struct ps_sh_script sc;
+
+		if (!df)
+			return (void *)1;
+		ps_sh_split(df, df->insts[df->ninsts - 1].script, &sc);
+		if (sc.ncmds != 2) {
+			ps_df_free(df);
+			return (void *)1;
+		}
+		ps_df_free(df);
+	}
+	ps_df_scratch_release();
+	return NULL;
+}
+
+START_TEST(test_scratch_threads)
+{
+	char *big = big_src();
+	pthread_t t[2];
+	void *rv[2];
+
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, parse_many, big), 0);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(pthread_join(t[i], &rv[i]), 0);
+		ck_assert_ptr_null(rv[i]);
+	}
+	free(big);
+}
+END_TEST
+
 static Suite *
 dockerfile_suite(void)
 {
@@ -369,6 +498,8 @@ dockerfile_suite(void)
 	tcase_add_test(tc, test_split_quotes_assignments);
 	tcase_add_test(tc, test_split_compound);
 	tcase_add_test(tc, test_expand_unquote);
+	tcase_add_test(tc, test_scratch_reuse);
+	tcase_add_test(tc, test_scratch_threads);
 	suite_add_tcase(s, tc);
 	return s;
 }
