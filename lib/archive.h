@@ -11,8 +11,11 @@
  * the calling thread reads, hashes and hands the compressed bytes to the
  * sink (which encrypts and stores them).
  *
- * The reader decompresses in a thread of its own and parses and hashes in
- * the caller's thread; it checks every entry's digest against the index,
+ * The reader decompresses in a thread of its own and parses in the
+ * caller's thread, which also hashes (when extracting or with an entry
+ * callback) or hands the contents to a hashing thread (plain verify); the
+ * index is checked as it streams in, on two threads. It checks every
+ * entry's digest against the index,
  * can extract safely (no absolute names, no "..", nothing written through a
  * symlink, no device files, hard links only to earlier regular files) and
  * reports every entry to a callback (listings, --diff, dry runs).
