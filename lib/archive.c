@@ -1221,8 +1221,8 @@ count_lines(const char *p, size_t n)
  * read, so the index is never held whole and its parse runs on two cores.
  * The first parse error and the first difference (by line) are kept.
  */
-#define IXJOB (1u << 20)
-#define IXBUFS 3
+#define IXJOB (256u << 10)
+#define IXBUFS 4
 
 struct ixcheck {
 	pthread_mutex_t mu;
