@@ -636,6 +636,14 @@ START_TEST(zstd_streams)
 			ck_assert_int_eq(err.code, PS_EXIT_FAIL);
 		}
 		ps_archive_result_free(&res);
+		if (mode == 1 || mode == 2) {	/* the last frame's checksum */
+			b.data[b.len - 1] ^= 0x01;
+			ck_assert_int_lt(read_mem(&b, PS_ARCHIVE_VERIFY, NULL, &res, &err), 0);
+			ck_assert_int_eq(err.code, PS_EXIT_FAIL);
+			ck_assert_msg(strstr(err.msg, "checksum") != NULL, "%s", err.msg);
+			ps_archive_result_free(&res);
+			b.data[b.len - 1] ^= 0x01;
+		}
 		if (mode == 1) {	/* a flipped byte late in the stream */
 			b.data[b.len - b.len / 5] ^= 0x10;
 			ck_assert_int_lt(read_mem(&b, PS_ARCHIVE_VERIFY, NULL, &res, &err), 0);
