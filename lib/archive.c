@@ -25,7 +25,7 @@
 
 #define READ_BUF (256u << 10)
 #define BLOCK (1u << 20)
-#define NBLOCKS 8
+#define NBLOCKS 16
 #define INDEX_MAX (512u << 20)
 /* The index's first line; the count is padded so it can be filled in place. */
 #define INDEX_HEADER "{\"ps_archive_index\":1,\"entries\":%20llu}\n"

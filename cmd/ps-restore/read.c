@@ -122,7 +122,7 @@ rs_found_free(struct rs_found *f)
  * and parsing with hashing each run in a thread of their own.
  */
 
-#define QN 4
+#define QN 8
 /* An unencrypted object is read in pieces of this size. */
 #define PLAIN_CHUNK (1u << 20)
 /* Bytes read past a whole chunk to learn whether the object goes on. */
