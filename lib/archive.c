@@ -1490,6 +1490,7 @@ struct hasher {
 	struct { int blk; uint64_t seq; } rel[NBLOCKS];
 	size_t nrel;
 	/* the hasher's own (read by others only after a drain) */
+	const EVP_MD *sha;	/* fetched once: an implicit fetch per file costs */
 	EVP_MD_CTX *md;
 	int open;		/* md holds a started digest */
 	struct hres *res;
@@ -1515,7 +1516,7 @@ static void
 hash_seg(struct hasher *h, struct seg *g)
 {
 	if (!h->open) {
-		EVP_DigestInit_ex(h->md, EVP_sha256(), NULL);
+		EVP_DigestInit_ex(h->md, h->sha, NULL);
 		h->open = 1;
 	}
 	if (g->kind == SEG_DATA) {
@@ -1586,9 +1587,10 @@ hasher_thread(void *arg)
 }
 
 static int
-hasher_start(struct hasher *h, struct pipe *p)
+hasher_start(struct hasher *h, struct pipe *p, const EVP_MD *sha)
 {
 	h->pipe = p;
+	h->sha = sha;
 	h->md = EVP_MD_CTX_new();
 	if (!h->md)
 		return -1;
@@ -1689,6 +1691,8 @@ struct reader {
 	struct ps_archive_index seen;
 	struct strset symlinks;
 	struct strset files;
+	EVP_MD *fetched;	/* SHA-256, fetched once (NULL: not available) */
+	const EVP_MD *sha;	/* that, or the built-in handle */
 	struct hasher *hasher;	/* verify: digests computed on their own thread */
 	size_t hash_ends;	/* files queued to it since the last drain */
 	int hash_lost;		/* a digest did not come back */
@@ -1820,7 +1824,7 @@ read_content(struct reader *r, const char *name, int hash, int write,
 		*size = pos;
 		return 0;
 	}
-	EVP_DigestInit_ex(r->md, EVP_sha256(), NULL);
+	EVP_DigestInit_ex(r->md, r->sha, NULL);
 	for (;;) {
 		const void *buf;
 		size_t n;
@@ -2108,6 +2112,8 @@ ps_archive_read(const struct ps_archive_source *src, const struct ps_archive_rop
 	if (RAND_bytes((unsigned char *)&r.sample_seed, sizeof(r.sample_seed)) != 1)
 		r.sample_seed = (uint64_t)time(NULL);
 	r.md = EVP_MD_CTX_new();
+	r.fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
+	r.sha = r.fetched ? r.fetched : EVP_sha256();
 	r.a = archive_read_new();
 	if (!r.md || !r.a) {
 		ps_error_set(err, PS_EXIT_OPER, "out of memory");
@@ -2135,7 +2141,7 @@ ps_archive_read(const struct ps_archive_source *src, const struct ps_archive_rop
 	if (o->mode == PS_ARCHIVE_VERIFY && !o->entry) {
 		/* (without the thread, this one hashes) */
 		r.hasher = ps_xcalloc(1, sizeof(*r.hasher));
-		if (hasher_start(r.hasher, &r.pipe) < 0) {
+		if (hasher_start(r.hasher, &r.pipe, r.sha) < 0) {
 			hasher_free(r.hasher);
 			free(r.hasher);
 			r.hasher = NULL;
@@ -2209,6 +2215,7 @@ out:
 		hasher_free(r.hasher);
 		free(r.hasher);
 	}
+	EVP_MD_free(r.fetched);
 	for (int i = 0; i < NBLOCKS; i++)
 		free(r.pipe.blk[i]);
 	pthread_mutex_destroy(&r.pipe.mu);
