@@ -571,6 +571,18 @@ START_TEST(index_large)
 		ck_assert_msg(strstr(err.msg, "digest mismatch") && strstr(err.msg, want),
 			      "round %d: %s", round, err.msg);
 		ps_archive_result_free(&res);
+		if (round == 0) {	/* extracting: the same verdict */
+			char dest[300];
+
+			snprintf(dest, sizeof(dest), "%s/mismatch", root);
+			ck_assert_int_eq(mkdir(dest, 0700), 0);
+			ck_assert_int_lt(read_mem(&b, PS_ARCHIVE_EXTRACT, dest, &res, &err), 0);
+			ck_assert_int_eq(err.code, PS_EXIT_FAIL);
+			ck_assert_msg(strstr(err.msg, "digest mismatch") && strstr(err.msg, want),
+				      "extract: %s", err.msg);
+			ps_archive_result_free(&res);
+			sh("rm -rf %s/mismatch", root);
+		}
 		free(text);
 	}
 	ps_buf_free(&b);
