@@ -11,7 +11,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -2071,24 +2070,6 @@ check_index(struct reader *r, struct ps_archive_result *res, struct ps_error *er
 	return 0;
 }
 
-/* Map the pages of a buffer that will be written whole at once: one
- * call instead of a fault per page (which costs a lot in a VM); where the
- * kernel does not know MADV_POPULATE_WRITE (Linux < 5.14) it is a no-op. */
-static void
-prefault(void *p, size_t n)
-{
-#ifdef MADV_POPULATE_WRITE
-	uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
-	uintptr_t e = ((uintptr_t)p + n) & ~(uintptr_t)4095;
-
-	if (e > a)
-		(void)madvise((void *)a, e - a, MADV_POPULATE_WRITE);
-#else
-	(void)p;
-	(void)n;
-#endif
-}
-
 int
 ps_archive_read(const struct ps_archive_source *src, const struct ps_archive_ropts *o,
 		struct ps_archive_result *res, struct ps_error *err)
@@ -2105,7 +2086,7 @@ ps_archive_read(const struct ps_archive_source *src, const struct ps_archive_rop
 	pthread_cond_init(&r.pipe.cv, NULL);
 	for (int i = 0; i < NBLOCKS; i++) {
 		r.pipe.blk[i] = ps_xmalloc(BLOCK);
-		prefault(r.pipe.blk[i], BLOCK);
+		ps_prefault(r.pipe.blk[i], BLOCK);
 		r.pipe.freeq[i] = i;
 	}
 	r.pipe.nfree = NBLOCKS;

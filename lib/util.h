@@ -40,6 +40,12 @@ int ps_error_at(struct ps_error *err, int code, int line, int col,
 void ps_error_clear(struct ps_error *err);
 
 /* Allocation that aborts with a message on out-of-memory. */
+/*
+ * Map the pages wholly inside [p, p + n) for writing in one call
+ * (MADV_POPULATE_WRITE) instead of a page fault at each first touch, which
+ * costs a lot in a VM; a no-op where the kernel lacks it (Linux < 5.14).
+ */
+void ps_prefault(void *p, size_t n);
 void *ps_xmalloc(size_t n);
 void *ps_xcalloc(size_t n, size_t size);
 void *ps_xrealloc(void *p, size_t n);

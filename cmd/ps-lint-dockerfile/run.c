@@ -15,43 +15,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/log.h"
 
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23	/* Linux 5.14 */
-#endif
-
 /*
  * Page faults: on the VMs this runs on, the first touch of a page costs
  * 15-20 us (more than linting a small Dockerfile), while MADV_POPULATE_WRITE
  * maps anonymous pages in bulk at about 1 us each. So the program's data
- * and the heap a run will use are populated up front; on kernels without
- * the advice (EINVAL) nothing changes. (The text is left to fault in: its
+ * and the heap a run will use are populated up front (ps_prefault). (The text is left to fault in: its
  * pages come from the page cache, and populating all of it costs about
  * what the faults it saves do.)
  */
 extern char __data_start[], end[];
 
-static void
-populate(const void *lo, const void *hi, int advice)
-{
-	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
-	uintptr_t a = ((uintptr_t)lo + pg - 1) & ~(pg - 1);
-	uintptr_t b = (uintptr_t)hi & ~(pg - 1);
-
-	if (b > a)
-		(void)madvise((void *)a, b - a, advice);
-}
-
 void
 lint_prefault_image(void)
 {
 	/* data and bss (the stdout buffer among them) */
-	populate(__data_start, end, MADV_POPULATE_WRITE);
+	ps_prefault(__data_start, (size_t)(end - __data_start));
 }
 
 /* Populate bytes of the calling thread's malloc arena: a block is taken
@@ -63,7 +46,7 @@ prefault_heap(size_t bytes)
 	char *p = malloc(bytes);
 
 	if (p) {
-		populate(p, p + bytes, MADV_POPULATE_WRITE);
+		ps_prefault(p, bytes);
 		free(p);
 	}
 }

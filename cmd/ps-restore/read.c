@@ -6,7 +6,6 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include <openssl/evp.h>
 
@@ -288,13 +287,8 @@ static unsigned char *
 new_chunk(size_t n)
 {
 	unsigned char *p = ps_xmalloc(n);
-#ifdef MADV_POPULATE_WRITE
-	uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
-	uintptr_t e = ((uintptr_t)p + n) & ~(uintptr_t)4095;
 
-	if (e > a)
-		(void)madvise((void *)a, e - a, MADV_POPULATE_WRITE);
-#endif
+	ps_prefault(p, n);
 	return p;
 }
 

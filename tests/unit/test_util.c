@@ -114,6 +114,24 @@ START_TEST(sha256_matches_known_vectors)
 }
 END_TEST
 
+/* Populating pages keeps what they hold, at any alignment and size. */
+START_TEST(prefault_keeps_contents)
+{
+	size_t n = (3 << 20) + 123;
+	unsigned char *p = ps_xmalloc(n), *want = ps_xmalloc(n);
+
+	for (size_t i = 0; i < n; i++)
+		want[i] = (unsigned char)(i * 7 + 1);
+	memcpy(p, want, n);
+	ps_prefault(p + 1, n - 1);
+	ps_prefault(p, 0);
+	ps_prefault(p + 5, 10);
+	ck_assert_int_eq(memcmp(p, want, n), 0);
+	free(p);
+	free(want);
+}
+END_TEST
+
 START_TEST(read_file_reads_and_reports)
 {
 	struct ps_buf b = {0};
@@ -149,6 +167,7 @@ main(void)
 	tcase_add_test(tc, did_you_mean_picks_close_words);
 	tcase_add_test(tc, sha256_matches_known_vectors);
 	tcase_add_test(tc, read_file_reads_and_reports);
+	tcase_add_test(tc, prefault_keeps_contents);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
