@@ -28,7 +28,11 @@
 #include "pgdump.h"
 #include "util.h"
 
-#define PS_DBARCHIVE_SEGMENT (4u << 20)
+/* The writer's segment size; a restore takes segments of any size (early
+ * backups have 4 MiB ones). Small segments mean less memory touched per
+ * connection, and on a VM the first touch of a page costs more than
+ * copying it many times over. */
+#define PS_DBARCHIVE_SEGMENT (1u << 20)
 
 /* "data/<hex16>.copy.NNNNNN" for segment seq of t (caller frees). */
 char *ps_dbarchive_segment_name(const struct ps_pgdump_table *t, unsigned seq);
