@@ -7,11 +7,13 @@
 #include <errno.h>
 #include <limits.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1728,6 +1730,49 @@ pool_fail(struct pool *p, const struct ps_error *e)
 	pthread_mutex_unlock(&p->mu);
 }
 
+/*
+ * Waiting for COPY data in batches. libpq's blocking PQgetCopyData polls
+ * the socket whenever its buffer runs dry, and the server sends 8 KB at a
+ * time: while the client keeps up, it wakes some 60 times per MB, and on a
+ * VM a wake-up costs more than handling the rows it brings. With the
+ * socket's low-water mark at COPY_LOWAT, a wait ends only once that much
+ * has arrived (or after COPY_WAIT_MS, for a table's last bytes); the rows
+ * in between are read without waiting. The mark is put back to one byte
+ * before libpq waits on the socket itself again.
+ */
+#define COPY_LOWAT (128 << 10)
+#define COPY_WAIT_MS 2
+
+static void
+set_lowat(PGconn *c, int bytes)
+{
+	/* a failure only means a wake-up per packet, as libpq does */
+	(void)setsockopt(PQsocket(c), SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof(bytes));
+}
+
+/* The next row of a COPY out: as PQgetCopyData(c, buf, 0), waiting in
+ * batches (above). */
+static int
+copy_row(PGconn *c, char **buf)
+{
+	int n, tried = 0;
+
+	for (;;) {
+		n = PQgetCopyData(c, buf, 1);
+		if (n != 0)
+			return n;
+		if (tried) {
+			struct pollfd pfd = { .fd = PQsocket(c), .events = POLLIN };
+
+			if (poll(&pfd, 1, COPY_WAIT_MS) < 0 && errno != EINTR)
+				return -2;
+		}
+		if (!PQconsumeInput(c))
+			return -2;
+		tried = 1;
+	}
+}
+
 /* COPY one table out; figures into *rows; data to the sink when given. */
 static int
 copy_out(PGconn *c, struct ps_pgdump_table *t, const struct ps_pgdump_sink *sink,
@@ -1754,8 +1799,9 @@ copy_out(PGconn *c, struct ps_pgdump_table *t, const struct ps_pgdump_sink *sink
 			return -1;
 		began = 1;
 	}
+	set_lowat(c, COPY_LOWAT);
 	for (;;) {
-		n = PQgetCopyData(c, &buf, 0);
+		n = copy_row(c, &buf);
 		if (n > 0) {
 			ps_pgdump_rows_feed(rows, buf, (size_t)n);
 			if (sink && rc == 0 && sink->write(stream, buf, (size_t)n, err) < 0)
@@ -1768,6 +1814,7 @@ copy_out(PGconn *c, struct ps_pgdump_table *t, const struct ps_pgdump_sink *sink
 				break;
 			continue;
 		}
+		set_lowat(c, 1);
 		if (n == -2) {
 			rc = pg_error(err, PQerrorMessage(c), "table %s", t->qname);
 			break;
@@ -1780,6 +1827,7 @@ copy_out(PGconn *c, struct ps_pgdump_table *t, const struct ps_pgdump_sink *sink
 			PQclear(res);
 		break;
 	}
+	set_lowat(c, 1);
 	ps_pgdump_rows_finish(rows);
 	if (rc == 0) {
 		t->rows = rows->rows;
