@@ -682,7 +682,26 @@ index_add(struct ps_archive_writer *w, const char *name, enum ps_archive_type t,
 	w->nindex++;
 }
 
-/* Stream one regular file's content: hash it and write it to the tar. */
+static int
+fts_cmp(const FTSENT **a, const FTSENT **b)
+{
+	return strcmp((*a)->fts_name, (*b)->fts_name);
+}
+
+static int
+excluded(const struct ps_archive_writer *w, const char *rel, const char *base)
+{
+	if (!w->o.exclude)
+		return 0;
+	for (const char *const *g = w->o.exclude; *g; g++) {
+		if (strchr(*g, '/') ? fnmatch(*g, rel, 0) == 0 : fnmatch(*g, base, 0) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Stream one regular file's content from fd: hash it and write it to the
+ * tar (files too large to be read ahead). */
 static int
 write_content(struct ps_archive_writer *w, int fd, const char *path, uint64_t size,
 	      char sha[65], struct ps_error *err)
@@ -723,174 +742,412 @@ write_content(struct ps_archive_writer *w, int fd, const char *path, uint64_t si
 	return 0;
 }
 
-static int
-add_entry(struct ps_archive_writer *w, const char *path, const char *name,
-	  const struct stat *lst, struct ps_error *err)
-{
-	struct archive_entry *e = w->entry, *spare = NULL;
-	struct stat st = *lst;
-	int fd = -1, rc = -1;
-	char sha[65] = "";
+/*
+ * Adding a tree runs on two threads. A walker goes through the tree and
+ * prepares each entry: its metadata (archive_read_disk: stat, xattrs,
+ * symlink target) and, for a regular file of at most AHEAD_FILE bytes, the
+ * whole content read and hashed. The calling thread takes the entries in
+ * the walk's order and writes them: hard links, tar headers, content,
+ * index lines. So opening, reading and hashing small files (most of a
+ * typical tree, and most of the system calls) overlap with compression.
+ * Larger files are opened by the walker and streamed by the writer as
+ * before. At most AHEAD_ITEMS entries and AHEAD_BYTES of content wait (an
+ * open large file counts as AHEAD_FILE bytes: at most 32 wait open).
+ */
+#define AHEAD_FILE (256u << 10)
+#define AHEAD_BYTES (8u << 20)
+#define AHEAD_ITEMS 1024
 
-	if (strcmp(name, PS_ARCHIVE_INDEX_NAME) == 0)
-		return ps_error_set(err, PS_EXIT_USAGE,
-				    "'%s' has the reserved name of the archive index", path);
-	archive_entry_clear(e);
-	if (S_ISREG(st.st_mode)) {
-		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME);
-		if (fd < 0 && errno == EPERM)
-			fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0) {
-			if (errno == ENOENT) {
-				warnf(w, "'%s' vanished before it was read; skipped", path);
-				w->st.skipped++;
-				return 0;
-			}
-			return ps_error_set(err, PS_EXIT_OPER, "cannot open '%s': %s",
-					    path, strerror(errno));
-		}
-		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-			close(fd);
-			warnf(w, "'%s' changed type while being read; skipped", path);
-			w->st.skipped++;
-			return 0;
-		}
-	} else if (!S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode)) {
-		warnf(w, "'%s' is a %s; skipped", path,
-		      S_ISSOCK(st.st_mode) ? "socket" : S_ISFIFO(st.st_mode) ? "FIFO" :
-		      "device file");
-		w->st.skipped++;
-		return 0;
-	}
-	archive_entry_copy_sourcepath(e, path);
-	if (archive_read_disk_entry_from_file(w->disk, e, fd, &st) < ARCHIVE_WARN) {
-		ps_error_set(err, PS_EXIT_OPER, "cannot read the metadata of '%s': %s", path,
-			     archive_error_string(w->disk) ? archive_error_string(w->disk) : "error");
-		goto out;
-	}
-	archive_entry_sparse_clear(e);
-	archive_entry_copy_pathname(e, name);
-	if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
-		archive_entry_linkify(w->links, &e, &spare);
-		if (!e) {	/* not with the tar strategy, but be safe */
-			ps_error_set(err, PS_EXIT_OPER, "hard link bookkeeping failed for '%s'", path);
-			goto out;
-		}
-	}
-	if (archive_write_header(w->a, e) < ARCHIVE_WARN) {
-		tar_error(w, "cannot write the header of", path, err);
-		goto out;
-	}
-	if (archive_entry_hardlink(e)) {
-		index_add(w, name, PS_ARCHIVE_HARDLINK, 0, (unsigned)st.st_mode,
-			  (int64_t)st.st_mtime, archive_entry_hardlink(e), NULL);
-		w->st.hardlinks++;
-	} else if (S_ISREG(st.st_mode)) {
-		if (write_content(w, fd, path, (uint64_t)st.st_size, sha, err) < 0)
-			goto out;
-		index_add(w, name, PS_ARCHIVE_FILE, (uint64_t)st.st_size,
-			  (unsigned)st.st_mode, (int64_t)st.st_mtime, NULL, sha);
-		w->st.files++;
-	} else if (S_ISDIR(st.st_mode)) {
-		index_add(w, name, PS_ARCHIVE_DIR, 0, (unsigned)st.st_mode,
-			  (int64_t)st.st_mtime, NULL, NULL);
-		w->st.dirs++;
-	} else {
-		const char *t = archive_entry_symlink(e);
-		index_add(w, name, PS_ARCHIVE_SYMLINK, 0, (unsigned)st.st_mode,
-			  (int64_t)st.st_mtime, t ? t : "", NULL);
-		w->st.symlinks++;
-	}
-	if (archive_write_finish_entry(w->a) < ARCHIVE_WARN) {
-		tar_error(w, "cannot write", path, err);
-		goto out;
-	}
-	rc = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (e != w->entry && e)	/* linkify never swaps with this strategy */
-		archive_entry_free(e);
-	if (spare)
-		archive_entry_free(spare);
-	return rc;
+enum item_kind { ITEM_ENTRY, ITEM_SKIP, ITEM_ERROR };
+
+struct item {
+	struct item *next;
+	enum item_kind kind;
+	char *path, *name;
+	struct stat st;
+	struct archive_entry *e;	/* ITEM_ENTRY */
+	int fd;				/* a regular file's, or -1 */
+	unsigned char *data;		/* read ahead: the whole content */
+	int ahead;			/* data and sha hold the content */
+	size_t cost;			/* its share of AHEAD_BYTES */
+	char sha[65];
+	char *warn;			/* to report, in order */
+	struct ps_error err;		/* ITEM_ERROR */
+};
+
+struct walk {
+	struct ps_archive_writer *w;
+	const char *src, *name;
+	size_t rootlen;
+	EVP_MD_CTX *md;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct item *head, *tail;
+	size_t nitems, nbytes;
+	int done;			/* the walker has finished */
+	int stop;			/* the writer wants no more */
+};
+
+static void
+item_free(struct item *it)
+{
+	if (it->fd >= 0)
+		close(it->fd);
+	if (it->e)
+		archive_entry_free(it->e);
+	free(it->data);
+	free(it->path);
+	free(it->name);
+	free(it->warn);
+	free(it);
 }
 
-static int
-fts_cmp(const FTSENT **a, const FTSENT **b)
+static struct item *
+item_new(enum item_kind kind, const char *path, const char *name)
 {
-	return strcmp((*a)->fts_name, (*b)->fts_name);
+	struct item *it = ps_xcalloc(1, sizeof(*it));
+
+	it->kind = kind;
+	it->fd = -1;
+	it->path = ps_xstrdup(path);
+	it->name = name ? ps_xstrdup(name) : NULL;
+	return it;
 }
 
+/* Hand an item to the writer; 0, or -1 when the writer stopped. */
 static int
-excluded(const struct ps_archive_writer *w, const char *rel, const char *base)
+walk_put(struct walk *k, struct item *it)
 {
-	if (!w->o.exclude)
-		return 0;
-	for (const char *const *g = w->o.exclude; *g; g++) {
-		if (strchr(*g, '/') ? fnmatch(*g, rel, 0) == 0 : fnmatch(*g, base, 0) == 0)
-			return 1;
+	size_t bytes = it->cost;
+
+	pthread_mutex_lock(&k->mu);
+	while (!k->stop && k->nitems > 0 &&
+	       (k->nitems >= AHEAD_ITEMS || k->nbytes + bytes > AHEAD_BYTES))
+		pthread_cond_wait(&k->cv, &k->mu);
+	if (k->stop) {
+		pthread_mutex_unlock(&k->mu);
+		item_free(it);
+		return -1;
 	}
+	if (k->tail)
+		k->tail->next = it;
+	else
+		k->head = it;
+	k->tail = it;
+	k->nitems++;
+	k->nbytes += bytes;
+	pthread_cond_broadcast(&k->cv);
+	pthread_mutex_unlock(&k->mu);
 	return 0;
 }
 
-int
-ps_archive_add_tree(struct ps_archive_writer *w, const char *src, const char *name,
-		    struct ps_error *err)
+/* The next item, in order; NULL when the walk is over. */
+static struct item *
+walk_take(struct walk *k)
 {
-	char *const roots[] = { (char *)src, NULL };
-	size_t rootlen = strlen(src);
+	struct item *it;
+
+	pthread_mutex_lock(&k->mu);
+	while (!k->head && !k->done)
+		pthread_cond_wait(&k->cv, &k->mu);
+	it = k->head;
+	if (it) {
+		k->head = it->next;
+		if (!k->head)
+			k->tail = NULL;
+		k->nitems--;
+		k->nbytes -= it->cost;
+		pthread_cond_broadcast(&k->cv);
+	}
+	pthread_mutex_unlock(&k->mu);
+	return it;
+}
+
+/* Read a small regular file's whole content and hash it. A file that
+ * shrank is padded with zeros, as the writer does (it->warn says so). */
+static int
+read_ahead(struct walk *k, struct item *it)
+{
+	size_t size = (size_t)it->st.st_size, got = 0;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+
+	it->data = ps_xmalloc(size ? size : 1);
+	while (got < size) {
+		ssize_t r = read(it->fd, it->data + got, size - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			ps_error_set(&it->err, PS_EXIT_OPER, "cannot read '%s': %s", it->path,
+				     strerror(errno));
+			return -1;
+		}
+		if (r == 0) {
+			it->warn = ps_xasprintf("'%s' shrank while being read; padded with zeros",
+						it->path);
+			memset(it->data + got, 0, size - got);
+			break;
+		}
+		got += (size_t)r;
+	}
+	EVP_DigestInit_ex(k->md, EVP_sha256(), NULL);
+	EVP_DigestUpdate(k->md, it->data, size);
+	EVP_DigestFinal_ex(k->md, md, &mdlen);
+	ps_hex(md, mdlen, it->sha);
+	it->ahead = 1;
+	return 0;
+}
+
+/* Prepare one entry of the walk (on the walker's thread). */
+static struct item *
+prepare(struct walk *k, const char *path, const char *name, const struct stat *lst)
+{
+	struct ps_archive_writer *w = k->w;
+	struct item *it = item_new(ITEM_ENTRY, path, name);
+
+	it->st = *lst;
+	if (strcmp(name, PS_ARCHIVE_INDEX_NAME) == 0) {
+		it->kind = ITEM_ERROR;
+		ps_error_set(&it->err, PS_EXIT_USAGE,
+			     "'%s' has the reserved name of the archive index", path);
+		return it;
+	}
+	if (S_ISREG(it->st.st_mode)) {
+		it->fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME);
+		if (it->fd < 0 && errno == EPERM)
+			it->fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (it->fd < 0) {
+			if (errno == ENOENT) {
+				it->kind = ITEM_SKIP;
+				it->warn = ps_xasprintf("'%s' vanished before it was read; skipped",
+							path);
+				return it;
+			}
+			it->kind = ITEM_ERROR;
+			ps_error_set(&it->err, PS_EXIT_OPER, "cannot open '%s': %s", path,
+				     strerror(errno));
+			return it;
+		}
+		if (fstat(it->fd, &it->st) < 0 || !S_ISREG(it->st.st_mode)) {
+			it->kind = ITEM_SKIP;
+			it->warn = ps_xasprintf("'%s' changed type while being read; skipped", path);
+			return it;
+		}
+	} else if (!S_ISDIR(it->st.st_mode) && !S_ISLNK(it->st.st_mode)) {
+		it->kind = ITEM_SKIP;
+		it->warn = ps_xasprintf("'%s' is a %s; skipped", path,
+					S_ISSOCK(it->st.st_mode) ? "socket" :
+					S_ISFIFO(it->st.st_mode) ? "FIFO" : "device file");
+		return it;
+	}
+	it->e = archive_entry_new();
+	archive_entry_copy_sourcepath(it->e, path);
+	if (archive_read_disk_entry_from_file(w->disk, it->e, it->fd, &it->st) < ARCHIVE_WARN) {
+		it->kind = ITEM_ERROR;
+		ps_error_set(&it->err, PS_EXIT_OPER, "cannot read the metadata of '%s': %s", path,
+			     archive_error_string(w->disk) ? archive_error_string(w->disk) :
+			     "error");
+		return it;
+	}
+	archive_entry_sparse_clear(it->e);
+	archive_entry_copy_pathname(it->e, name);
+	if (S_ISREG(it->st.st_mode) && (uint64_t)it->st.st_size <= AHEAD_FILE) {
+		if (read_ahead(k, it) < 0) {
+			it->kind = ITEM_ERROR;
+			return it;
+		}
+		close(it->fd);
+		it->fd = -1;
+		it->cost = (size_t)it->st.st_size;
+	} else if (it->fd >= 0) {
+		/* a large file waits open: as much of the budget as the
+		 * largest read-ahead, which bounds the open descriptors */
+		it->cost = AHEAD_FILE;
+	}
+	return it;
+}
+
+static void *
+walker_main(void *arg)
+{
+	struct walk *k = arg;
+	struct ps_archive_writer *w = k->w;
+	char *const roots[] = { (char *)k->src, NULL };
 	struct ps_buf nm = {0};
 	FTSENT *f;
 	FTS *fts;
-	int rc = 0;
+	int failed;
 
-	if (w->failed)
-		return ps_error_set(err, PS_EXIT_OPER, "archive writer already failed");
-	if (ps_archive_check_name(name, err) < 0)
-		return ps_error_set(err, PS_EXIT_USAGE, "bad archive name '%s'", name);
-	while (rootlen > 1 && src[rootlen - 1] == '/')
-		rootlen--;
 	fts = fts_open(roots, FTS_PHYSICAL | FTS_COMFOLLOW | FTS_NOCHDIR, fts_cmp);
-	if (!fts)
-		return ps_error_set(err, PS_EXIT_OPER, "cannot read '%s': %s", src, strerror(errno));
-	while (rc == 0 && (f = fts_read(fts)) != NULL) {
-		const char *rel = f->fts_path + (f->fts_level > 0 ? rootlen + 1 : f->fts_pathlen);
+	if (!fts) {
+		struct item *it = item_new(ITEM_ERROR, k->src, NULL);
 
-		if (f->fts_info == FTS_DP)
+		ps_error_set(&it->err, PS_EXIT_OPER, "cannot read '%s': %s", k->src,
+			     strerror(errno));
+		walk_put(k, it);
+		goto done;
+	}
+	while ((f = fts_read(fts)) != NULL) {
+		const char *rel = f->fts_path + (f->fts_level > 0 ? k->rootlen + 1 : f->fts_pathlen);
+		struct item *it;
+
+		if (f->fts_info == FTS_DP || f->fts_info == FTS_DC)
 			continue;
 		if (f->fts_level > 0 && excluded(w, rel, f->fts_name)) {
 			if (f->fts_info == FTS_D)
 				fts_set(fts, f, FTS_SKIP);
 			continue;
 		}
-		switch (f->fts_info) {
-		case FTS_DNR:
-		case FTS_ERR:
-		case FTS_NS:
+		if (f->fts_info == FTS_DNR || f->fts_info == FTS_ERR || f->fts_info == FTS_NS) {
 			if (f->fts_errno == ENOENT && f->fts_level > 0) {
-				warnf(w, "'%s' vanished before it was read; skipped", f->fts_path);
-				w->st.skipped++;
-				continue;
+				it = item_new(ITEM_SKIP, f->fts_path, NULL);
+				it->warn = ps_xasprintf("'%s' vanished before it was read; skipped",
+							f->fts_path);
+			} else {
+				it = item_new(ITEM_ERROR, f->fts_path, NULL);
+				ps_error_set(&it->err, PS_EXIT_OPER, "cannot read '%s': %s",
+					     f->fts_path, strerror(f->fts_errno));
 			}
-			rc = ps_error_set(err, PS_EXIT_OPER, "cannot read '%s': %s",
-					  f->fts_path, strerror(f->fts_errno));
-			continue;
-		case FTS_DC:
-			continue;
-		default:
+		} else {
+			ps_buf_reset(&nm);
+			ps_buf_adds(&nm, k->name);
+			if (f->fts_level > 0) {
+				ps_buf_addc(&nm, '/');
+				ps_buf_adds(&nm, rel);
+			}
+			it = prepare(k, f->fts_path, nm.data, f->fts_statp);
+		}
+		failed = it->kind == ITEM_ERROR;	/* (it is the writer's after this) */
+		if (walk_put(k, it) < 0 || failed)
 			break;
-		}
-		ps_buf_reset(&nm);
-		ps_buf_adds(&nm, name);
-		if (f->fts_level > 0) {
-			ps_buf_addc(&nm, '/');
-			ps_buf_adds(&nm, rel);
-		}
-		rc = add_entry(w, f->fts_path, nm.data, f->fts_statp, err);
 	}
 	fts_close(fts);
+done:
 	ps_buf_free(&nm);
+	pthread_mutex_lock(&k->mu);
+	k->done = 1;
+	pthread_cond_broadcast(&k->cv);
+	pthread_mutex_unlock(&k->mu);
+	return NULL;
+}
+
+/* Write one prepared entry (on the calling thread). */
+static int
+write_item(struct ps_archive_writer *w, struct item *it, struct ps_error *err)
+{
+	struct archive_entry *e = it->e, *spare = NULL;
+	const struct stat *st = &it->st;
+	int rc = -1;
+
+	if (it->warn)
+		warnf(w, "%s", it->warn);
+	if (it->kind == ITEM_SKIP) {
+		w->st.skipped++;
+		return 0;
+	}
+	if (it->kind == ITEM_ERROR) {
+		*err = it->err;
+		return -1;
+	}
+	if (S_ISREG(st->st_mode) && st->st_nlink > 1) {
+		archive_entry_linkify(w->links, &e, &spare);
+		if (!e) {	/* not with the tar strategy, but be safe */
+			ps_error_set(err, PS_EXIT_OPER, "hard link bookkeeping failed for '%s'",
+				     it->path);
+			goto out;
+		}
+	}
+	if (archive_write_header(w->a, e) < ARCHIVE_WARN) {
+		tar_error(w, "cannot write the header of", it->path, err);
+		goto out;
+	}
+	if (archive_entry_hardlink(e)) {
+		index_add(w, it->name, PS_ARCHIVE_HARDLINK, 0, (unsigned)st->st_mode,
+			  (int64_t)st->st_mtime, archive_entry_hardlink(e), NULL);
+		w->st.hardlinks++;
+	} else if (S_ISREG(st->st_mode)) {
+		if (it->ahead) {
+			la_ssize_t n = (la_ssize_t)st->st_size;
+
+			if (n > 0 && archive_write_data(w->a, it->data, (size_t)n) != n) {
+				tar_error(w, "cannot write", it->path, err);
+				goto out;
+			}
+			w->st.bytes += (uint64_t)n;
+			progress(w);
+		} else if (write_content(w, it->fd, it->path, (uint64_t)st->st_size, it->sha,
+					 err) < 0) {
+			goto out;
+		}
+		index_add(w, it->name, PS_ARCHIVE_FILE, (uint64_t)st->st_size,
+			  (unsigned)st->st_mode, (int64_t)st->st_mtime, NULL, it->sha);
+		w->st.files++;
+	} else if (S_ISDIR(st->st_mode)) {
+		index_add(w, it->name, PS_ARCHIVE_DIR, 0, (unsigned)st->st_mode,
+			  (int64_t)st->st_mtime, NULL, NULL);
+		w->st.dirs++;
+	} else {
+		const char *t = archive_entry_symlink(e);
+		index_add(w, it->name, PS_ARCHIVE_SYMLINK, 0, (unsigned)st->st_mode,
+			  (int64_t)st->st_mtime, t ? t : "", NULL);
+		w->st.symlinks++;
+	}
+	if (archive_write_finish_entry(w->a) < ARCHIVE_WARN) {
+		tar_error(w, "cannot write", it->path, err);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (e != it->e && e)	/* linkify never swaps with this strategy */
+		archive_entry_free(e);
+	if (spare)
+		archive_entry_free(spare);
+	return rc;
+}
+
+int
+ps_archive_add_tree(struct ps_archive_writer *w, const char *src, const char *name,
+		    struct ps_error *err)
+{
+	struct walk k = { .w = w, .src = src, .name = name };
+	struct item *it;
+	pthread_t th;
+	int rc = 0;
+
+	if (w->failed)
+		return ps_error_set(err, PS_EXIT_OPER, "archive writer already failed");
+	if (ps_archive_check_name(name, err) < 0)
+		return ps_error_set(err, PS_EXIT_USAGE, "bad archive name '%s'", name);
+	k.rootlen = strlen(src);
+	while (k.rootlen > 1 && src[k.rootlen - 1] == '/')
+		k.rootlen--;
+	k.md = EVP_MD_CTX_new();
+	if (!k.md)
+		return ps_error_set(err, PS_EXIT_OPER, "out of memory");
+	pthread_mutex_init(&k.mu, NULL);
+	pthread_cond_init(&k.cv, NULL);
+	if (pthread_create(&th, NULL, walker_main, &k) != 0) {
+		rc = ps_error_set(err, PS_EXIT_OPER, "cannot start a thread: %s", strerror(errno));
+		goto out;
+	}
+	while ((it = walk_take(&k)) != NULL) {
+		if (rc == 0 && write_item(w, it, err) < 0) {
+			rc = -1;
+			/* the walker stops at its next entry; what it queued
+			 * meanwhile is taken and dropped here */
+			pthread_mutex_lock(&k.mu);
+			k.stop = 1;
+			pthread_cond_broadcast(&k.cv);
+			pthread_mutex_unlock(&k.mu);
+		}
+		item_free(it);
+	}
+	pthread_join(th, NULL);
+out:
+	pthread_mutex_destroy(&k.mu);
+	pthread_cond_destroy(&k.cv);
+	EVP_MD_CTX_free(k.md);
 	return rc;
 }
 

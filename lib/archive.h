@@ -7,9 +7,12 @@
  * The writer walks source trees (fts, physical: symlinks are stored as
  * symlinks), keeps mode, mtime, owner, symlinks, hard links and extended
  * attributes, skips sockets, FIFOs and device files (counted as skipped),
- * and honours exclude globs. Compression runs in zstd worker threads while
- * the calling thread reads, hashes and hands the compressed bytes to the
- * sink (which encrypts and stores them).
+ * and honours exclude globs. A walker thread goes through the tree ahead
+ * of the writing, reading each entry's metadata and reading and hashing
+ * small files whole; compression runs in zstd worker threads; the calling
+ * thread writes the entries in order (streaming and hashing large files
+ * itself) and hands the compressed bytes to the sink (which encrypts and
+ * stores them).
  *
  * The reader decompresses in a thread of its own and parses in the
  * caller's thread, which also hashes (when extracting or with an entry

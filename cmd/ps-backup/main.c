@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -213,6 +214,14 @@ main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	int first, rc = PS_EXIT_OK;
 
+	/* A backup allocates and frees buffers all the time, on several
+	 * threads (a file read ahead, a table's segment): keep freed memory
+	 * in the process instead of giving it back and faulting it in again,
+	 * which on a VM costs 15-30 us a page. The peak stays bounded by the
+	 * buffers' own limits. */
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
+	mallopt(M_TOP_PAD, 4 << 20);
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 	ps_cli_init(&cli, argv[0]);
 	rc = ps_cli_parse(&cli, argc, argv, on_opt, &a, &common, &first);
 	if (rc >= 0)

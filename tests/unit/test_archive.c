@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -678,6 +679,82 @@ START_TEST(zstd_streams)
 }
 END_TEST
 
+/* A sink that fails after `limit` bytes. */
+struct failing_sink {
+	size_t written, limit;
+};
+
+static int
+failing_write(void *ctx, const void *p, size_t n, struct ps_error *err)
+{
+	struct failing_sink *f = ctx;
+
+	(void)p;
+	if (f->written + n > f->limit)
+		return ps_error_set(err, PS_EXIT_OPER, "disk full (test)");
+	f->written += n;
+	return 0;
+}
+
+static int
+open_fds(void)
+{
+	int n = 0;
+
+	for (int fd = 0; fd < 1024; fd++)
+		if (fcntl(fd, F_GETFD) >= 0)
+			n++;
+	return n;
+}
+
+/*
+ * The walker reads ahead of the writing: with many files larger than what
+ * it reads whole (each waits open), a low descriptor limit is enough; and
+ * when the sink fails, the walk stops and everything it had opened or
+ * queued is released.
+ */
+START_TEST(walk_ahead_bounded)
+{
+	struct ps_archive_wopts o = { .level = 1, .threads = 2 };
+	struct failing_sink fs = { 0, (size_t)-1 };
+	struct ps_archive_sink s = { failing_write, &fs };
+	struct ps_archive_stats st;
+	struct ps_error err = {0};
+	struct ps_archive_writer *w;
+	struct rlimit old, low;
+	char src[300];
+	int fds = open_fds();
+
+	snprintf(src, sizeof(src), "%s/many", root);
+	sh("mkdir -p %s && cd %s && for i in $(seq 150); do head -c 300000 /dev/urandom > big$i; "
+	   "printf $i > small$i; done", src, src);
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = 64;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+	w = ps_archive_writer_new(&o, &s, &err);
+	ck_assert_msg(w != NULL, "%s", err.msg);
+	ck_assert_msg(ps_archive_add_tree(w, src, "many", &err) == 0, "%s", err.msg);
+	ck_assert_msg(ps_archive_writer_finish(w, &st, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(st.files, 300);
+	ck_assert_uint_eq(st.bytes, 150u * 300000 + 9 + 90 * 2 + 51 * 3);
+	ps_archive_writer_free(w);
+	ck_assert_int_eq(open_fds(), fds);
+
+	/* the sink fails part of the way: an error, promptly, nothing held */
+	fs.written = 0;
+	fs.limit = 64 << 10;
+	w = ps_archive_writer_new(&o, &s, &err);
+	ck_assert_msg(w != NULL, "%s", err.msg);
+	memset(&err, 0, sizeof(err));
+	ck_assert_int_eq(ps_archive_add_tree(w, src, "many", &err), -1);
+	ck_assert_msg(strstr(err.msg, "disk full (test)") != NULL, "%s", err.msg);
+	ps_archive_writer_free(w);
+	ck_assert_int_eq(open_fds(), fds);
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+}
+END_TEST
+
 START_TEST(index_parser)
 {
 	struct ps_archive_index idx;
@@ -739,6 +816,7 @@ suite(void)
 	tcase_add_test(t, index_mismatch);
 	tcase_add_test(t, index_large);
 	tcase_add_test(t, zstd_streams);
+	tcase_add_test(t, walk_ahead_bounded);
 	suite_add_tcase(s, t);
 	return s;
 }
