@@ -260,8 +260,13 @@ src_read(void *stream, void *buf, size_t cap, struct ps_error *err)
 		if (n < 0)
 			return ps_error_set(err, PS_EXIT_OPER, "cannot read '%s': %s", s->path,
 					    strerror(errno));
+		/* a segment read to its end is gone to the server: its file
+		 * goes too (a failed table fails the whole restore, which
+		 * never reads it again), so the temporary space shrinks as
+		 * the restore goes and little is left to delete at the end */
 		close(s->fd);
 		s->fd = -1;
+		(void)unlink(s->path);
 		s->seq++;
 		if (seg_open(s, err) < 0)
 			return -1;

@@ -57,7 +57,8 @@ int ps_dbarchive_dump(const struct ps_pgdump_opts *o,
 int ps_dbarchive_read_dir(const char *dir, struct ps_pgdump **out,
 			  struct ps_error *err);
 
-/* Restore d (from ps_dbarchive_read_dir) with the segments in dir. */
+/* Restore d (from ps_dbarchive_read_dir) with the segments in dir. Each
+ * segment file is deleted once it has been read to its end. */
 int ps_dbarchive_restore_dir(const struct ps_pgdump_restore_opts *o,
 			     const char *dir, const struct ps_pgdump *d,
 			     struct ps_error *err);
