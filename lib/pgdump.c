@@ -13,8 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -1742,6 +1744,7 @@ pool_fail(struct pool *p, const struct ps_error *e)
  */
 #define COPY_LOWAT (128 << 10)
 #define COPY_WAIT_MS 2
+#define COPY_NAP_NS (200 * 1000)
 
 static void
 set_lowat(PGconn *c, int bytes)
@@ -1750,10 +1753,26 @@ set_lowat(PGconn *c, int bytes)
 	(void)setsockopt(PQsocket(c), SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof(bytes));
 }
 
-/* The next row of a COPY out: as PQgetCopyData(c, buf, 0), waiting in
- * batches (above). */
+/* Whether the connection is over a Unix-domain socket. */
 static int
-copy_row(PGconn *c, char **buf)
+on_unix_socket(PGconn *c)
+{
+	int domain = 0;
+	socklen_t len = sizeof(domain);
+
+	return getsockopt(PQsocket(c), SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 &&
+	       domain == AF_UNIX;
+}
+
+/*
+ * The next row of a COPY out: as PQgetCopyData(c, buf, 0), waiting in
+ * batches (above). A Unix-domain socket's poll does not heed the low-water
+ * mark and wakes for every packet the server sends (8 KB); there a wait
+ * that brought less than the mark is followed by a nap of COPY_NAP_NS, in
+ * which the server, sending some 100-200 MB/s, fills the socket further.
+ */
+static int
+copy_row(PGconn *c, char **buf, int unix_socket)
 {
 	int n, tried = 0;
 
@@ -1763,9 +1782,16 @@ copy_row(PGconn *c, char **buf)
 			return n;
 		if (tried) {
 			struct pollfd pfd = { .fd = PQsocket(c), .events = POLLIN };
+			int avail;
 
 			if (poll(&pfd, 1, COPY_WAIT_MS) < 0 && errno != EINTR)
 				return -2;
+			if (unix_socket && ioctl(pfd.fd, FIONREAD, &avail) == 0 &&
+			    avail < COPY_LOWAT) {
+				struct timespec nap = { 0, COPY_NAP_NS };
+
+				nanosleep(&nap, NULL);
+			}
 		}
 		if (!PQconsumeInput(c))
 			return -2;
@@ -1781,7 +1807,7 @@ copy_out(PGconn *c, struct ps_pgdump_table *t, const struct ps_pgdump_sink *sink
 	char *sql, *buf;
 	void *stream = NULL;
 	PGresult *res;
-	int n, rc = 0, began = 0;
+	int n, rc = 0, began = 0, unix_socket;
 
 	if (t->columns[0])
 		sql = ps_xasprintf("COPY %s (%s) TO STDOUT", t->qname, t->columns);
@@ -1800,8 +1826,9 @@ copy_out(PGconn *c, struct ps_pgdump_table *t, const struct ps_pgdump_sink *sink
 		began = 1;
 	}
 	set_lowat(c, COPY_LOWAT);
+	unix_socket = on_unix_socket(c);
 	for (;;) {
-		n = copy_row(c, &buf);
+		n = copy_row(c, &buf, unix_socket);
 		if (n > 0) {
 			ps_pgdump_rows_feed(rows, buf, (size_t)n);
 			if (sink && rc == 0 && sink->write(stream, buf, (size_t)n, err) < 0)
