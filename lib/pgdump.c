@@ -382,8 +382,9 @@ exec_ok(PGconn *c, const char *sql, struct ps_error *err, const char *what)
 	return 0;
 }
 
+/* A connection, nothing run on it yet. */
 static PGconn *
-pg_open(const char *conninfo, const char *encoding, struct ps_error *err)
+pg_connect(const char *conninfo, struct ps_error *err)
 {
 	const char *keys[] = { "dbname", "application_name", NULL };
 	const char *vals[] = { conninfo_or_env(conninfo), "ps-toolkit", NULL };
@@ -398,17 +399,31 @@ pg_open(const char *conninfo, const char *encoding, struct ps_error *err)
 		PQfinish(c);
 		return NULL;
 	}
+	return c;
+}
+
+/* The session's settings, and the client encoding when given. */
+static int
+pg_setup(PGconn *c, const char *encoding, struct ps_error *err)
+{
 	if (exec_ok(c, session_sql, err, "cannot set up the session") < 0)
-		goto fail;
-	if (encoding && *encoding && PQsetClientEncoding(c, encoding) != 0) {
-		pg_error(err, PQerrorMessage(c), "cannot set client encoding %s",
-			 encoding);
-		goto fail;
+		return -1;
+	if (encoding && *encoding && PQsetClientEncoding(c, encoding) != 0)
+		return pg_error(err, PQerrorMessage(c), "cannot set client encoding %s",
+				encoding);
+	return 0;
+}
+
+static PGconn *
+pg_open(const char *conninfo, const char *encoding, struct ps_error *err)
+{
+	PGconn *c = pg_connect(conninfo, err);
+
+	if (c && pg_setup(c, encoding, err) < 0) {
+		PQfinish(c);
+		return NULL;
 	}
 	return c;
-fail:
-	PQfinish(c);
-	return NULL;
 }
 
 /*
@@ -420,6 +435,7 @@ struct opener {
 	const char *conninfo, *encoding;
 	char *sql;		/* run on the new connection when set */
 	const char *what;	/* its error message */
+	int bare;		/* connect only: no session settings yet */
 	PGconn *c;
 	struct ps_error err;
 	pthread_t th;
@@ -431,7 +447,8 @@ opener_main(void *arg)
 {
 	struct opener *op = arg;
 
-	op->c = pg_open(op->conninfo, op->encoding, &op->err);
+	op->c = op->bare ? pg_connect(op->conninfo, &op->err) :
+		pg_open(op->conninfo, op->encoding, &op->err);
 	if (op->c && op->sql && exec_ok(op->c, op->sql, &op->err, op->what) < 0) {
 		PQfinish(op->c);
 		op->c = NULL;
@@ -439,15 +456,18 @@ opener_main(void *arg)
 	return NULL;
 }
 
+/* n connections opening; bare: connected only, nothing run on them
+ * (encoding and sql are then unused) */
 static struct opener *
-opens_start(const char *conninfo, const char *encoding, const char *sql, const char *what,
-	    int n)
+opens_start(const char *conninfo, int bare, const char *encoding, const char *sql,
+	    const char *what, int n)
 {
 	struct opener *ops = ps_xcalloc((size_t)n, sizeof(*ops));
 	int i;
 
 	for (i = 0; i < n; i++) {
 		ops[i].conninfo = conninfo;
+		ops[i].bare = bare;
 		ops[i].encoding = encoding;
 		ops[i].sql = sql ? ps_xstrdup(sql) : NULL;
 		ops[i].what = what;
@@ -2195,7 +2215,7 @@ ps_pgdump_dump(const struct ps_pgdump_opts *o, const struct ps_pgdump_sink *sink
 	memset(&x, 0, sizeof(x));
 	memset(&pool, 0, sizeof(pool));
 	jobs = jobs_for(o->jobs, (size_t)-1);
-	ops = opens_start(o->conninfo, NULL, NULL, NULL, jobs);
+	ops = opens_start(o->conninfo, 0, NULL, NULL, NULL, jobs);
 	c = pg_open(o->conninfo, NULL, err);
 	if (!c)
 		goto fail;
@@ -2625,26 +2645,99 @@ plan_early_indexes(struct pool *p, const struct ps_pgdump *d, unsigned char *don
 	free(byname);
 }
 
+struct ps_pgdump_conns {
+	struct opener *ops;	/* the main connection, then the workers' */
+	int n;
+};
+
+struct ps_pgdump_conns *
+ps_pgdump_conns_open(const char *conninfo, int jobs)
+{
+	struct ps_pgdump_conns *k = ps_xmalloc(sizeof(*k));
+
+	/* connected only: the session's settings and the dump's encoding
+	 * are set when they are taken, so nothing at all runs on the
+	 * target before the restore begins */
+	k->n = 1 + jobs_for(jobs, (size_t)-1);
+	k->ops = opens_start(conninfo, 1, NULL, NULL, NULL, k->n);
+	return k;
+}
+
+/* Wait for k's connections into all (k->n of them); k is freed. */
+static int
+conns_take(struct ps_pgdump_conns *k, PGconn **all, struct ps_error *err)
+{
+	int rc = opens_finish(k->ops, k->n, all, err);
+
+	free(k);
+	return rc;
+}
+
+void
+ps_pgdump_conns_close(struct ps_pgdump_conns *k)
+{
+	struct ps_error err = { 0 };
+	PGconn **all;
+	int n;
+
+	if (!k)
+		return;
+	n = k->n;
+	all = ps_xcalloc((size_t)n, sizeof(*all));
+	(void)conns_take(k, all, &err);
+	close_all(all, n);
+}
+
+/* Take connections opened ahead: the main one into *c, the workers' into
+ * a new *conns; each gets the session's settings and the dump's client
+ * encoding. */
+static int
+take_ahead(struct ps_pgdump_conns *k, const struct ps_pgdump *d, PGconn **c,
+	   PGconn ***conns, int *nconns, struct ps_error *err)
+{
+	int n = k->n;
+	PGconn **all = ps_xcalloc((size_t)n, sizeof(*all));
+	int rc = conns_take(k, all, err);
+
+	for (int i = 0; rc == 0 && i < n; i++)
+		rc = pg_setup(all[i], d->encoding, err);
+	*c = all[0];
+	*nconns = n - 1;
+	*conns = ps_xcalloc((size_t)n, sizeof(**conns));
+	memcpy(*conns, all + 1, (size_t)(n - 1) * sizeof(**conns));
+	free(all);
+	return rc;
+}
+
 int
 ps_pgdump_restore(const struct ps_pgdump_restore_opts *o, const struct ps_pgdump *d,
 		  const struct ps_pgdump_source *src, struct ps_error *err)
 {
-	PGconn *c, **conns = NULL;
+	PGconn *c = NULL, **conns = NULL;
 	PGresult *r;
 	int jobs = 0, nconns, rc;
 	unsigned char *done = ps_xcalloc(d->nentries + 1, 1);
-	struct opener *ops;
+	struct opener *ops = NULL;
 	struct pool pool;
 
 	memset(&pool, 0, sizeof(pool));
 
-	/* the workers connect while the target is checked and pre-data runs;
-	 * index builds may use more connections than there are tables */
-	nconns = jobs_for(o->jobs, (size_t)-1);
-	ops = opens_start(o->conninfo, d->encoding, NULL, NULL, nconns);
-	c = pg_open(o->conninfo, d->encoding, err);
-	if (!c)
-		goto fail;
+	if (o->conns) {
+		/* opened ahead: all there (or failed) by now */
+		rc = take_ahead(o->conns, d, &c, &conns, &nconns, err);
+		jobs = nconns;
+		if (rc < 0)
+			goto fail;
+	} else {
+		/* the workers connect while the target is checked and
+		 * pre-data runs; index builds may use more connections
+		 * than there are tables */
+		nconns = jobs_for(o->jobs, (size_t)-1);
+		ops = opens_start(o->conninfo, 0, d->encoding, NULL, NULL, nconns);
+		c = pg_open(o->conninfo, d->encoding, err);
+		if (!c)
+			goto fail;
+	}
 	if (o->clean) {
 		if (clean_target(c, err) < 0)
 			goto fail;
@@ -2665,11 +2758,13 @@ ps_pgdump_restore(const struct ps_pgdump_restore_opts *o, const struct ps_pgdump
 	if (run_entries(c, NULL, 0, d, PS_PGDUMP_PRE, NULL, err) < 0)
 		goto fail;
 	jobs = nconns;
-	conns = ps_xcalloc((size_t)jobs, sizeof(*conns));
-	rc = opens_finish(ops, nconns, conns, err);
-	ops = NULL;
-	if (rc < 0)
-		goto fail;
+	if (!conns) {
+		conns = ps_xcalloc((size_t)jobs, sizeof(*conns));
+		rc = opens_finish(ops, nconns, conns, err);
+		ops = NULL;
+		if (rc < 0)
+			goto fail;
+	}
 	pool.mode = W_RESTORE;
 	pool.d = (struct ps_pgdump *)d;
 	pool.src = src;
@@ -2716,7 +2811,7 @@ ps_pgdump_check(const char *conninfo, int jobs, const struct ps_pgdump *d,
 
 	jobs = jobs_for(jobs, d->ntables);
 	conns = ps_xcalloc((size_t)jobs, sizeof(*conns));
-	if (opens_finish(opens_start(conninfo, d->encoding,
+	if (opens_finish(opens_start(conninfo, 0, d->encoding,
 				     "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
 				     "cannot begin", jobs), jobs, conns, err) < 0) {
 		close_all(conns, jobs);

@@ -142,11 +142,24 @@ char *ps_pgdump_toc_json(const struct ps_pgdump *d);
 int ps_pgdump_toc_parse(const char *text, size_t n, struct ps_pgdump **out,
 			struct ps_error *err);
 
+/*
+ * A restore's connections opened ahead, on threads, while the caller does
+ * something else (unpacks and checks the backup): each costs the server a
+ * process start, tens of milliseconds on a small machine. Nothing runs on
+ * them but the session's settings. Give them to ps_pgdump_restore (which
+ * takes them, opened or not) or close them.
+ */
+struct ps_pgdump_conns;
+struct ps_pgdump_conns *ps_pgdump_conns_open(const char *conninfo, int jobs);
+void ps_pgdump_conns_close(struct ps_pgdump_conns *k);
+
 struct ps_pgdump_restore_opts {
 	const char *conninfo;	/* the target database */
 	int jobs;		/* <= 0: 2 */
 	int clean;		/* drop the target's user objects first */
 	const volatile int *cancel;	/* as for the dump */
+	struct ps_pgdump_conns *conns;	/* opened ahead for conninfo and jobs,
+					 * or NULL; taken */
 };
 
 /* The number of user objects in the database at conninfo (a restore

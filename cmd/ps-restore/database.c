@@ -188,9 +188,13 @@ target_conninfo(const struct rs_args *a, struct ps_error *err)
 	return ps_xstrdup(a->to_url);
 }
 
-/* --create's CREATE DATABASE, on a thread of its own. */
+/* --create's CREATE DATABASE, on a thread of its own; then the restore's
+ * connections to the new database start opening. */
 struct creator {
 	const char *conninfo, *name;
+	const char *target;	/* the new database's conninfo */
+	int jobs;
+	struct ps_pgdump_conns *conns;
 	struct ps_error err;
 	int rc;
 	pthread_t th;
@@ -203,6 +207,8 @@ creator_main(void *arg)
 	struct creator *cr = arg;
 
 	cr->rc = ps_pg_create_database(cr->conninfo, cr->name, &cr->err);
+	if (cr->rc == 0)
+		cr->conns = ps_pgdump_conns_open(cr->target, cr->jobs);
 	return NULL;
 }
 
@@ -218,10 +224,13 @@ creator_wait(struct creator *cr)
 }
 
 static void
-creator_start(struct creator *cr, const char *conninfo, const char *name)
+creator_start(struct creator *cr, const char *conninfo, const char *name,
+	      const char *target, int jobs)
 {
 	cr->conninfo = conninfo;
 	cr->name = name;
+	cr->target = target;
+	cr->jobs = jobs;
 	cr->started = pthread_create(&cr->th, NULL, creator_main, cr) == 0;
 	if (!cr->started)
 		creator_main(cr);
@@ -312,19 +321,31 @@ rs_restore_db(const struct ps_backup_config *c, const struct ps_backup_set *s,
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
 	o.dest = tmp;
-	/* the new database is created meanwhile; it stays empty until every
-	 * digest is checked, and goes again if one fails */
+	ro.conninfo = conninfo;
+	ro.jobs = a->jobs ? a->jobs : (int)s->db_jobs;
+	ro.clean = a->clean;
+	ro.cancel = &interrupted;
+	/* Meanwhile the new database is created and the restore's
+	 * connections open (nothing but their session settings runs on
+	 * them): the database stays empty until every digest is checked,
+	 * and goes again if one fails. */
 	if (a->create)
-		creator_start(&cr, a->to_url, a->create);
+		creator_start(&cr, a->to_url, a->create, conninfo, ro.jobs);
+	else
+		ro.conns = ps_pgdump_conns_open(conninfo, ro.jobs);
 	if (rs_read(&f, have ? &key : NULL, &o, &res, &err) < 0 ||
 	    ps_dbarchive_read_dir(tmp, &d, &err) < 0) {
 		struct ps_error e2 = { 0 };
 
 		if (interrupted)
 			ps_error_set(&err, PS_EXIT_OPER, "interrupted");
-		if (a->create && creator_wait(&cr) == 0 &&
-		    ps_pg_drop_database(a->to_url, a->create, &e2) < 0)
-			ps_log_error("%s", e2.msg);
+		if (a->create && creator_wait(&cr) == 0) {
+			/* (closed first: a database in use cannot be dropped) */
+			ps_pgdump_conns_close(cr.conns);
+			if (ps_pg_drop_database(a->to_url, a->create, &e2) < 0)
+				ps_log_error("%s", e2.msg);
+		}
+		ps_pgdump_conns_close(ro.conns);
 		ps_log_error("backup %s: %s; nothing was restored", f.m.id, err.msg);
 		db_rec(a, &f, s->name, target, "failed", NULL, 0, t0, err.msg);
 		rc = err.code;
@@ -338,10 +359,8 @@ rs_restore_db(const struct ps_backup_config *c, const struct ps_backup_set *s,
 		rc = err.code;
 		goto restore_signals;
 	}
-	ro.conninfo = conninfo;
-	ro.jobs = a->jobs ? a->jobs : (int)s->db_jobs;
-	ro.clean = a->clean;
-	ro.cancel = &interrupted;
+	if (a->create)
+		ro.conns = cr.conns;
 	if (ps_dbarchive_restore_dir(&ro, tmp, d, &err) < 0) {
 		ps_log_error("restore of backup %s into %s failed: %s", f.m.id, target, err.msg);
 		if (a->create)
