@@ -17,7 +17,7 @@
  * A restore reads the archive into a directory first (every digest checked
  * there, before any SQL runs on the target), checks that every table's
  * segments are present and add up to its size, then loads the tables over
- * several connections with pgdump's restore.
+ * several connections with pgdump's restore (a large table in parts).
  */
 #ifndef PS_DBARCHIVE_H
 #define PS_DBARCHIVE_H
@@ -57,8 +57,22 @@ int ps_dbarchive_dump(const struct ps_pgdump_opts *o,
 int ps_dbarchive_read_dir(const char *dir, struct ps_pgdump **out,
 			  struct ps_error *err);
 
-/* Restore d (from ps_dbarchive_read_dir) with the segments in dir. Each
- * segment file is deleted once it has been read to its end. */
+/*
+ * The segments of d's tables in dir as a restore's source, into *src: a
+ * table whole (open), or part k of n (open_part): a run of whole segments
+ * from the first newline at or after its first segment's start, to the
+ * first newline at or after the next part's. A segment file is deleted
+ * once it has been read to its end, except the few at the parts' seams,
+ * which two parts read. d must outlive the source; free it with
+ * ps_dbarchive_source_free. -1 and err as ps_dbarchive_read_dir.
+ */
+int ps_dbarchive_source(const char *dir, const struct ps_pgdump *d,
+			struct ps_pgdump_source *src, struct ps_error *err);
+void ps_dbarchive_source_free(struct ps_pgdump_source *src);
+
+/* Restore d (from ps_dbarchive_read_dir) with the segments in dir (as
+ * ps_dbarchive_source reads them): a large table loads in parts on
+ * several connections at once. */
 int ps_dbarchive_restore_dir(const struct ps_pgdump_restore_opts *o,
 			     const char *dir, const struct ps_pgdump *d,
 			     struct ps_error *err);

@@ -116,6 +116,15 @@ struct ps_pgdump_source {
 	/* bytes read, 0 at the end, -1 and err */
 	ssize_t (*read)(void *stream, void *buf, size_t cap, struct ps_error *err);
 	void (*close)(void *stream);
+	/*
+	 * Optional: part k of n of the table's rows, the parts cut at row
+	 * boundaries so that each is a COPY stream of its own and together
+	 * they are the table's rows in order; read and closed as above. A
+	 * restore loads a large table's parts on several connections at
+	 * once. NULL: every table loads whole.
+	 */
+	int (*open_part)(void *arg, const struct ps_pgdump_table *t, unsigned k,
+			 unsigned n, void **stream, struct ps_error *err);
 };
 
 struct ps_pgdump_opts {
@@ -167,7 +176,12 @@ struct ps_pgdump_restore_opts {
 int ps_pgdump_target_objects(const char *conninfo, long *n,
 			     struct ps_error *err);
 
-/* Restore d with table data from src; -1 and err (code 3) naming what failed. */
+/*
+ * Restore d with table data from src; -1 and err (code 3) naming what
+ * failed. Each table loads in a transaction of its own; when src has
+ * open_part, a table larger than a share of the whole loads in parts, each
+ * in a transaction of its own, so that the connections share its load.
+ */
 int ps_pgdump_restore(const struct ps_pgdump_restore_opts *o,
 		      const struct ps_pgdump *d,
 		      const struct ps_pgdump_source *src, struct ps_error *err);
