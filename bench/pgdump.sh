@@ -113,7 +113,9 @@ EOF
 		psql "$base/postgres" -c "DROP DATABASE IF EXISTS ${db}_pgr"
 		clock pgrestore
 		pgr=$(min "$pgr" "$secs")
-		psql "$base/postgres" -c CHECKPOINT
+		# a restored database goes at once: autovacuum of its fresh
+		# tables would otherwise run under the next timed command
+		psql "$base/postgres" -c "DROP DATABASE ${db}_pgr" -c CHECKPOINT
 		timed "$BUILD/bin/ps-backup" -c "$tmp/$db.yml" --no-progress --no-prune -f json
 		ours=$(min "$ours" "$secs")
 		[ "$rss" -gt "$ours_rss" ] && ours_rss=$rss
@@ -123,6 +125,7 @@ EOF
 			--create "${db}_ours" --jobs 2 -f json
 		ours_restore=$(min "$ours_restore" "$secs")
 		[ "$rss" -gt "$restore_rss" ] && restore_rss=$rss
+		psql "$base/postgres" -c "DROP DATABASE ${db}_ours"
 	done
 	rm -rf "$tmp/store-$db" "$tmp/$db.dir" "$tmp/$db.dump"
 	printf '%-28s %8.2f s\n' '\copy floor' "$floor"
