@@ -18,7 +18,7 @@ DESTDIR ?=
 BINDIR = $(PREFIX)/bin
 MANDIR = $(PREFIX)/share/man
 
-PKGS := yaml-0.1 jansson libcurl libarchive libpq libzstd libcrypto libssl libxxhash
+PKGS := yaml-0.1 jansson libcurl libarchive libpq libzstd libcrypto libssl libxxhash yajl
 TEST_PKGS := check
 
 CC ?= cc

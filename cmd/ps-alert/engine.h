@@ -67,4 +67,30 @@ void alert_rules_free(struct alert_rule *rules, size_t n);
 int alert_sample_from_json(const json_t *rec, struct alert_sample *s,
 			   double fallback_at);
 
+/* What alert_sample_from_line found. */
+enum alert_line {
+	ALERT_LINE_PROBE,	/* a usable probe: the sample is filled */
+	ALERT_LINE_OTHER,	/* a record of another type */
+	ALERT_LINE_BAD_PROBE,	/* a probe without check or ok */
+	ALERT_LINE_NOT_OBJECT,	/* JSON, but not an object */
+	ALERT_LINE_INVALID,	/* not JSON: msg says why */
+};
+
+/*
+ * One line of JSON (n bytes, no line end) read as jansson would read it and
+ * alert_sample_from_json take it, without building a tree: yajl's event
+ * parser hands over the values, and only the top-level keys a sample needs
+ * are kept (the last of duplicates, as jansson keeps). What jansson refuses
+ * beyond JSON itself is refused too: NUL in strings and keys, integers out
+ * of range, numbers too large, nesting deeper than 2048; and a raw NUL
+ * byte, which jansson's reader passes over in places, makes the line
+ * invalid wherever it is. The sample's
+ * strings live in a buffer of this thread's, until its next call;
+ * alert_line_release frees that buffer when the thread is done.
+ */
+enum alert_line alert_sample_from_line(const char *line, size_t n,
+				       struct alert_sample *s, double fallback_at,
+				       char *msg, size_t msgsz);
+void alert_line_release(void);
+
 #endif

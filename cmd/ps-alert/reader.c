@@ -2,17 +2,13 @@
  * ps-alert: reading probe streams on every core. A reader thread reads big
  * chunks (whatever a pipe has ready, so live input is never held back) and
  * cuts them after the last line end; worker threads cut the chunks into
- * lines, parse them with jansson and turn probe records into samples; the
- * calling thread takes the batches back in input order, parsing one itself
- * whenever the next is not ready, so records reach the engine exactly as a
- * sequential reader would hand them over. Batches are recycled, so memory
- * stays flat (MAX_BATCHES chunks of at most MAX_LINES lines) whatever the
- * input size; a buffer grown for one very long line is not kept.
- *
- * jansson spends a good part of a record in malloc and free; while a thread
- * parses, its allocations come from a per-thread arena that is rewound after
- * each record (the record's values are freed by then: nothing parsed
- * outlives its line but the strings copied into the batch).
+ * lines, parse them (alert_sample_from_line: yajl's events, no tree) and
+ * turn probe records into samples; the calling thread takes the batches
+ * back in input order, parsing one itself whenever the next is not ready,
+ * so records reach the engine exactly as a sequential reader would hand
+ * them over. Batches are recycled, so memory stays flat (MAX_BATCHES
+ * chunks of at most MAX_LINES lines) whatever the input size; a buffer
+ * grown for one very long line is not kept.
  */
 #include "cmd/ps-alert/reader.h"
 
@@ -61,67 +57,6 @@ struct preader {
 	int fd, wake[2];	/* wake[1] is written to stop a reader in poll */
 	int is_file;
 };
-
-#define JARENA_SIZE (64 * 1024)
-
-/* A bump allocator for jansson while this thread parses one record. */
-struct jarena {
-	char *base;
-	size_t used;
-	int active;
-};
-
-static __thread struct jarena ja;
-
-static void *
-ja_malloc(size_t n)
-{
-	if (ja.active) {
-		n = (n + 15) & ~(size_t)15;
-		if (n <= JARENA_SIZE - ja.used) {
-			void *p = ja.base + ja.used;
-			ja.used += n;
-			return p;
-		}
-	}
-	return malloc(n);	/* the arena is full: ja_free hands it to free() */
-}
-
-static void
-ja_free(void *p)
-{
-	uintptr_t a = (uintptr_t)p, base = (uintptr_t)ja.base;
-
-	if (ja.base && a >= base && a < base + JARENA_SIZE)
-		return;		/* rewound with the arena */
-	free(p);
-}
-
-/* Allocate from this thread's arena from now on. */
-static void
-ja_begin(void)
-{
-	if (!ja.base)
-		ja.base = ps_xmalloc(JARENA_SIZE);
-	ja.used = 0;
-	ja.active = 1;
-}
-
-/* Back to malloc; everything allocated since ja_begin must be freed. */
-static void
-ja_end(void)
-{
-	ja.active = 0;
-	ja.used = 0;
-}
-
-/* At thread end. */
-static void
-ja_release(void)
-{
-	free(ja.base);
-	ja.base = NULL;
-}
 
 /* Copy s into the arena; its offset + 1 (0 for NULL) until fixed up. */
 static const char *
@@ -194,44 +129,38 @@ parse_batch(struct batch *b)
 	b->arena.len = 0;
 	for (i = 0; i < b->nlines; i++) {
 		struct alert_item *it = &b->item[i];
-		json_error_t je;
-		const char *s = b->line[i], *type;
+		const char *s = b->line[i];
 		size_t n = b->linelen[i];
-		json_t *rec;
+		char why[200], msg[256];
 
 		memset(it, 0, sizeof(*it));
 		if (is_blank(s, n)) {
 			it->kind = ALERT_ITEM_BLANK;
 			continue;
 		}
-		ja_begin();
-		rec = json_loadb(s, n, JSON_DECODE_ANY, &je);
-		if (!rec || !json_is_object(rec)) {
-			if (rec) {
-				it->msg = stash(&b->arena, "not a JSON object");
-			} else {
-				char *msg = ps_xasprintf("invalid JSON: %s", je.text);
-				it->msg = stash(&b->arena, msg);
-				free(msg);
-			}
-			it->kind = ALERT_ITEM_BAD;
-			json_decref(rec);
-			ja_end();
-			continue;
-		}
-		type = ps_rec_type(rec);
-		if (!type || strcmp(type, "probe") != 0) {
-			it->kind = ALERT_ITEM_OTHER;
-		} else if (alert_sample_from_json(rec, &it->s, NAN) == 0) {
+		switch (alert_sample_from_line(s, n, &it->s, NAN, why, sizeof(why))) {
+		case ALERT_LINE_PROBE:
 			it->kind = ALERT_ITEM_PROBE;
 			it->s.check = stash(&b->arena, it->s.check);
 			it->s.kind = stash(&b->arena, it->s.kind);
 			it->s.target = stash(&b->arena, it->s.target);
-		} else {
+			break;
+		case ALERT_LINE_OTHER:
+			it->kind = ALERT_ITEM_OTHER;
+			break;
+		case ALERT_LINE_BAD_PROBE:
 			it->kind = ALERT_ITEM_BAD_PROBE;
+			break;
+		case ALERT_LINE_NOT_OBJECT:
+			it->kind = ALERT_ITEM_BAD;
+			it->msg = stash(&b->arena, "not a JSON object");
+			break;
+		case ALERT_LINE_INVALID:
+			it->kind = ALERT_ITEM_BAD;
+			snprintf(msg, sizeof(msg), "invalid JSON: %s", why);
+			it->msg = stash(&b->arena, msg);
+			break;
 		}
-		json_decref(rec);
-		ja_end();
 	}
 	for (i = 0; i < b->nlines; i++) {
 		struct alert_item *it = &b->item[i];
@@ -283,7 +212,7 @@ worker(void *arg)
 			pthread_cond_wait(&pr->work, &pr->mu);
 	}
 	pthread_mutex_unlock(&pr->mu);
-	ja_release();
+	alert_line_release();
 	return NULL;
 }
 
@@ -481,8 +410,6 @@ alert_read_parallel(FILE *f, const char *name, int nthreads,
 	size_t lineno = 0, i;
 	int nth = 0, ioerr;
 
-	/* outside parse_batch, ja_malloc and ja_free are malloc and free */
-	json_set_alloc_funcs(ja_malloc, ja_free);
 	memset(&pr, 0, sizeof(pr));
 	pr.fd = fileno(f);
 	pr.is_file = fstat(pr.fd, &sb) == 0 && S_ISREG(sb.st_mode);
@@ -559,7 +486,7 @@ alert_read_parallel(FILE *f, const char *name, int nthreads,
 		pr.free_list = b->next;
 		batch_free(b);
 	}
-	ja_release();
+	alert_line_release();
 	close(pr.wake[0]);
 	close(pr.wake[1]);
 	pthread_mutex_destroy(&pr.mu);

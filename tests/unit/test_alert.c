@@ -321,6 +321,125 @@ START_TEST(samples_from_records)
 }
 END_TEST
 
+/* jansson's reading of a line: the same classes as alert_sample_from_line */
+static enum alert_line
+line_by_jansson(const char *line, struct alert_sample *s, json_t **keep)
+{
+	json_error_t je;
+	json_t *rec = json_loadb(line, strlen(line), JSON_DECODE_ANY, &je);
+	const char *type;
+
+	*keep = rec;
+	memset(s, 0, sizeof(*s));
+	if (!rec)
+		return ALERT_LINE_INVALID;
+	if (!json_is_object(rec))
+		return ALERT_LINE_NOT_OBJECT;
+	type = ps_rec_type(rec);
+	if (!type || strcmp(type, "probe") != 0)
+		return ALERT_LINE_OTHER;
+	return alert_sample_from_json(rec, s, 123) == 0 ? ALERT_LINE_PROBE : ALERT_LINE_BAD_PROBE;
+}
+
+static int
+same_num(double a, double b)
+{
+	return (isnan(a) && isnan(b)) || a == b;
+}
+
+static int
+same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Lines jansson and yajl's events must read alike: probes whole and in
+ * pieces, duplicates, nesting, other records, and what is not JSON, or
+ * JSON that jansson refuses (NUL, out-of-range numbers, depth). */
+START_TEST(line_parser_agrees_with_jansson)
+{
+	static const char *lines[] = {
+		"{\"type\":\"probe\",\"tool\":\"ps-health\",\"check\":\"db\",\"target\":"
+		"\"postgres://h/x\",\"kind\":\"postgres\",\"ok\":false,\"status\":503,"
+		"\"latency_s\":0.25,\"tls_expires_at\":\"2026-12-01T00:00:00Z\","
+		"\"phases\":{\"dns\":1e-05,\"check\":\"no\"},\"at\":\"2026-11-26T12:00:00.500Z\"}",
+		"{\"type\":\"probe\",\"check\":\"api\",\"ok\":true}",
+		"  {\"type\":\"probe\",\"check\":\"api\",\"ok\":true,\"at\":\"yesterday\"}  ",
+		"{\"type\":\"probe\",\"target\":\"tcp://h:1\",\"ok\":true,\"latency_s\":1}",
+		"{\"type\":\"probe\",\"ok\":true}",
+		"{\"type\":\"probe\",\"check\":\"a\"}",
+		"{\"type\":\"probe\",\"check\":\"a\",\"ok\":\"true\"}",
+		"{\"type\":\"probe\",\"check\":\"a\",\"ok\":null}",
+		"{\"type\":\"probe\",\"check\":\"a\",\"check\":[\"b\"],\"target\":\"t\",\"ok\":true}",
+		"{\"type\":\"probe\",\"check\":\"a\",\"ok\":false,\"ok\":true,\"status\":200.0}",
+		"{\"type\":\"probe\",\"check\":\"a\",\"ok\":true,\"status\":\"200\",\"latency_s\":[1]}",
+		"{\"type\":\"probe\",\"check\":\"a\\\"b\\u00e9\\n\",\"ok\":true,\"kind\":{\"x\":1}}",
+		"{\"type\":\"probe\",\"ok\":true,\"phases\":{\"check\":\"x\"},\"target\":\"t\"}",
+		"{\"type\":\"probe\",\"check\":\"a\",\"ok\":true,\"status\":-0,\"latency_s\":-1.5E-3}",
+		"{\"type\":\"probe\",\"check\":\"a\",\"ok\":true,\"latency_s\":1e-400}",
+		"{\"type\":\"alert\",\"check\":\"a\",\"ok\":true}",
+		"{\"type\":7,\"check\":\"a\",\"ok\":true}",
+		"{\"check\":\"a\",\"ok\":true}",
+		"{\"type\":\"probe\",\"type\":\"backup\"}",
+		"{}",
+		"[1,2]", "42", "\"probe\"", "null", "true", "[]", "[{\"type\":\"probe\"}]",
+		"{", "{\"a\":}", "[1,", "{} x", "{\"a\":1}}", "{\"a\" 1}", "{'a':1}",
+		"{\"a\":01}", "{\"a\":1.}", "{\"a\":tru}", "{\"a\":\"\\x\"}", "{\"a\":\"\xff\"}",
+		"{\"a\":\"\t\"}", "{\"a\":1,}", "{\"a\":\"b\"} {\"c\":1}",
+		"{\"a\":\"\xc0\xbf\"}", "{\"a\":\"\xed\xa0\x80\"}", "{\"a\":\"\xf4\x90\x80\x80\"}",
+		"{\"a\":\"\xe2\x82\"}", "{\"a\":1}\v", "{\f}", "{} \"x", "\"a\"\"b",
+		"{\"type\":\"probe\",\"check\":\"\xc3\xa9t\xc3\xa9\",\"ok\":true}",
+		"{\"type\":\"probe\",\"check\":\"a\\u0000b\",\"ok\":true}",
+		"{\"a\\u0000\":1}",
+		"{\"type\":\"probe\",\"check\":\"a\",\"ok\":true,\"status\":99999999999999999999}",
+		"{\"type\":\"probe\",\"check\":\"a\",\"ok\":true,\"status\":-9223372036854775808}",
+		"{\"type\":\"probe\",\"check\":\"a\",\"ok\":true,\"latency_s\":1e999}",
+	};
+	struct ps_buf deep = { 0 };
+	size_t i, n = sizeof(lines) / sizeof(lines[0]);
+
+	for (i = 0; i <= n + 1; i++) {
+		struct alert_sample a, b;
+		json_t *rec;
+		char msg[200];
+		const char *line;
+		enum alert_line ka, kb;
+
+		if (i < n) {
+			line = lines[i];
+		} else {	/* nested 2048 deep (accepted), then 2049 (refused) */
+			size_t d = i == n ? 2047 : 2048, k;
+
+			deep.len = 0;
+			ps_buf_adds(&deep, "{\"type\":\"probe\",\"check\":\"a\",\"ok\":true,\"x\":");
+			for (k = 0; k < d; k++)
+				ps_buf_addc(&deep, '[');
+			for (k = 0; k < d; k++)
+				ps_buf_addc(&deep, ']');
+			ps_buf_addc(&deep, '}');
+			line = ps_buf_str(&deep);
+		}
+		ka = line_by_jansson(line, &a, &rec);
+		kb = alert_sample_from_line(line, strlen(line), &b, 123, msg, sizeof(msg));
+		ck_assert_msg(ka == kb, "line %zu: jansson %d, events %d (%s): %.80s", i, ka, kb,
+			      kb == ALERT_LINE_INVALID ? msg : "", line);
+		if (ka == ALERT_LINE_INVALID)
+			ck_assert_msg(msg[0] != 0, "line %zu: no reason given", i);
+		if (ka == ALERT_LINE_PROBE) {
+			ck_assert_msg(same_str(a.check, b.check) && same_str(a.kind, b.kind) &&
+				      same_str(a.target, b.target), "line %zu: strings differ", i);
+			ck_assert_msg(a.ok == b.ok && same_num(a.at, b.at) &&
+				      same_num(a.latency, b.latency) && same_num(a.status, b.status) &&
+				      same_num(a.tls_expires_at, b.tls_expires_at),
+				      "line %zu: values differ", i);
+		}
+		json_decref(rec);
+	}
+	ps_buf_free(&deep);
+	alert_line_release();
+}
+END_TEST
+
 static Suite *
 alert_suite(void)
 {
@@ -339,6 +458,7 @@ alert_suite(void)
 	tcase_add_test(tc, pending_firing_resolved);
 	tcase_add_test(tc, pending_back_to_inactive);
 	tcase_add_test(tc, samples_from_records);
+	tcase_add_test(tc, line_parser_agrees_with_jansson);
 	suite_add_tcase(s, tc);
 	return s;
 }
