@@ -6,7 +6,6 @@
  * object, not JSON), and a probe's sample must be the same; any
  * difference aborts. A line with a raw NUL byte must be refused.
  */
-#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,18 +16,6 @@
 #include "lib/records.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static int
-same_num(double a, double b)
-{
-	return (isnan(a) && isnan(b)) || a == b;
-}
-
-static int
-same_str(const char *a, const char *b)
-{
-	return a == b || (a && b && strcmp(a, b) == 0);
-}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -65,11 +52,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (ka != kb)
 		abort();
-	if (ka == ALERT_LINE_PROBE &&
-	    (!same_str(a.check, b.check) || !same_str(a.kind, b.kind) ||
-	     !same_str(a.target, b.target) || a.ok != b.ok || !same_num(a.at, b.at) ||
-	     !same_num(a.latency, b.latency) || !same_num(a.status, b.status) ||
-	     !same_num(a.tls_expires_at, b.tls_expires_at)))
+	if (ka == ALERT_LINE_PROBE && !alert_sample_same(&a, &b))
 		abort();
 	json_decref(rec);
 	return 0;

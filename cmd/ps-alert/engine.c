@@ -948,3 +948,24 @@ alert_line_release(void)
 {
 	ps_buf_free(&line_text);
 }
+
+static int
+same_num(double a, double b)
+{
+	return (isnan(a) && isnan(b)) || a == b;
+}
+
+static int
+same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+int
+alert_sample_same(const struct alert_sample *a, const struct alert_sample *b)
+{
+	return same_str(a->check, b->check) && same_str(a->kind, b->kind) &&
+	       same_str(a->target, b->target) && a->ok == b->ok && same_num(a->at, b->at) &&
+	       same_num(a->latency, b->latency) && same_num(a->status, b->status) &&
+	       same_num(a->tls_expires_at, b->tls_expires_at);
+}

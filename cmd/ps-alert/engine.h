@@ -93,4 +93,8 @@ enum alert_line alert_sample_from_line(const char *line, size_t n,
 				       char *msg, size_t msgsz);
 void alert_line_release(void);
 
+/* Whether two samples are the same: equal strings (or both absent), equal
+ * values (NaN equal to NaN). */
+int alert_sample_same(const struct alert_sample *a, const struct alert_sample *b);
+
 #endif
