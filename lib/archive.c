@@ -3,6 +3,7 @@
  * SHA-256 in a final index entry, and safe extraction. See archive.h.
  */
 #include "archive.h"
+#include "jsonline.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -148,19 +149,32 @@ unhex(const char *h, char **out)
 	return 0;
 }
 
-static int
-get_name(json_t *o, const char *key, const char *hexkey, char **out)
-{
-	json_t *v = json_object_get(o, key);
+/* The index's keys (line 1 has the last two, every other line the rest). */
+enum { K_PATH, K_PATH_HEX, K_TYPE, K_SIZE, K_MODE, K_MTIME, K_TARGET, K_TARGET_HEX,
+       K_SHA256, K_FORMAT, K_ENTRIES, NKEYS };
 
-	if (json_is_string(v)) {
-		*out = ps_xstrndup(json_string_value(v), json_string_length(v));
-		return strlen(*out) == json_string_length(v) ? 1 : -1;
+static const struct ps_jl_key index_keys[NKEYS] = {
+	[K_PATH] = { "path", 4 }, [K_PATH_HEX] = { "path_hex", 8 },
+	[K_TYPE] = { "type", 4 }, [K_SIZE] = { "size", 4 }, [K_MODE] = { "mode", 4 },
+	[K_MTIME] = { "mtime", 5 }, [K_TARGET] = { "target", 6 },
+	[K_TARGET_HEX] = { "target_hex", 10 }, [K_SHA256] = { "sha256", 6 },
+	[K_FORMAT] = { "ps_archive_index", 16 }, [K_ENTRIES] = { "entries", 7 },
+};
+
+/* A name from its key or, for names that are not UTF-8, its hex key:
+ * 1 found, 0 absent, -1 bad (not a string, NUL inside, bad hex). */
+static int
+get_name(const struct ps_jl_value *v, int key, int hexkey, char **out)
+{
+	if (v[key].type != PS_JL_ABSENT) {
+		if (v[key].type != PS_JL_STRING)
+			return -1;
+		*out = ps_xstrndup(v[key].s, v[key].len);
+		return strlen(*out) == v[key].len ? 1 : -1;
 	}
-	v = json_object_get(o, hexkey);
-	if (json_is_string(v))
-		return unhex(json_string_value(v), out) == 0 ? 1 : -1;
-	return 0;
+	if (v[hexkey].type == PS_JL_STRING)
+		return unhex(v[hexkey].s, out) == 0 ? 1 : -1;
+	return v[hexkey].type == PS_JL_ABSENT ? 0 : -1;
 }
 
 static void
@@ -194,51 +208,42 @@ is_hex64(const char *s)
 }
 
 static int
-parse_index_line(json_t *o, struct ps_archive_entry *e, struct ps_error *err,
-		 size_t line)
+parse_index_line(const struct ps_jl_value *v, struct ps_archive_entry *e,
+		 struct ps_error *err, size_t line)
 {
-	json_t *v;
 	int r;
 
 	memset(e, 0, sizeof(*e));
-	if (!json_is_object(o))
-		return ps_error_set(err, PS_EXIT_FAIL, "index line %zu: not an object", line);
-	r = get_name(o, "path", "path_hex", &e->path);
+	r = get_name(v, K_PATH, K_PATH_HEX, &e->path);
 	if (r <= 0)
 		return ps_error_set(err, PS_EXIT_FAIL, "index line %zu: bad or missing path", line);
-	v = json_object_get(o, "type");
-	if (!json_is_string(v) || type_parse(json_string_value(v), &e->type) < 0)
+	if (v[K_TYPE].type != PS_JL_STRING || type_parse(v[K_TYPE].s, &e->type) < 0)
 		return ps_error_set(err, PS_EXIT_FAIL, "index line %zu: bad or missing type", line);
-	v = json_object_get(o, "size");
-	if (v) {
-		if (!json_is_integer(v) || json_integer_value(v) < 0)
+	if (v[K_SIZE].type != PS_JL_ABSENT) {
+		if (v[K_SIZE].type != PS_JL_INTEGER || v[K_SIZE].i < 0)
 			return ps_error_set(err, PS_EXIT_FAIL, "index line %zu: bad size", line);
-		e->size = (uint64_t)json_integer_value(v);
+		e->size = (uint64_t)v[K_SIZE].i;
 	}
-	v = json_object_get(o, "mode");
-	if (v) {
-		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-		    json_integer_value(v) > 07777)
+	if (v[K_MODE].type != PS_JL_ABSENT) {
+		if (v[K_MODE].type != PS_JL_INTEGER || v[K_MODE].i < 0 || v[K_MODE].i > 07777)
 			return ps_error_set(err, PS_EXIT_FAIL, "index line %zu: bad mode", line);
-		e->mode = (unsigned)json_integer_value(v);
+		e->mode = (unsigned)v[K_MODE].i;
 	}
-	v = json_object_get(o, "mtime");
-	if (v) {
-		if (!json_is_integer(v))
+	if (v[K_MTIME].type != PS_JL_ABSENT) {
+		if (v[K_MTIME].type != PS_JL_INTEGER)
 			return ps_error_set(err, PS_EXIT_FAIL, "index line %zu: bad mtime", line);
-		e->mtime = (int64_t)json_integer_value(v);
+		e->mtime = (int64_t)v[K_MTIME].i;
 	}
-	r = get_name(o, "target", "target_hex", &e->target);
+	r = get_name(v, K_TARGET, K_TARGET_HEX, &e->target);
 	if (r < 0)
 		return ps_error_set(err, PS_EXIT_FAIL, "index line %zu: bad target", line);
 	if ((e->type == PS_ARCHIVE_SYMLINK || e->type == PS_ARCHIVE_HARDLINK) && !e->target)
 		return ps_error_set(err, PS_EXIT_FAIL, "index line %zu: %s without target",
 				    line, ps_archive_type_name(e->type));
-	v = json_object_get(o, "sha256");
-	if (v) {
-		if (!json_is_string(v) || !is_hex64(json_string_value(v)))
+	if (v[K_SHA256].type != PS_JL_ABSENT) {
+		if (v[K_SHA256].type != PS_JL_STRING || !is_hex64(v[K_SHA256].s))
 			return ps_error_set(err, PS_EXIT_FAIL, "index line %zu: bad sha256", line);
-		memcpy(e->sha256, json_string_value(v), 65);
+		memcpy(e->sha256, v[K_SHA256].s, 65);
 	}
 	if (e->type == PS_ARCHIVE_FILE && !e->sha256[0])
 		return ps_error_set(err, PS_EXIT_FAIL, "index line %zu: file without sha256", line);
@@ -292,40 +297,47 @@ parse_part(struct index_part *t)
 {
 	const char *p = t->p;
 	size_t line = t->first_line - 1;
+	struct ps_jl_value v[NKEYS];
+	struct ps_buf text = { 0 };
+	char msg[160];
 
 	t->want = -1;
 	while (p < t->end) {
 		const char *nl = memchr(p, '\n', (size_t)(t->end - p));
 		size_t len = nl ? (size_t)(nl - p) : (size_t)(t->end - p);
-		json_error_t je;
-		json_t *o;
+		enum ps_jl_result r;
 
 		line++;
-		o = json_loadb(p, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
-		if (!o) {
-			ps_error_set(&t->err, PS_EXIT_FAIL, "index line %zu: %s", line, je.text);
+		r = ps_jline_read(p, len, index_keys, NKEYS, v, &text, PS_JL_ALLOW_NUL,
+				  msg, sizeof(msg));
+		if (r != PS_JL_OBJECT) {
+			ps_error_set(&t->err, PS_EXIT_FAIL, "index line %zu: %s", line,
+				     r == PS_JL_INVALID ? msg : "not an object");
 			t->failed = 1;
-			return;
+			break;
 		}
+		for (int k = 0; k < NKEYS; k++)
+			if (v[k].count > 1) {
+				ps_error_set(&t->err, PS_EXIT_FAIL, "index line %zu: duplicate key '%s'",
+					     line, index_keys[k].name);
+				t->failed = 1;
+				goto out;
+			}
 		if (t->header && line == t->first_line) {
-			json_t *f = json_object_get(o, "ps_archive_index");
-			json_t *c = json_object_get(o, "entries");
-			if (!json_is_integer(f) || json_integer_value(f) != 1 ||
-			    !json_is_integer(c) || json_integer_value(c) < 0) {
-				json_decref(o);
+			if (v[K_FORMAT].type != PS_JL_INTEGER || v[K_FORMAT].i != 1 ||
+			    v[K_ENTRIES].type != PS_JL_INTEGER || v[K_ENTRIES].i < 0) {
 				ps_error_set(&t->err, PS_EXIT_FAIL,
 					     "index line 1: not a version 1 index header");
 				t->failed = 1;
-				return;
+				break;
 			}
-			t->want = json_integer_value(c);
+			t->want = v[K_ENTRIES].i;
 		} else {
 			struct ps_archive_entry e;
-			if (parse_index_line(o, &e, &t->err, line) < 0) {
+			if (parse_index_line(v, &e, &t->err, line) < 0) {
 				entry_free(&e);
-				json_decref(o);
 				t->failed = 1;
-				return;
+				break;
 			}
 			if (t->seen) {
 				merge_entry(t, &e, line);
@@ -336,9 +348,10 @@ parse_part(struct index_part *t)
 				t->idx.v[t->idx.len++] = e;
 			}
 		}
-		json_decref(o);
 		p += len + (nl ? 1 : 0);
 	}
+out:
+	ps_buf_free(&text);
 }
 
 static void *

@@ -12,9 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <yajl/yajl_parse.h>
-
 #include "lib/diag.h"
+#include "lib/jsonline.h"
 #include "lib/records.h"
 #include "lib/time.h"
 
@@ -610,334 +609,72 @@ alert_sample_from_json(const json_t *rec, struct alert_sample *s,
 	return 0;
 }
 
-/* ---- a probe line without a tree (yajl's events) ---- */
+/* ---- a probe line without a tree (lib/jsonline) ---- */
 
-enum { F_TYPE, F_CHECK, F_KIND, F_TARGET, F_AT, F_TLS, F_OK, F_LAT, F_STATUS, NFIELDS, F_NONE };
+enum { F_TYPE, F_CHECK, F_KIND, F_TARGET, F_AT, F_TLS, F_OK, F_LAT, F_STATUS, NFIELDS };
 
-static const struct {
-	const char *name;
-	size_t len;
-} fields[NFIELDS] = {
+static const struct ps_jl_key fields[NFIELDS] = {
 	[F_TYPE] = { "type", 4 }, [F_CHECK] = { "check", 5 }, [F_KIND] = { "kind", 4 },
 	[F_TARGET] = { "target", 6 }, [F_AT] = { "at", 2 },
 	[F_TLS] = { "tls_expires_at", 14 }, [F_OK] = { "ok", 2 },
 	[F_LAT] = { "latency_s", 9 }, [F_STATUS] = { "status", 6 },
 };
 
-#define LINE_MAX_DEPTH 2048	/* jansson's JSON_PARSER_MAX_DEPTH */
-
-struct lineparse {
-	int depth;		/* containers open */
-	int top;		/* 0: nothing yet, 1: an object, -1: another value */
-	int field;		/* the top-level key just read */
-	/* per field: 0 absent (or not of its type), else 1 + offset in text
-	 * (strings), 1 (numbers, booleans) */
-	size_t have[NFIELDS];
-	double num[NFIELDS];
-	int ok;
-	const char *why;	/* a refusal of jansson's that yajl does not make */
-	/* where the top-level value ended: yajl lets an unfinished token
-	 * after it pass at the end of the input ("{} \"x"), jansson does not */
-	yajl_handle h;
-	int finishing;		/* in yajl_complete_parse: the value ends the input */
-	size_t end;
-};
-
-/* The top-level value is complete. */
-static void
-lp_ended(struct lineparse *lp)
-{
-	lp->end = lp->finishing ? (size_t)-1 : yajl_get_bytes_consumed(lp->h);
-}
-
 static __thread struct ps_buf line_text;
 
-static int
-lp_value(struct lineparse *lp)
-{
-	if (lp->depth == 0) {
-		if (lp->top == 0)
-			lp->top = -1;
-		lp_ended(lp);
-	}
-	return 1;
-}
-
-/* The top-level field a value at this point belongs to, or F_NONE. */
-static int
-lp_field(const struct lineparse *lp)
-{
-	return lp->depth == 1 ? lp->field : F_NONE;
-}
-
-static int
-lp_null(void *ctx)
-{
-	return lp_value(ctx);
-}
-
-static int
-lp_bool(void *ctx, int b)
-{
-	struct lineparse *lp = ctx;
-
-	if (lp_field(lp) == F_OK) {
-		lp->have[F_OK] = 1;
-		lp->ok = b;
-	}
-	return lp_value(lp);
-}
-
-static int
-lp_number(void *ctx, const char *v, size_t n)
-{
-	struct lineparse *lp = ctx;
-	char buf[512], *end;
-	int f = lp_field(lp), integer = !memchr(v, '.', n) && !memchr(v, 'e', n) &&
-					!memchr(v, 'E', n);
-	double d;
-
-	if (n >= sizeof(buf)) {
-		lp->why = "too long a number";
-		return 0;
-	}
-	memcpy(buf, v, n);
-	buf[n] = 0;
-	errno = 0;
-	if (integer) {
-		long long i = strtoll(buf, &end, 10);
-
-		if (errno == ERANGE) {
-			lp->why = "too big an integer";
-			return 0;
-		}
-		d = (double)i;
-	} else {
-		d = strtod(buf, &end);
-		if (errno == ERANGE && isinf(d)) {
-			lp->why = "real number overflow";
-			return 0;
-		}
-	}
-	if (f == F_LAT || f == F_STATUS) {
-		lp->have[f] = 1;
-		lp->num[f] = d;
-	}
-	return lp_value(lp);
-}
-
-static int
-lp_string(void *ctx, const unsigned char *v, size_t n)
-{
-	struct lineparse *lp = ctx;
-	int f = lp_field(lp);
-
-	if (memchr(v, 0, n)) {
-		lp->why = "\\u0000 is not allowed";
-		return 0;
-	}
-	if (f != F_NONE && f != F_OK && f != F_LAT && f != F_STATUS) {
-		lp->have[f] = 1 + line_text.len;
-		ps_buf_add(&line_text, v, n);
-		ps_buf_addc(&line_text, 0);
-	}
-	return lp_value(lp);
-}
-
-static int
-lp_open(void *ctx)
-{
-	struct lineparse *lp = ctx;
-
-	if (lp->depth == 0 && lp->top == 0)
-		lp->top = 1;
-	if (++lp->depth > LINE_MAX_DEPTH) {
-		lp->why = "maximum parsing depth reached";
-		return 0;
-	}
-	return 1;
-}
-
-static int
-lp_open_array(void *ctx)
-{
-	struct lineparse *lp = ctx;
-
-	if (lp->depth == 0 && lp->top == 0)
-		lp->top = -1;
-	return lp_open(lp);
-}
-
-static int
-lp_close(void *ctx)
-{
-	struct lineparse *lp = ctx;
-
-	if (--lp->depth == 0)
-		lp_ended(lp);
-	return 1;
-}
-
-static int
-lp_key(void *ctx, const unsigned char *k, size_t n)
-{
-	struct lineparse *lp = ctx;
-
-	if (memchr(k, 0, n)) {
-		lp->why = "NUL byte in object key not supported";
-		return 0;
-	}
-	if (lp->depth != 1)
-		return 1;
-	lp->field = F_NONE;
-	for (int f = 0; f < NFIELDS; f++)
-		if (n == fields[f].len && memcmp(k, fields[f].name, n) == 0) {
-			lp->field = f;
-			lp->have[f] = 0;	/* a duplicate: the last counts */
-			break;
-		}
-	return 1;
-}
-
-static const yajl_callbacks line_callbacks = {
-	lp_null, lp_bool, NULL, NULL, lp_number, lp_string,
-	lp_open, lp_key, lp_close, lp_open_array, lp_close,
-};
-
-/* yajl's allocations, failing as every other one does (they abort) */
-static void *
-lp_malloc(void *ctx, size_t n)
-{
-	(void)ctx;
-	return ps_xmalloc(n);
-}
-
-static void *
-lp_realloc(void *ctx, void *p, size_t n)
-{
-	(void)ctx;
-	return ps_xrealloc(p, n);
-}
-
-static void
-lp_free(void *ctx, void *p)
-{
-	(void)ctx;
-	free(p);
-}
-
-static yajl_alloc_funcs line_alloc = { lp_malloc, lp_realloc, lp_free, NULL };
-
-/* Whether s holds only whole, well-formed UTF-8 characters (yajl lets
- * overlong forms and surrogates through; jansson does not). */
-static int
-utf8_ok(const char *s, size_t n)
-{
-	size_t i = 0, k;
-
-	while (i < n) {
-		char tail[5] = { 0 };
-		const char *p = s + i;
-
-		if ((unsigned char)*p < 0x80) {
-			i++;
-			continue;
-		}
-		if (n - i < 4) {	/* ps_utf8_len reads up to 4 bytes */
-			memcpy(tail, p, n - i);
-			p = tail;
-		}
-		k = ps_utf8_len(p);
-		if (k == 0 || k > n - i)
-			return 0;
-		i += k;
-	}
-	return 1;
-}
-
+/* A string field's value, or NULL when absent or not a string. */
 static const char *
-lp_str(const struct lineparse *lp, int f)
+str_of(const struct ps_jl_value *v)
 {
-	return lp->have[f] ? line_text.data + lp->have[f] - 1 : NULL;
+	return v->type == PS_JL_STRING ? v->s : NULL;
+}
+
+/* A number field's value, or NaN when absent or not a number. */
+static double
+num_of(const struct ps_jl_value *v)
+{
+	return v->type == PS_JL_INTEGER || v->type == PS_JL_REAL ? v->d : NAN;
 }
 
 enum alert_line
 alert_sample_from_line(const char *line, size_t n, struct alert_sample *s,
 		       double fallback_at, char *msg, size_t msgsz)
 {
-	struct lineparse lp = { .field = F_NONE };
-	yajl_handle h;
-	yajl_status st;
+	struct ps_jl_value v[NFIELDS];
 	const char *type, *at, *exp;
 	double t;
 
 	memset(s, 0, sizeof(*s));
-	/* yajl takes vertical tab and form feed for white space; JSON has
-	 * them nowhere, raw, outside strings or in them */
-	if (memchr(line, '\v', n) || memchr(line, '\f', n)) {
-		snprintf(msg, msgsz, "invalid character (vertical tab or form feed)");
+	switch (ps_jline_read(line, n, fields, NFIELDS, v, &line_text, 0, msg, msgsz)) {
+	case PS_JL_INVALID:
 		return ALERT_LINE_INVALID;
-	}
-	if (!utf8_ok(line, n)) {
-		snprintf(msg, msgsz, "invalid UTF-8");
-		return ALERT_LINE_INVALID;
-	}
-	h = yajl_alloc(&line_callbacks, &line_alloc, &lp);
-	line_text.len = 0;
-	lp.h = h;
-	st = yajl_parse(h, (const unsigned char *)line, n);
-	if (st == yajl_status_ok) {
-		lp.finishing = 1;
-		st = yajl_complete_parse(h);
-	}
-	if (st == yajl_status_ok && lp.end != (size_t)-1) {
-		for (size_t i = lp.end; i < n; i++)
-			if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r' && line[i] != '\n') {
-				yajl_free(h);
-				snprintf(msg, msgsz, "trailing garbage");
-				return ALERT_LINE_INVALID;
-			}
-	}
-	if (st != yajl_status_ok) {
-		if (lp.why) {
-			snprintf(msg, msgsz, "%s", lp.why);
-		} else {
-			unsigned char *e = yajl_get_error(h, 0, (const unsigned char *)line, n);
-			size_t len = e ? strlen((char *)e) : 0;
-
-			while (len > 0 && (e[len - 1] == '\n' || e[len - 1] == ' '))
-				len--;
-			snprintf(msg, msgsz, "%.*s", (int)len, e ? (char *)e : "parse error");
-			yajl_free_error(h, e);
-		}
-		yajl_free(h);
-		return ALERT_LINE_INVALID;
-	}
-	yajl_free(h);
-	if (lp.top != 1)
+	case PS_JL_NOT_OBJECT:
 		return ALERT_LINE_NOT_OBJECT;
-	type = lp_str(&lp, F_TYPE);
+	case PS_JL_OBJECT:
+		break;
+	}
+	type = str_of(&v[F_TYPE]);
 	if (!type || strcmp(type, "probe") != 0)
 		return ALERT_LINE_OTHER;
 	/* as alert_sample_from_json */
-	if (!lp.have[F_OK])
+	if (v[F_OK].type != PS_JL_TRUE && v[F_OK].type != PS_JL_FALSE)
 		return ALERT_LINE_BAD_PROBE;
-	s->ok = lp.ok;
-	s->check = lp_str(&lp, F_CHECK);
+	s->ok = v[F_OK].type == PS_JL_TRUE;
+	s->check = str_of(&v[F_CHECK]);
 	if (!s->check)
-		s->check = lp_str(&lp, F_TARGET);
+		s->check = str_of(&v[F_TARGET]);
 	if (!s->check)
 		return ALERT_LINE_BAD_PROBE;
-	s->kind = lp_str(&lp, F_KIND);
-	s->target = lp_str(&lp, F_TARGET);
+	s->kind = str_of(&v[F_KIND]);
+	s->target = str_of(&v[F_TARGET]);
 	s->at = fallback_at;
-	at = lp_str(&lp, F_AT);
+	at = str_of(&v[F_AT]);
 	if (at && parse_at(at, &t) == 0)
 		s->at = t;
-	s->latency = lp.have[F_LAT] ? lp.num[F_LAT] : NAN;
-	s->status = lp.have[F_STATUS] ? lp.num[F_STATUS] : NAN;
+	s->latency = num_of(&v[F_LAT]);
+	s->status = num_of(&v[F_STATUS]);
 	s->tls_expires_at = NAN;
-	exp = lp_str(&lp, F_TLS);
+	exp = str_of(&v[F_TLS]);
 	if (exp && parse_at(exp, &t) == 0)
 		s->tls_expires_at = t;
 	return ALERT_LINE_PROBE;

@@ -771,6 +771,20 @@ START_TEST(index_parser)
 		"{\"ps_archive_index\":1,\"entries\":1}\n{\"path\":\"x\",\"type\":\"symlink\"}\n",
 		"{\"ps_archive_index\":1,\"entries\":1}\n[1]\n",
 		"{\"ps_archive_index\":1,\"entries\":1}\n{\"path_hex\":\"zz\",\"type\":\"dir\"}\n",
+		/* what jansson refused before the index was read with yajl's
+		 * events, and still is: NUL, duplicates, reals, garbage */
+		"{\"ps_archive_index\":1,\"entries\":1}\n{\"path\":\"x\\u0000y\",\"type\":\"dir\"}\n",
+		"{\"ps_archive_index\":1,\"entries\":1}\n{\"path\":\"x\",\"path\":\"y\",\"type\":\"dir\"}\n",
+		"{\"ps_archive_index\":1,\"entries\":1}\n{\"path\":\"x\",\"type\":\"dir\",\"mode\":493.0}\n",
+		"{\"ps_archive_index\":1,\"entries\":1}\n{\"path\":\"x\",\"type\":\"dir\"} \"\n",
+		"{\"ps_archive_index\":1,\"entries\":1}\n{\"path\":\"x\",\"type\":\"dir\"}}\n",
+		"{\"ps_archive_index\":1,\"entries\":1}\n{\"path\":\"\xc0\xaf\",\"type\":\"dir\"}\n",
+		"{\"ps_archive_index\":1,\"entries\":1}\n{\"path\":\"\\udc00\",\"type\":\"dir\"}\n",
+		"{\"ps_archive_index\":1,\"entries\":1}\n{\"path\":\"x\",\"type\":\"dir\",\"mtime\":1e3}\n",
+		"{\"ps_archive_index\":1,\"entries\":1}\n{\"path\":\"x\",\"type\":\"dir\",\"mtime\":"
+		"99999999999999999999}\n",
+		"{\"ps_archive_index\":1,\"entries\":1}\n{\"path\":[\"x\"],\"type\":\"dir\"}\n",
+		"{\"ps_archive_index\":1,\"ps_archive_index\":1,\"entries\":0}\n",
 	};
 
 	memset(e.sha256, 'a', 64);
@@ -783,6 +797,16 @@ START_TEST(index_parser)
 	ck_assert_uint_eq(idx.v[0].size, 3);
 	ck_assert_str_eq(idx.v[1].target, "a b");
 	ck_assert_int_eq(idx.v[1].type, PS_ARCHIVE_SYMLINK);
+	ps_archive_index_free(&idx);
+	/* escapes decode, keys of later versions (of any shape) are passed over */
+	ps_buf_reset(&b);
+	ps_buf_adds(&b, "{\"ps_archive_index\":1,\"entries\":1,\"note\":{\"a\":[1]}}\n"
+		    " {\"x\":[{\"path\":1}],\"path\":\"a\\nb\\u00e9\\ud83d\\ude00\\\"\",\"type\":\"dir\","
+		    "\"mtime\":-7}\r\n");
+	ck_assert_msg(ps_archive_index_parse(b.data, b.len, &idx, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(idx.len, 1);
+	ck_assert_str_eq(idx.v[0].path, "a\nb\xc3\xa9\xf0\x9f\x98\x80\"");
+	ck_assert_int_eq(idx.v[0].mtime, -7);
 	ps_archive_index_free(&idx);
 	for (size_t i = 0; i < PS_ARRAY_LEN(bad); i++) {
 		ck_assert_msg(ps_archive_index_parse(bad[i], strlen(bad[i]), &idx, &err) < 0,
