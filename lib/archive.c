@@ -27,6 +27,8 @@
 #define BLOCK (1u << 20)
 #define NBLOCKS 16
 #define INDEX_MAX (512u << 20)
+#define PRESIZE_MAX (1u << 20)	/* entries_hint taken at most: 120 MB */
+#define NAME_BYTES 96		/* a name as malloc keeps it, about */
 /* The index's first line; the count is padded so it can be filled in place. */
 #define INDEX_HEADER "{\"ps_archive_index\":1,\"entries\":%20llu}\n"
 
@@ -2346,6 +2348,30 @@ check_index(struct reader *r, struct ps_archive_result *res, struct ps_error *er
 	return 0;
 }
 
+/* Room for about n entries read, taken and mapped at once: growing the
+ * array and the set of file names as entries come would copy them and
+ * touch fresh pages at a page fault each (a third of a verify's faults).
+ * The heap their names will take is mapped too, which lasts when the
+ * program keeps freed memory and serves large blocks from the heap
+ * (mallopt M_TRIM_THRESHOLD and M_MMAP_THRESHOLD, as ps-restore does). */
+static void
+presize(struct reader *r, uint64_t n)
+{
+	size_t cap = 64;
+
+	if (n > PRESIZE_MAX)
+		n = PRESIZE_MAX;
+	r->seen.v = ps_xmalloc((size_t)n * sizeof(*r->seen.v));
+	r->seen.cap = (size_t)n;
+	ps_prefault(r->seen.v, r->seen.cap * sizeof(*r->seen.v));
+	while (cap < 2 * n)
+		cap *= 2;
+	r->files.v = ps_xcalloc(cap, sizeof(*r->files.v));
+	r->files.cap = cap;
+	ps_prefault(r->files.v, cap * sizeof(*r->files.v));
+	ps_prefault_heap((size_t)n * NAME_BYTES);
+}
+
 int
 ps_archive_read(const struct ps_archive_source *src, const struct ps_archive_ropts *o,
 		struct ps_archive_result *res, struct ps_error *err)
@@ -2366,6 +2392,8 @@ ps_archive_read(const struct ps_archive_source *src, const struct ps_archive_rop
 		r.pipe.freeq[i] = i;
 	}
 	r.pipe.nfree = NBLOCKS;
+	if (o->entries_hint)
+		presize(&r, o->entries_hint);
 	if (RAND_bytes((unsigned char *)&r.sample_seed, sizeof(r.sample_seed)) != 1)
 		r.sample_seed = (uint64_t)time(NULL);
 	r.md = EVP_MD_CTX_new();

@@ -171,6 +171,9 @@ struct ps_archive_ropts {
 	 * read (sha256 filled when hashed); non-zero stops with code 1 */
 	int (*entry)(void *ctx, const struct ps_archive_entry *e);
 	void *ctx;
+	/* about how many entries to expect (a manifest's count), 0 when
+	 * unknown: room for them is taken, and mapped, at the start */
+	uint64_t entries_hint;
 };
 
 struct ps_archive_result {

@@ -614,6 +614,17 @@ ps_backup_manifest_parse(const char *text, size_t n, struct ps_backup_manifest *
 	m->created = (time_t)t;
 	juint(j, "sizes.content_bytes", &m->content_bytes);
 	juint(j, "counts.files", &m->files);
+	{
+		static const char *const counted[] = {
+			"counts.files", "counts.dirs", "counts.symlinks", "counts.hardlinks",
+		};
+		for (size_t i = 0; i < PS_ARRAY_LEN(counted); i++) {
+			uint64_t c = 0;
+
+			juint(j, counted[i], &c);
+			m->entries = c > UINT64_MAX - m->entries ? UINT64_MAX : m->entries + c;
+		}
+	}
 	m->kind = jstr(j, "kind");
 	if (!m->kind)
 		m->kind = "files";

@@ -141,6 +141,8 @@ struct ps_backup_manifest {
 	const char *kind;	/* "files" or "database" */
 	uint64_t content_bytes;
 	uint64_t files;
+	uint64_t entries;	/* the archive's entries: files, directories,
+				 * symlinks and hard links counted (0 unknown) */
 };
 
 /* Parse and check a manifest; -1 and err (code 1) when malformed. */

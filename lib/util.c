@@ -375,3 +375,14 @@ ps_prefault(void *p, size_t n)
 	if (e > a)
 		(void)madvise((void *)a, e - a, MADV_POPULATE_WRITE);
 }
+
+void
+ps_prefault_heap(size_t n)
+{
+	char *p = malloc(n);
+
+	if (p) {
+		ps_prefault(p, n);
+		free(p);
+	}
+}

@@ -46,6 +46,10 @@ void ps_error_clear(struct ps_error *err);
  * costs a lot in a VM; a no-op where the kernel lacks it (Linux < 5.14).
  */
 void ps_prefault(void *p, size_t n);
+/* The same for n bytes at the top of the calling thread's malloc arena: a
+ * block is taken, populated and given back, where it stays for what the
+ * thread allocates next if the trim threshold (mallopt) is above n. */
+void ps_prefault_heap(size_t n);
 void *ps_xmalloc(size_t n);
 void *ps_xcalloc(size_t n, size_t size);
 void *ps_xrealloc(void *p, size_t n);

@@ -24,7 +24,8 @@
  * Page faults: on the VMs this runs on, the first touch of a page costs
  * 15-20 us (more than linting a small Dockerfile), while MADV_POPULATE_WRITE
  * maps anonymous pages in bulk at about 1 us each. So the program's data
- * and the heap a run will use are populated up front (ps_prefault). (The text is left to fault in: its
+ * and the heap a run will use are populated up front (ps_prefault,
+ * ps_prefault_heap). (The text is left to fault in: its
  * pages come from the page cache, and populating all of it costs about
  * what the faults it saves do.)
  */
@@ -35,20 +36,6 @@ lint_prefault_image(void)
 {
 	/* data and bss (the stdout buffer among them) */
 	ps_prefault(__data_start, (size_t)(end - __data_start));
-}
-
-/* Populate bytes of the calling thread's malloc arena: a block is taken
- * from the top, populated and given back (the trim threshold of
- * lint_run_all keeps it in the arena). */
-static void
-prefault_heap(size_t bytes)
-{
-	char *p = malloc(bytes);
-
-	if (p) {
-		ps_prefault(p, bytes);
-		free(p);
-	}
 }
 
 /* Read a whole regular file with one read(2) (looping only on short reads). */
@@ -393,7 +380,7 @@ worker(void *arg)
 	struct worker_mem m = { 0 };
 
 	if (!pthread_equal(pthread_self(), r->main_thread))
-		prefault_heap(r->thread_heap);
+		ps_prefault_heap(r->thread_heap);
 	for (;;) {
 		size_t i = atomic_fetch_add(&r->next, 1);
 
@@ -464,7 +451,7 @@ lint_run_all(struct lint_run *r, struct ps_render *rd)
 	r->thread_heap = (64 << 10) + n / (size_t)nth * 256;
 	if (r->thread_heap > (8 << 20))
 		r->thread_heap = 8 << 20;
-	prefault_heap(r->thread_heap + n * 512 > (8 << 20) ? (8 << 20) :
+	ps_prefault_heap(r->thread_heap + n * 512 > (8 << 20) ? (8 << 20) :
 		      r->thread_heap + n * 512);
 	r->rd = rd;
 	r->results = ps_xcalloc(n + 1, sizeof(*r->results));

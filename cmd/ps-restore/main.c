@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -145,6 +146,11 @@ main(int argc, char **argv)
 	struct ps_backup_config *c;
 	int first, rc, modes;
 
+	/* Memory freed stays in the process, and blocks up to 64 MiB come
+	 * from the heap: what rs_read maps ahead of a read is then what the
+	 * read's entries and names take, at no page fault each. */
+	mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	mallopt(M_TRIM_THRESHOLD, 128 << 20);
 	ps_cli_init(&cli, argv[0]);
 	rc = ps_cli_parse(&cli, argc, argv, on_opt, &a, &common, &first);
 	if (rc >= 0)

@@ -393,10 +393,14 @@ rs_read(struct rs_found *f, const struct ps_crypt_key *key,
 	struct src s = { .m = &f->m };
 	struct ps_archive_source as = { NULL, &s, src_next };
 	struct ps_crypt_sink nosink = { NULL, NULL };
+	struct ps_archive_ropts o = *opts;
 	pthread_t th;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
+	if (!o.entries_hint)
+		o.entries_hint = f->m.entries;
+
 	if (f->m.encrypted) {
 		if (!key)
 			return ps_error_set(err, PS_EXIT_USAGE,
@@ -427,7 +431,7 @@ rs_read(struct rs_found *f, const struct ps_crypt_key *key,
 	} else if (pthread_create(&th, NULL, reader, &s) != 0) {
 		rc = ps_error_set(err, PS_EXIT_OPER, "cannot start a thread");
 	} else {
-		rc = ps_archive_read(&as, opts, res, err);
+		rc = ps_archive_read(&as, &o, res, err);
 		pthread_mutex_lock(&s.mu);
 		if (rc == 0 && !s.ended)
 			rc = ps_error_set(err, PS_EXIT_FAIL, "the backup object was not read to its end");

@@ -130,6 +130,20 @@ START_TEST(write_and_verify)
 			ck_assert_str_eq(res.index.v[i].sha256,
 					 "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03");
 	ps_archive_result_free(&res);
+	/* room taken ahead for fewer, as many or more entries than come
+	 * (a manifest's count) reads the same */
+	for (uint64_t hint = 1; hint <= 64; hint *= 4) {
+		struct memsrc m = { b.data, b.len, 0, 100000 };
+		struct ps_archive_source s = { mem_read, &m };
+		struct ps_archive_ropts o = { .mode = PS_ARCHIVE_VERIFY,
+					      .entries_hint = hint == 16 ? 13 : hint };
+
+		ck_assert_msg(ps_archive_read(&s, &o, &res, &err) == 0, "%s", err.msg);
+		ck_assert_uint_eq(res.hashed, 6);
+		ck_assert_uint_eq(res.index.len, 13);
+		ck_assert_str_eq(res.st.index_sha256, st.index_sha256);
+		ps_archive_result_free(&res);
+	}
 	ps_buf_free(&b);
 }
 END_TEST

@@ -219,6 +219,19 @@ START_TEST(manifest_kinds)
 	snprintf(text, sizeof(text), "%s}", manifest_head);
 	ck_assert_msg(ps_backup_manifest_parse(text, strlen(text), &m, &err) == 0, "%s", err.msg);
 	ck_assert_str_eq(m.kind, "files");
+	ck_assert_uint_eq(m.entries, 0);
+	ps_backup_manifest_free(&m);
+	/* the entries are the counts' sum; a count that is not one is none */
+	snprintf(text, sizeof(text), "%s,\"counts\":{\"files\":7,\"dirs\":2,\"symlinks\":1,"
+		 "\"hardlinks\":3,\"skipped\":5,\"sockets\":9}}", manifest_head);
+	ck_assert_msg(ps_backup_manifest_parse(text, strlen(text), &m, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(m.files, 7);
+	ck_assert_uint_eq(m.entries, 13);
+	ps_backup_manifest_free(&m);
+	snprintf(text, sizeof(text), "%s,\"counts\":{\"files\":7,\"dirs\":-2,\"symlinks\":\"1\"}}",
+		 manifest_head);
+	ck_assert_msg(ps_backup_manifest_parse(text, strlen(text), &m, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(m.entries, 7);
 	ps_backup_manifest_free(&m);
 	snprintf(text, sizeof(text), "%s,\"kind\":\"database\"}", manifest_head);
 	ck_assert_msg(ps_backup_manifest_parse(text, strlen(text), &m, &err) == 0, "%s", err.msg);
