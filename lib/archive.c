@@ -10,6 +10,7 @@
 #include <fnmatch.h>
 #include <fts.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -776,7 +777,6 @@ write_content(struct ps_archive_writer *w, int fd, const char *path, uint64_t si
 enum item_kind { ITEM_ENTRY, ITEM_SKIP, ITEM_ERROR };
 
 struct item {
-	struct item *next;
 	enum item_kind kind;
 	char *path, *name;
 	struct stat st;
@@ -795,12 +795,16 @@ struct walk {
 	const char *src, *name;
 	size_t rootlen;
 	EVP_MD_CTX *md;
+	/* the queue: a ring the walker puts to and the writer takes from,
+	 * with no lock; mu and cv only for a side that has to sleep */
+	struct item *ring[AHEAD_ITEMS];
+	atomic_size_t head, tail;	/* taken and put so far */
+	atomic_size_t nbytes;
+	atomic_int done;		/* the walker has finished */
+	atomic_int stop;		/* the writer wants no more */
+	atomic_int writer_sleeps, walker_sleeps;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct item *head, *tail;
-	size_t nitems, nbytes;
-	int done;			/* the walker has finished */
-	int stop;			/* the writer wants no more */
 };
 
 static void
@@ -829,52 +833,124 @@ item_new(enum item_kind kind, const char *path, const char *name)
 	return it;
 }
 
+/*
+ * The two sides of the queue wake each other in batches: a sleeping writer
+ * once WAKE_ITEMS entries or WAKE_BYTES of content wait (or the walk is
+ * over), a sleeping walker once the queue is down to half. Woken per entry,
+ * the two threads took a futex call and a context switch for most of a
+ * tree's entries.
+ */
+#define WAKE_ITEMS 32
+#define WAKE_BYTES (1u << 20)
+
+/* Sleep until ready(k) holds: a side sets its flag, then looks again
+ * (the other side changes the queue, then looks at the flag: the fences
+ * order the two, so one of them sees the other). */
+static void
+walk_sleep(struct walk *k, atomic_int *flag, int (*ready)(struct walk *))
+{
+	pthread_mutex_lock(&k->mu);
+	atomic_store(flag, 1);
+	atomic_thread_fence(memory_order_seq_cst);
+	while (!ready(k))
+		pthread_cond_wait(&k->cv, &k->mu);
+	atomic_store(flag, 0);
+	pthread_mutex_unlock(&k->mu);
+}
+
+static void
+walk_wake(struct walk *k)
+{
+	pthread_mutex_lock(&k->mu);
+	pthread_cond_broadcast(&k->cv);
+	pthread_mutex_unlock(&k->mu);
+}
+
+static int
+room_or_stop(struct walk *k)
+{
+	size_t used = atomic_load(&k->tail) - atomic_load(&k->head);
+
+	return atomic_load(&k->stop) || used == 0 ||
+	       (used < AHEAD_ITEMS && atomic_load(&k->nbytes) + AHEAD_FILE <= AHEAD_BYTES);
+}
+
+static int
+items_or_done(struct walk *k)
+{
+	return atomic_load(&k->tail) != atomic_load(&k->head) || atomic_load(&k->done);
+}
+
 /* Hand an item to the writer; 0, or -1 when the writer stopped. */
 static int
 walk_put(struct walk *k, struct item *it)
 {
-	size_t bytes = it->cost;
+	size_t t = atomic_load(&k->tail), used;
 
-	pthread_mutex_lock(&k->mu);
-	while (!k->stop && k->nitems > 0 &&
-	       (k->nitems >= AHEAD_ITEMS || k->nbytes + bytes > AHEAD_BYTES))
-		pthread_cond_wait(&k->cv, &k->mu);
-	if (k->stop) {
-		pthread_mutex_unlock(&k->mu);
-		item_free(it);
-		return -1;
+	for (;;) {
+		used = t - atomic_load(&k->head);
+		if (atomic_load(&k->stop)) {
+			item_free(it);
+			return -1;
+		}
+		if (used == 0 || (used < AHEAD_ITEMS &&
+				  atomic_load(&k->nbytes) + it->cost <= AHEAD_BYTES))
+			break;
+		if (atomic_load(&k->writer_sleeps))
+			walk_wake(k);
+		walk_sleep(k, &k->walker_sleeps, room_or_stop);
 	}
-	if (k->tail)
-		k->tail->next = it;
-	else
-		k->head = it;
-	k->tail = it;
-	k->nitems++;
-	k->nbytes += bytes;
-	pthread_cond_broadcast(&k->cv);
-	pthread_mutex_unlock(&k->mu);
+	k->ring[t % AHEAD_ITEMS] = it;
+	atomic_fetch_add(&k->nbytes, it->cost);
+	atomic_store(&k->tail, t + 1);
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load(&k->writer_sleeps) &&
+	    (used + 1 >= WAKE_ITEMS || atomic_load(&k->nbytes) >= WAKE_BYTES))
+		walk_wake(k);
 	return 0;
+}
+
+/* The walk is over (the writer takes what is left). */
+static void
+walk_end(struct walk *k)
+{
+	atomic_store(&k->done, 1);
+	atomic_thread_fence(memory_order_seq_cst);
+	walk_wake(k);
+}
+
+/* The writer wants no more (the walker stops at its next entry). */
+static void
+walk_stop(struct walk *k)
+{
+	atomic_store(&k->stop, 1);
+	atomic_thread_fence(memory_order_seq_cst);
+	walk_wake(k);
 }
 
 /* The next item, in order; NULL when the walk is over. */
 static struct item *
 walk_take(struct walk *k)
 {
+	size_t h = atomic_load(&k->head), used;
 	struct item *it;
 
-	pthread_mutex_lock(&k->mu);
-	while (!k->head && !k->done)
-		pthread_cond_wait(&k->cv, &k->mu);
-	it = k->head;
-	if (it) {
-		k->head = it->next;
-		if (!k->head)
-			k->tail = NULL;
-		k->nitems--;
-		k->nbytes -= it->cost;
-		pthread_cond_broadcast(&k->cv);
+	while (atomic_load(&k->tail) == h) {
+		if (atomic_load(&k->done)) {
+			if (atomic_load(&k->tail) == h)
+				return NULL;
+			break;
+		}
+		walk_sleep(k, &k->writer_sleeps, items_or_done);
 	}
-	pthread_mutex_unlock(&k->mu);
+	it = k->ring[h % AHEAD_ITEMS];
+	atomic_fetch_sub(&k->nbytes, it->cost);
+	atomic_store(&k->head, h + 1);
+	atomic_thread_fence(memory_order_seq_cst);
+	used = atomic_load(&k->tail) - (h + 1);
+	if (atomic_load(&k->walker_sleeps) && used <= AHEAD_ITEMS / 2 &&
+	    atomic_load(&k->nbytes) <= AHEAD_BYTES / 2)
+		walk_wake(k);
 	return it;
 }
 
@@ -1040,10 +1116,7 @@ walker_main(void *arg)
 	fts_close(fts);
 done:
 	ps_buf_free(&nm);
-	pthread_mutex_lock(&k->mu);
-	k->done = 1;
-	pthread_cond_broadcast(&k->cv);
-	pthread_mutex_unlock(&k->mu);
+	walk_end(k);
 	return NULL;
 }
 
@@ -1151,10 +1224,7 @@ ps_archive_add_tree(struct ps_archive_writer *w, const char *src, const char *na
 			rc = -1;
 			/* the walker stops at its next entry; what it queued
 			 * meanwhile is taken and dropped here */
-			pthread_mutex_lock(&k.mu);
-			k.stop = 1;
-			pthread_cond_broadcast(&k.cv);
-			pthread_mutex_unlock(&k.mu);
+			walk_stop(&k);
 		}
 		item_free(it);
 	}
