@@ -19,7 +19,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <jansson.h>
+#include <yajl/yajl_gen.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <zstd.h>
@@ -84,18 +84,35 @@ ps_archive_check_name(const char *name, struct ps_error *err)
 
 /* ---- index lines ---- */
 
+/* yajl's generator writes an index line straight into the index buffer. */
 static void
-json_set_name(json_t *o, const char *key, const char *hexkey, const char *s)
+gen_print(void *ctx, const char *p, size_t n)
 {
-	json_t *v = json_string(s);	/* NULL when s is not valid UTF-8 */
+	ps_buf_add(ctx, p, n);
+}
 
-	if (v) {
-		json_object_set_new(o, key, v);
+static void
+gen_key(yajl_gen g, const char *k)
+{
+	yajl_gen_string(g, (const unsigned char *)k, strlen(k));
+}
+
+/* A name under key, or under hexkey as hex when it is not UTF-8 (what
+ * JSON cannot hold). */
+static void
+gen_name(yajl_gen g, const char *key, const char *hexkey, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (ps_jl_utf8_ok(s, n)) {
+		gen_key(g, key);
+		yajl_gen_string(g, (const unsigned char *)s, n);
 	} else {
-		size_t n = strlen(s);
 		char *hex = ps_xmalloc(2 * n + 1);
+
 		ps_hex((const unsigned char *)s, n, hex);
-		json_object_set_new(o, hexkey, json_string(hex));
+		gen_key(g, hexkey);
+		yajl_gen_string(g, (const unsigned char *)hex, 2 * n);
 		free(hex);
 	}
 }
@@ -103,24 +120,33 @@ json_set_name(json_t *o, const char *key, const char *hexkey, const char *s)
 void
 ps_archive_index_line(struct ps_buf *b, const struct ps_archive_entry *e)
 {
-	json_t *o = json_object();
-	char *s;
+	yajl_gen g = yajl_gen_alloc(NULL);
+	const char *type = ps_archive_type_name(e->type);
 
-	json_set_name(o, "path", "path_hex", e->path);
-	json_object_set_new(o, "type", json_string(ps_archive_type_name(e->type)));
-	if (e->type == PS_ARCHIVE_FILE)
-		json_object_set_new(o, "size", json_integer((json_int_t)e->size));
-	json_object_set_new(o, "mode", json_integer((json_int_t)e->mode));
-	json_object_set_new(o, "mtime", json_integer((json_int_t)e->mtime));
+	if (!g)
+		ps_xmalloc(SIZE_MAX);	/* out of memory: aborts as everywhere */
+	yajl_gen_config(g, yajl_gen_print_callback, gen_print, b);
+	yajl_gen_map_open(g);
+	gen_name(g, "path", "path_hex", e->path);
+	gen_key(g, "type");
+	yajl_gen_string(g, (const unsigned char *)type, strlen(type));
+	if (e->type == PS_ARCHIVE_FILE) {
+		gen_key(g, "size");
+		yajl_gen_integer(g, (long long)e->size);
+	}
+	gen_key(g, "mode");
+	yajl_gen_integer(g, (long long)e->mode);
+	gen_key(g, "mtime");
+	yajl_gen_integer(g, (long long)e->mtime);
 	if (e->target)
-		json_set_name(o, "target", "target_hex", e->target);
-	if (e->type == PS_ARCHIVE_FILE && e->sha256[0])
-		json_object_set_new(o, "sha256", json_string(e->sha256));
-	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	ps_buf_adds(b, s);
+		gen_name(g, "target", "target_hex", e->target);
+	if (e->type == PS_ARCHIVE_FILE && e->sha256[0]) {
+		gen_key(g, "sha256");
+		yajl_gen_string(g, (const unsigned char *)e->sha256, strlen(e->sha256));
+	}
+	yajl_gen_map_close(g);
+	yajl_gen_free(g);
 	ps_buf_addc(b, '\n');
-	free(s);
-	json_decref(o);
 }
 
 static int
@@ -222,8 +248,9 @@ parse_index_line(const struct ps_jl_value *v, struct ps_archive_entry *e,
 		return ps_error_set(err, PS_EXIT_FAIL, "index line %zu: bad or missing path", line);
 	if (v[K_TYPE].type != PS_JL_STRING || type_parse(v[K_TYPE].s, &e->type) < 0)
 		return ps_error_set(err, PS_EXIT_FAIL, "index line %zu: bad or missing type", line);
-	if (v[K_SIZE].type != PS_JL_ABSENT) {
-		if (v[K_SIZE].type != PS_JL_INTEGER || v[K_SIZE].i < 0)
+	if (v[K_SIZE].type != PS_JL_ABSENT) {	/* files have one, nothing else */
+		if (v[K_SIZE].type != PS_JL_INTEGER || v[K_SIZE].i < 0 ||
+		    e->type != PS_ARCHIVE_FILE)
 			return ps_error_set(err, PS_EXIT_FAIL, "index line %zu: bad size", line);
 		e->size = (uint64_t)v[K_SIZE].i;
 	}
@@ -243,8 +270,9 @@ parse_index_line(const struct ps_jl_value *v, struct ps_archive_entry *e,
 	if ((e->type == PS_ARCHIVE_SYMLINK || e->type == PS_ARCHIVE_HARDLINK) && !e->target)
 		return ps_error_set(err, PS_EXIT_FAIL, "index line %zu: %s without target",
 				    line, ps_archive_type_name(e->type));
-	if (v[K_SHA256].type != PS_JL_ABSENT) {
-		if (v[K_SHA256].type != PS_JL_STRING || !is_hex64(v[K_SHA256].s))
+	if (v[K_SHA256].type != PS_JL_ABSENT) {	/* files only, as size */
+		if (v[K_SHA256].type != PS_JL_STRING || !is_hex64(v[K_SHA256].s) ||
+		    e->type != PS_ARCHIVE_FILE)
 			return ps_error_set(err, PS_EXIT_FAIL, "index line %zu: bad sha256", line);
 		memcpy(e->sha256, v[K_SHA256].s, 65);
 	}

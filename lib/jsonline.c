@@ -226,10 +226,8 @@ jl_free(void *ctx, void *p)
 
 static yajl_alloc_funcs alloc_funcs = { jl_malloc, jl_realloc, jl_free, NULL };
 
-/* Whether s holds only whole, well-formed UTF-8 characters (yajl lets
- * overlong forms and surrogates through; jansson does not). */
-static int
-utf8_ok(const char *s, size_t n)
+int
+ps_jl_utf8_ok(const char *s, size_t n)
 {
 	size_t i = 0, k;
 
@@ -329,7 +327,7 @@ ps_jline_read(const char *line, size_t n, const struct ps_jl_key *keys, size_t n
 	 * them nowhere, raw, outside strings or in them */
 	if (memchr(line, '\v', n) || memchr(line, '\f', n))
 		return invalid(msg, msgsz, "invalid character (vertical tab or form feed)");
-	if (!utf8_ok(line, n))
+	if (!ps_jl_utf8_ok(line, n))
 		return invalid(msg, msgsz, "invalid UTF-8");
 	if (!surrogates_ok(line, n))
 		return invalid(msg, msgsz, "invalid \\u escape: a lone surrogate");

@@ -65,4 +65,9 @@ enum ps_jl_result ps_jline_read(const char *line, size_t n, const struct ps_jl_k
 				size_t nkeys, struct ps_jl_value *v, struct ps_buf *text,
 				int flags, char *msg, size_t msgsz);
 
+/* Whether s (n bytes) holds only whole, well-formed UTF-8 characters, as
+ * JSON text must: no overlong forms, no surrogates, nothing past U+10FFFF
+ * (yajl lets the first two through, jansson does not). */
+int ps_jl_utf8_ok(const char *s, size_t n);
+
 #endif

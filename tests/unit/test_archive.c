@@ -1,6 +1,7 @@
 /* Unit tests for lib/archive: write a tree, verify, list, extract, the
  * index parser, tampering, and unsafe archives refused. */
 #include <check.h>
+#include <jansson.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -799,6 +800,11 @@ START_TEST(index_parser)
 		"99999999999999999999}\n",
 		"{\"ps_archive_index\":1,\"entries\":1}\n{\"path\":[\"x\"],\"type\":\"dir\"}\n",
 		"{\"ps_archive_index\":1,\"ps_archive_index\":1,\"entries\":0}\n",
+		/* a size on what is not a file (the fuzz target's round trip) */
+		"{\"ps_archive_index\":1,\"entries\":1}\n{\"path_hex\":\"6162ff\",\"type\":\"hardlink\","
+		"\"target\":\"\",\"size\":1}\n",
+		"{\"ps_archive_index\":1,\"entries\":1}\n{\"path\":\"etc\",\"type\":\"dir\",\"sha256\":"
+		"\"2d1c69b9a7a420a0a2e5b6d78f479da7f7a5db5070aab1b22e8e868580c7400e\"}\n",
 	};
 
 	memset(e.sha256, 'a', 64);
@@ -812,6 +818,42 @@ START_TEST(index_parser)
 	ck_assert_str_eq(idx.v[1].target, "a b");
 	ck_assert_int_eq(idx.v[1].type, PS_ARCHIVE_SYMLINK);
 	ps_archive_index_free(&idx);
+	/* names round-trip through the index line whatever their bytes, and
+	 * the line is JSON to jansson too: names that are not UTF-8 go as hex */
+	{
+		static const char *names[] = {
+			"plain", "sp ace", "quo\"te", "back\\slash", "new\nline\ttab\r",
+			"ctl\x01\x1f\x7f", "\xc3\xa9t\xc3\xa9 \xf0\x9f\x98\x80", "/sol/idus/",
+			"bad\xff", "over\xc0\xaflong", "sur\xed\xa0\x80rogate", "cut\xe2\x82",
+		};
+		for (size_t i = 0; i < PS_ARRAY_LEN(names); i++) {
+			struct ps_archive_entry l = { .path = (char *)names[i],
+						      .type = PS_ARCHIVE_SYMLINK,
+						      .mode = 0777, .mtime = -1,
+						      .target = (char *)names[PS_ARRAY_LEN(names) - 1 - i] };
+			json_error_t je;
+			json_t *j;
+			int hex = strchr(names[i], '\xff') || strstr(names[i], "\xc0") ||
+				  strstr(names[i], "\xed") || strstr(names[i], "\xe2\x82");
+
+			ps_buf_reset(&b);
+			ps_buf_adds(&b, "{\"ps_archive_index\":1,\"entries\":1}\n");
+			ps_archive_index_line(&b, &l);
+			ck_assert_msg(ps_archive_index_parse(b.data, b.len, &idx, &err) == 0,
+				      "%s: %s", names[i], err.msg);
+			ck_assert_str_eq(idx.v[0].path, names[i]);
+			ck_assert_str_eq(idx.v[0].target, l.target);
+			ck_assert_int_eq(idx.v[0].mtime, -1);
+			ps_archive_index_free(&idx);
+			j = json_loads(strchr(b.data, '\n') + 1, JSON_DISABLE_EOF_CHECK, &je);
+			ck_assert_msg(j != NULL, "%s: %s", names[i], je.text);
+			ck_assert_int_eq(json_object_get(j, hex ? "path_hex" : "path") != NULL, 1);
+			if (!hex)
+				ck_assert_str_eq(json_string_value(json_object_get(j, "path")),
+						 names[i]);
+			json_decref(j);
+		}
+	}
 	/* escapes decode, keys of later versions (of any shape) are passed over */
 	ps_buf_reset(&b);
 	ps_buf_adds(&b, "{\"ps_archive_index\":1,\"entries\":1,\"note\":{\"a\":[1]}}\n"
