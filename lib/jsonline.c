@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -234,7 +235,13 @@ ps_jl_utf8_ok(const char *s, size_t n)
 	while (i < n) {
 		char tail[5] = { 0 };
 		const char *p = s + i;
+		uint64_t w;
 
+		/* ASCII, most of any line, eight bytes at a time */
+		if (n - i >= 8 && (memcpy(&w, p, 8), (w & 0x8080808080808080ull) == 0)) {
+			i += 8;
+			continue;
+		}
 		if ((unsigned char)*p < 0x80) {
 			i++;
 			continue;

@@ -110,6 +110,12 @@ START_TEST(classes_agree_with_jansson)
 		"{\"a\":-9223372036854775808}", "{\"a\":1e999}", "{\"a\":1e-999}",
 		"{\"a\":\"\\ud83d\\ude00\"}", "{\"a\":\"\\ud83d\"}", "{\"a\":\"\\udc00\"}", "{\"a\":\"\\ud83d\\u0041\"}",
 		"{\"a\":\"\\\\ud83d\"}", "{\"a\":\"\\ud83d\\ude00\\udbff\\udfff\"}", "{\"b\":[[[[]]]]}",
+		/* UTF-8 past long ASCII runs (read eight bytes at a time), and
+		 * characters across an eight-byte boundary */
+		"{\"aaaaaaaaaaaaaaaa\":\"bbbbbbbbbbbbbbbbbbbbbbb\xc0\xaf\"}",
+		"{\"aaaaaaaaaaaaaaaa\":\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\xed\xa0\x80x\"}",
+		"{\"a\":\"bbbbb\xf0\x9f\x98\x80bbbbbbbbbbbbbbbbbbbbbb\xc3\xa9\"}",
+		"{\"a\":\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\"}\xff",
 	};
 
 	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
