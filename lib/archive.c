@@ -120,11 +120,9 @@ gen_name(yajl_gen g, const char *key, const char *hexkey, const char *s)
 void
 ps_archive_index_line(struct ps_buf *b, const struct ps_archive_entry *e)
 {
-	yajl_gen g = yajl_gen_alloc(NULL);
+	yajl_gen g = yajl_gen_alloc(&ps_jl_alloc);
 	const char *type = ps_archive_type_name(e->type);
 
-	if (!g)
-		ps_xmalloc(SIZE_MAX);	/* out of memory: aborts as everywhere */
 	yajl_gen_config(g, yajl_gen_print_callback, gen_print, b);
 	yajl_gen_map_open(g);
 	gen_name(g, "path", "path_hex", e->path);

@@ -225,7 +225,7 @@ jl_free(void *ctx, void *p)
 	free(p);
 }
 
-static yajl_alloc_funcs alloc_funcs = { jl_malloc, jl_realloc, jl_free, NULL };
+yajl_alloc_funcs ps_jl_alloc = { jl_malloc, jl_realloc, jl_free, NULL };
 
 int
 ps_jl_utf8_ok(const char *s, size_t n)
@@ -338,7 +338,7 @@ ps_jline_read(const char *line, size_t n, const struct ps_jl_key *keys, size_t n
 		return invalid(msg, msgsz, "invalid UTF-8");
 	if (!surrogates_ok(line, n))
 		return invalid(msg, msgsz, "invalid \\u escape: a lone surrogate");
-	j.h = yajl_alloc(&callbacks, &alloc_funcs, &j);
+	j.h = yajl_alloc(&callbacks, &ps_jl_alloc, &j);
 	st = yajl_parse(j.h, (const unsigned char *)line, n);
 	if (st == yajl_status_ok) {
 		j.finishing = 1;

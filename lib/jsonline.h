@@ -14,6 +14,8 @@
 
 #include <stddef.h>
 
+#include <yajl/yajl_common.h>
+
 #include "util.h"
 
 /* The type of a top-level value. */
@@ -64,6 +66,10 @@ enum {
 enum ps_jl_result ps_jline_read(const char *line, size_t n, const struct ps_jl_key *keys,
 				size_t nkeys, struct ps_jl_value *v, struct ps_buf *text,
 				int flags, char *msg, size_t msgsz);
+
+/* Allocation functions for yajl's parsers and generators: they abort on
+ * out-of-memory, as ps_xmalloc does. */
+extern yajl_alloc_funcs ps_jl_alloc;
 
 /* Whether s (n bytes) holds only whole, well-formed UTF-8 characters, as
  * JSON text must: no overlong forms, no surrogates, nothing past U+10FFFF

@@ -400,7 +400,6 @@ rs_read(struct rs_found *f, const struct ps_crypt_key *key,
 	memset(res, 0, sizeof(*res));
 	if (!o.entries_hint)
 		o.entries_hint = f->m.entries;
-
 	if (f->m.encrypted) {
 		if (!key)
 			return ps_error_set(err, PS_EXIT_USAGE,
