@@ -10,7 +10,10 @@
 #            zstd -d | tar -t of the peer's file
 #
 # Each side runs REPS times (default 3), alternating, after a warm-up read
-# of the tree; the best wall time of each counts. Not run by CI.
+# of the tree; the best wall time of each counts. The ratio of each round's
+# back-to-back pair is printed too, with its median: the machine's speed
+# drifts between rounds more than between the two runs of a pair. Not run
+# by CI.
 # BENCH_DIR (default /tmp/ps-bench-backup) holds the tree and the outputs.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,23 +54,25 @@ timed() {
 }
 min() { echo "if ($1 < $2) $1 else $2" | bc; }
 best_peer=999999 best_ps=999999 best_pv=999999 best_v=999999 rss=0
-cpu_peer=0 cpu_ps=0 cpu_pv=0 cpu_v=0
+cpu_peer=0 cpu_ps=0 cpu_pv=0 cpu_v=0 pairs_b="" pairs_v=""
 for r in $(seq 1 "$REPS"); do
 	rm -f peer.tar.zst
 	timed sh -c 'tar -cf - tree | zstd -q -3 -T2 >peer.tar.zst'
-	best_peer=$(min "$wall" "$best_peer"); cpu_peer=$cpu
+	best_peer=$(min "$wall" "$best_peer"); cpu_peer=$cpu; w_peer=$wall
 
 	rm -rf store
 	timed sh -c "'$BIN/ps-backup' -c bench.yml --no-prune -f json >rec.json"
 	best_ps=$(min "$wall" "$best_ps"); cpu_ps=$cpu
+	pairs_b="$pairs_b $(echo "scale=3; $wall / $w_peer" | bc)"
 	[ "$mem" -gt "$rss" ] && rss=$mem
 
 	timed sh -c 'zstd -q -d -c peer.tar.zst | tar -tf - >/dev/null'
-	best_pv=$(min "$wall" "$best_pv"); cpu_pv=$cpu
+	best_pv=$(min "$wall" "$best_pv"); cpu_pv=$cpu; w_pv=$wall
 
 	id=$(sed -n 's/.*"id":"\([^"]*\)".*/\1/p' rec.json)
 	timed sh -c "'$BIN/ps-restore' -c bench.yml --verify '$id' -f json >verify.json"
 	best_v=$(min "$wall" "$best_v"); cpu_v=$cpu
+	pairs_v="$pairs_v $(echo "scale=3; $wall / $w_pv" | bc)"
 	echo "# run $r: tar|zstd $best_peer s, ps-backup $best_ps s, zstd -d|tar -t $best_pv s, ps-restore --verify $best_v s (best so far)"
 done
 grep -q '"status":"ok"' verify.json || { echo "verify failed" >&2; exit 1; }
@@ -86,4 +91,8 @@ printf 'CPU (last run) ps-backup %5.2f s, tar|zstd %5.2f s; ps-restore --verify 
 	"$cpu_ps" "$cpu_peer" "$cpu_v" "$cpu_pv"
 printf 'verify wall   ps-restore %5.2f s   zstd -d | tar -t %6.2f s   ratio %s (target <= 1.0: %s)\n' \
 	"$best_v" "$best_pv" "$(ratio "$best_v" "$best_pv")" "$(verdict "$best_v <= $best_pv")"
+# each round runs the peer and then ps-toolkit back to back: the ratios of
+# those pairs show how much of the spread is the machine's
+median() { tr ' ' '\n' | sed '/^$/d' | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+echo "paired rounds: backup${pairs_b} (median $(echo "$pairs_b" | median)), verify${pairs_v} (median $(echo "$pairs_v" | median))"
 echo "# load average during the run: $(cut -d' ' -f1-3 /proc/loadavg)"
