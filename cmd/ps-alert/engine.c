@@ -5,7 +5,6 @@
  */
 #include "cmd/ps-alert/engine.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
