@@ -57,7 +57,8 @@ BINS := $(TOOLS:%=$(BUILD)/bin/%)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-# cmd/<tool>/tool.mk may add libraries: LIBS_ps-foo := -lsomething
+# cmd/<tool>/tool.mk may add libraries: LIBS_ps-foo := -lsomething, or name
+# the whole link instead of $(LIBS): LINK_ps-foo := -static -lsomething
 -include $(wildcard cmd/*/tool.mk)
 
 .PHONY: all deps check test unit demo install uninstall clean completions \
@@ -89,7 +90,7 @@ $(LIBPS): $(LIB_OBJ)
 define tool_rule
 $(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard cmd/$(1)/*.c))) $(LIBPS)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(ALL_LDFLAGS) -o $$@.$$$$$$$$.tmp $$(filter %.o,$$^) $(LIBPS) $$(LIBS_$(1)) $$(LIBS) && mv -f $$@.$$$$$$$$.tmp $$@
+	$$(CC) $$(ALL_LDFLAGS) -o $$@.$$$$$$$$.tmp $$(filter %.o,$$^) $(LIBPS) $$(or $$(LINK_$(1)),$$(LIBS_$(1)) $$(LIBS)) && mv -f $$@.$$$$$$$$.tmp $$@
 endef
 $(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
 

@@ -1,10 +1,13 @@
 # ps-lint-dockerfile runs once per file from editors, hooks and xargs: linked
 # statically it starts without the dynamic loader (about 1 ms of a one-file
-# run on the 2-core VM, more than the linting). Only when every library of
-# the link has a static archive here, and never under SANITIZE=1 (ASan does
-# not link statically); otherwise the usual dynamic link.
+# run on the 2-core VM, more than the linting). Only when every library it
+# links has a static archive here, and never under SANITIZE=1 (ASan does not
+# link statically); otherwise the usual dynamic link. It links only the
+# libraries it uses, so that another tool's library without a static archive
+# (yajl's is libyajl_s.a) does not make it dynamic.
 ifneq ($(SANITIZE),1)
-PS_LINT_DOCKERFILE_ARCHIVES = libc.a $(patsubst -l%,lib%.a,$(filter -l%,$(LIBS)))
-LIBS_ps-lint-dockerfile = $(if $(shell for a in $(PS_LINT_DOCKERFILE_ARCHIVES); do \
-	case "$$($(CC) -print-file-name=$$a)" in (/*) ;; (*) echo "$$a";; esac; done),,-static)
+PS_LINT_DOCKERFILE_LIBS = -lyaml -ljansson -lxxhash -lpthread -lm
+PS_LINT_DOCKERFILE_ARCHIVES = libc.a $(patsubst -l%,lib%.a,$(PS_LINT_DOCKERFILE_LIBS))
+LINK_ps-lint-dockerfile = $(if $(shell for a in $(PS_LINT_DOCKERFILE_ARCHIVES); do \
+	case "$$($(CC) -print-file-name=$$a)" in (/*) ;; (*) echo "$$a";; esac; done),,-static $(PS_LINT_DOCKERFILE_LIBS))
 endif

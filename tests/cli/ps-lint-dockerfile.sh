@@ -125,6 +125,23 @@ expect_status 2 "a missing operand among many exits 2"
 expect_err_has "cannot open '$TMP/many/nothere.Dockerfile'" "the missing operand is named"
 expect_out_lacks 'm01.Dockerfile' "nothing is linted when an operand is missing"
 
+# Linked statically (no dynamic loader at each start) wherever every library
+# it links has a static archive; tool.mk falls back to a dynamic link
+# otherwise, so a library another tool adds must not take this away.
+if [ "${SANITIZE:-}" != 1 ]; then
+	missing=""
+	for a in libc.a libyaml.a libjansson.a libxxhash.a libm.a; do
+		case "$(${CC:-cc} -print-file-name=$a)" in /*) ;; *) missing="$missing $a" ;; esac
+	done
+	if [ -n "$missing" ]; then
+		skip "linked statically" "no static archive:$missing"
+	elif readelf -l "$BIN/ps-lint-dockerfile" | grep -q INTERP; then
+		fail "linked statically" "it has a program interpreter (dynamic link)"
+	else
+		pass "linked statically (no program interpreter)"
+	fi
+fi
+
 # The real-world corpus: no crash, no syntax error.
 needs_shared "the Dockerfile corpus"
 run ps-lint-dockerfile -f json --fail-on never --shellcheck never "$SHARED/corpus/dockerfile"
