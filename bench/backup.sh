@@ -2,9 +2,12 @@
 # bench/backup.sh: ps-backup and ps-restore --verify against their peers on
 # a ~1 GB mixed tree (a copy of /usr/share and /usr/lib/gcc), in one run:
 #
-#   backup   ps-backup to local:// (tar + zstd -3 + AES-256-GCM + SHA-256 of
-#            every file and of the object, fsync) vs tar -cf - | zstd -3 -T2 > file
+#   backup   ps-backup to local:// (tar + zstd at its default level 2 +
+#            AES-256-GCM + SHA-256 of every file and of the object, fsync)
+#            vs tar -cf - | zstd -3 -T2 > file
 #   size     stored object vs the peer's .tar.zst (target: within 2%)
+#   level 3  ps-backup with compression.level 3, for reference: its time and
+#            size beside the default's
 #   memory   ps-backup's peak RSS (target: under 100 MB)
 #   verify   ps-restore --verify (decrypt, decompress, every digest) vs
 #            zstd -d | tar -t of the peer's file
@@ -42,6 +45,7 @@ backup:
     paths: [tree]
     encryption: {key_file: key}
 EOF
+sed -e 's#store\]#store3]#' -e '$a\    compression: {level: 3}' bench.yml >bench3.yml
 echo "# tree: $(du -sh tree | cut -f1), $(find tree -type f | wc -l) files, $(find tree -type l | wc -l) symlinks; $(nproc) CPUs"
 tar -cf - tree >/dev/null	# warm the page cache
 
@@ -53,7 +57,7 @@ timed() {
 	cpu=$(echo "$u + $s" | bc)
 }
 min() { echo "if ($1 < $2) $1 else $2" | bc; }
-best_peer=999999 best_ps=999999 best_pv=999999 best_v=999999 rss=0
+best_peer=999999 best_ps=999999 best_pv=999999 best_v=999999 best_l3=999999 rss=0
 cpu_peer=0 cpu_ps=0 cpu_pv=0 cpu_v=0 pairs_b="" pairs_v=""
 for r in $(seq 1 "$REPS"); do
 	rm -f peer.tar.zst
@@ -66,6 +70,10 @@ for r in $(seq 1 "$REPS"); do
 	pairs_b="$pairs_b $(echo "scale=3; $wall / $w_peer" | bc)"
 	[ "$mem" -gt "$rss" ] && rss=$mem
 
+	rm -rf store3
+	timed sh -c "'$BIN/ps-backup' -c bench3.yml --no-prune -f json >rec3.json"
+	best_l3=$(min "$wall" "$best_l3")
+
 	timed sh -c 'zstd -q -d -c peer.tar.zst | tar -tf - >/dev/null'
 	best_pv=$(min "$wall" "$best_pv"); cpu_pv=$cpu; w_pv=$wall
 
@@ -73,11 +81,12 @@ for r in $(seq 1 "$REPS"); do
 	timed sh -c "'$BIN/ps-restore' -c bench.yml --verify '$id' -f json >verify.json"
 	best_v=$(min "$wall" "$best_v"); cpu_v=$cpu
 	pairs_v="$pairs_v $(echo "scale=3; $wall / $w_pv" | bc)"
-	echo "# run $r: tar|zstd $best_peer s, ps-backup $best_ps s, zstd -d|tar -t $best_pv s, ps-restore --verify $best_v s (best so far)"
+	echo "# run $r: tar|zstd $best_peer s, ps-backup $best_ps s (level 3: $best_l3 s), zstd -d|tar -t $best_pv s, ps-restore --verify $best_v s (best so far)"
 done
 grep -q '"status":"ok"' verify.json || { echo "verify failed" >&2; exit 1; }
 peer_size=$(stat -c %s peer.tar.zst)
 ps_size=$(stat -c %s store/bench/*.tar.zst.enc)
+l3_size=$(stat -c %s store3/bench/*.tar.zst.enc)
 ratio() { echo "scale=3; $1 / $2" | bc; }
 verdict() { if [ "$(echo "$1" | bc)" = 1 ]; then echo ok; else echo MISSED; fi; }
 echo
@@ -86,6 +95,8 @@ printf 'backup wall   ps-backup %6.2f s   tar|zstd -3 -T2 %6.2f s   ratio %s (ta
 printf 'size          ps-backup %6d MB  tar|zstd         %6d MB  ratio %s (target within 2%%: %s)\n' \
 	$((ps_size / 1000000)) $((peer_size / 1000000)) "$(ratio "$ps_size" "$peer_size")" \
 	"$(verdict "$ps_size <= $peer_size * 1.02")"
+printf 'level 3       ps-backup %6.2f s %6d MB  ratios %s (time) %s (size), for reference\n' \
+	"$best_l3" $((l3_size / 1000000)) "$(ratio "$best_l3" "$best_peer")" "$(ratio "$l3_size" "$peer_size")"
 printf 'peak RSS      ps-backup %6d MB  (target < 100 MB: %s)\n' $((rss / 1024)) "$(verdict "$rss < 102400")"
 printf 'CPU (last run) ps-backup %5.2f s, tar|zstd %5.2f s; ps-restore --verify %5.2f s, zstd -d|tar -t %5.2f s\n' \
 	"$cpu_ps" "$cpu_peer" "$cpu_v" "$cpu_pv"

@@ -666,6 +666,16 @@ ps_archive_writer_new(const struct ps_archive_wopts *o,
 		(void)ZSTD_CCtx_setParameter(w->z, ZSTD_c_jobSize,
 					     level <= 1 ? 1 << 20 : 4 << 20);
 	}
+	/* Level 2 (the default for files) with level 3's 2 MiB window
+	 * instead of its own 1 MiB: 1.3% smaller on the bench tree for no
+	 * measurable CPU, and no more memory to decompress than level 3. */
+	if (level == 2) {
+		r = ZSTD_CCtx_setParameter(w->z, ZSTD_c_windowLog, 21);
+		if (ZSTD_isError(r)) {
+			ps_error_set(err, PS_EXIT_OPER, "zstd window: %s", ZSTD_getErrorName(r));
+			goto fail;
+		}
+	}
 	w->zoutsize = ZSTD_CStreamOutSize();
 	w->zout = ps_xmalloc(w->zoutsize);
 	w->buf = ps_xmalloc(READ_BUF);

@@ -303,10 +303,12 @@ load_set(struct ps_cfgck *ck, struct ps_backup_config *c, const struct ps_pair *
 	 * A dump shares the CPU with the server it reads, and COPY text
 	 * compresses about as well at level 1 as at 3 (within a few percent
 	 * either way, near gzip -6) for half the work: level 1 for database
-	 * sets, 3 for files.
+	 * sets. Files get level 2 (with level 3's window, see archive.c):
+	 * on a 1.2 GB copy of /usr/share it stores 3.5% more than level 3,
+	 * as much as tar | zstd -3 does, for a quarter less CPU.
 	 */
 	if (s->level == 0)
-		s->level = s->has_database ? 1 : 3;
+		s->level = s->has_database ? 1 : 2;
 }
 
 struct ps_backup_config *

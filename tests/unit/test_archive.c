@@ -13,6 +13,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#define ZSTD_STATIC_LINKING_ONLY	/* ZSTD_getFrameHeader */
 #include <zstd.h>
 
 #include "lib/archive.h"
@@ -224,6 +225,45 @@ START_TEST(buffer_digest_given)
 	ck_assert_msg(strstr(err.msg, "wrong") != NULL, "%s", err.msg);
 	ps_archive_result_free(&res);
 	ps_buf_free(&b);
+}
+END_TEST
+
+/* Level 2 compresses with level 3's 2 MiB window (not its own 1 MiB);
+ * level 1 keeps its small one. The frame header says which. */
+START_TEST(level_window)
+{
+	static const struct { int level; unsigned long long window; } want[] = {
+		{ 1, 512 << 10 }, { 2, 2 << 20 }, { 3, 2 << 20 },
+	};
+	static char text[300000];
+	size_t off = 0;
+
+	for (unsigned i = 0; off + 64 < sizeof(text); i++)
+		off += (size_t)snprintf(text + off, sizeof(text) - off, "line %u of a text file\n",
+					i * 2654435761u % 100000);
+	for (size_t k = 0; k < sizeof(want) / sizeof(want[0]); k++) {
+		struct ps_buf b = {0};
+		struct ps_archive_wopts o = { .level = want[k].level, .threads = _i ? 2 : -1 };
+		struct ps_archive_sink s = { buf_write, &b };
+		struct ps_archive_stats st;
+		struct ps_archive_result res;
+		struct ps_error err = {0};
+		struct ps_archive_writer *w = ps_archive_writer_new(&o, &s, &err);
+		ZSTD_frameHeader h;
+
+		ck_assert_msg(w != NULL, "%s", err.msg);
+		ck_assert_int_eq(ps_archive_add_buffer(w, "t", text, off, 0600, 0, &err), 0);
+		ck_assert_int_eq(ps_archive_writer_finish(w, &st, &err), 0);
+		ps_archive_writer_free(w);
+		ck_assert_uint_eq(ZSTD_getFrameHeader(&h, b.data, b.len), 0);
+		ck_assert_msg(want[k].level == 1 ? h.windowSize <= want[k].window :
+			      h.windowSize == want[k].window,
+			      "level %d: window %llu", want[k].level, h.windowSize);
+		ck_assert_msg(read_mem(&b, PS_ARCHIVE_VERIFY, NULL, &res, &err) == 0, "%s", err.msg);
+		ck_assert_uint_eq(res.hashed, 1);
+		ps_archive_result_free(&res);
+		ps_buf_free(&b);
+	}
 }
 END_TEST
 
@@ -890,6 +930,7 @@ suite(void)
 	tcase_add_test(t, extract_identical);
 	tcase_add_test(t, abandoned_writer_writes_nothing);
 	tcase_add_test(t, buffer_digest_given);
+	tcase_add_loop_test(t, level_window, 0, 2);
 	tcase_add_test(t, corruption_detected);
 	tcase_add_test(t, unsafe_refused);
 	tcase_add_test(t, index_parser);

@@ -133,7 +133,7 @@ START_TEST(compression_level_defaults)
 	/* a dump shares the CPU with its server: level 1 unless asked */
 	ck_assert_int_eq(ps_backup_config_set(c, "db")->level, 1);
 	ck_assert_int_eq(ps_backup_config_set(c, "db5")->level, 5);
-	ck_assert_int_eq(ps_backup_config_set(c, "files")->level, 3);
+	ck_assert_int_eq(ps_backup_config_set(c, "files")->level, 2);
 	ps_diags_free(&d);
 	ps_backup_config_free(c);
 	/* a top-level level is the default of every set */
