@@ -22,6 +22,7 @@
 #include <yajl/yajl_gen.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#define ZSTD_STATIC_LINKING_ONLY	/* the buffer-less API */
 #include <zstd.h>
 
 #define READ_BUF (256u << 10)
@@ -1379,15 +1380,31 @@ ps_archive_writer_free(struct ps_archive_writer *w)
 /* ---- reading ---- */
 
 /*
- * The decompressing thread fills blocks of tar bytes; the caller's thread
- * hands them to libarchive. Blocks cycle between a "full" and a "free"
- * queue (both rings of NBLOCKS).
+ * The decompressing thread writes tar bytes into one ring of RING bytes and
+ * hands them to the caller's thread in pieces of about BLOCK, through
+ * NBLOCKS descriptors that cycle between a "full" and a "free" queue. zstd's
+ * buffer-less API decodes each block straight into the ring, whose bytes
+ * behind the writing are the frame's window: nothing is copied out of a
+ * buffer of zstd's own. A piece goes back to the free queue once parsed (and
+ * hashed); the producer writes only over pieces given back, which lie more
+ * than RING - 2 blocks behind it, so over nothing a frame of a window up to
+ * ZWINDOW_MAX still refers to. A frame with a larger window (ps-backup
+ * writes none) is read with zstd's streaming API, which copies into the
+ * ring instead.
  */
+#define RING ((size_t)NBLOCKS * BLOCK)
+#define ZWINDOW_MAX (RING / 2)
+#define ZBLOCK ((size_t)ZSTD_BLOCKSIZE_MAX)
+
 struct pipe {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	unsigned char *blk[NBLOCKS];
+	unsigned char *ring;
+	unsigned char *blk[NBLOCKS];	/* each descriptor's piece of the ring */
 	size_t blen[NBLOCKS];
+	size_t boff[NBLOCKS];	/* its offset in the ring */
+	uint64_t bseq[NBLOCKS];	/* its number in the stream */
+	int lent[NBLOCKS];	/* handed to the consumer, not given back yet */
 	int full[NBLOCKS];	/* indexes in order */
 	size_t nfull, headfull;
 	int freeq[NBLOCKS];
@@ -1403,117 +1420,384 @@ struct pipe {
 
 static int hasher_defer(struct hasher *h, int blk);
 
+/* The compressed bytes, chunk by chunk from the source. */
+struct zin {
+	const struct ps_archive_source *src;
+	unsigned char *buf;	/* read into, when the source has no next() */
+	size_t bufsize;
+	const unsigned char *p;	/* what is left of the current chunk */
+	size_t n;
+	int eof;
+	uint64_t *total;
+};
+
+/* 1 when there are bytes to read, 0 at the end, -1 on a source error. */
+static int
+zin_more(struct zin *z, struct ps_error *err)
+{
+	while (z->n == 0 && !z->eof) {
+		const void *ip = z->buf;
+		ssize_t n = z->src->next ? z->src->next(z->src->ctx, &ip, err)
+					 : z->src->read(z->src->ctx, z->buf, z->bufsize, err);
+
+		if (n < 0)
+			return -1;
+		if (n == 0) {
+			z->eof = 1;
+			break;
+		}
+		*z->total += (uint64_t)n;
+		z->p = ip;
+		z->n = (size_t)n;
+	}
+	return z->n > 0;
+}
+
+/* The next need bytes in one piece: in place when the chunk holds them, else
+ * gathered into stage (of at least need bytes). NULL at the end (*st 0) or
+ * on a source error (*st -1). */
+static const unsigned char *
+zin_take(struct zin *z, size_t need, unsigned char *stage, int *st, struct ps_error *err)
+{
+	size_t got = 0;
+	int m;
+
+	if ((m = zin_more(z, err)) <= 0) {
+		*st = m;
+		return NULL;
+	}
+	if (z->n >= need) {
+		const unsigned char *q = z->p;
+
+		z->p += need;
+		z->n -= need;
+		return q;
+	}
+	while (got < need) {
+		size_t k;
+
+		if ((m = zin_more(z, err)) <= 0) {
+			*st = m;
+			return NULL;
+		}
+		k = need - got < z->n ? need - got : z->n;
+		memcpy(stage + got, z->p, k);
+		got += k;
+		z->p += k;
+		z->n -= k;
+	}
+	return stage;
+}
+
+/* The producer's side of the ring. */
+struct zout {
+	struct pipe *p;
+	size_t w;		/* the next byte to write */
+	size_t start;		/* the piece being filled: start to w */
+	uint64_t seq;		/* pieces handed over */
+	size_t populated;	/* the ring's bytes populated so far */
+};
+
+/* (locked) Where the free room from w on ends: at the oldest piece still
+ * lent when it lies ahead (written in the ring's previous round), else at
+ * the ring's end. */
+static size_t
+ring_limit(const struct pipe *p, size_t w)
+{
+	uint64_t oldest = UINT64_MAX;
+	size_t lim = RING;
+
+	for (int b = 0; b < NBLOCKS; b++)
+		if (p->lent[b] && p->bseq[b] < oldest) {
+			oldest = p->bseq[b];
+			lim = p->boff[b];
+		}
+	return lim >= w ? lim : RING;
+}
+
+/* (locked) Hand the bytes from start to w to the consumer; -1 when it gave
+ * up. */
+static int
+zout_give_locked(struct zout *o)
+{
+	struct pipe *p = o->p;
+	int b;
+
+	if (o->w == o->start)
+		return 0;
+	while (p->nfree == 0 && !p->stop)
+		pthread_cond_wait(&p->cv, &p->mu);
+	if (p->stop)
+		return -1;
+	b = p->freeq[p->headfree];
+	p->headfree = (p->headfree + 1) % NBLOCKS;
+	p->nfree--;
+	p->blk[b] = p->ring + o->start;
+	p->blen[b] = o->w - o->start;
+	p->boff[b] = o->start;
+	p->bseq[b] = o->seq++;
+	p->lent[b] = 1;
+	p->full[(p->headfull + p->nfull) % NBLOCKS] = b;
+	p->nfull++;
+	pthread_cond_broadcast(&p->cv);
+	o->start = o->w;
+	return 0;
+}
+
+static int
+zout_give(struct zout *o)
+{
+	int rc;
+
+	pthread_mutex_lock(&o->p->mu);
+	rc = zout_give_locked(o);
+	pthread_mutex_unlock(&o->p->mu);
+	return rc;
+}
+
+/* Room for need bytes at w: what is written goes to the consumer first when
+ * the ring's end or a piece still lent is in the way (pieces never wrap).
+ * -1 when the consumer gave up. */
+static int
+zout_room(struct zout *o, size_t need)
+{
+	struct pipe *p = o->p;
+	int rc = 0;
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		size_t lim = ring_limit(p, o->w);
+
+		if (p->stop) {
+			rc = -1;
+			break;
+		}
+		if (lim - o->w >= need)
+			break;
+		if (o->w > o->start) {
+			if ((rc = zout_give_locked(o)) < 0)
+				break;
+		} else if (lim == RING) {
+			o->w = o->start = 0;
+		} else {
+			pthread_cond_wait(&p->cv, &p->mu);
+		}
+	}
+	pthread_mutex_unlock(&p->mu);
+	/* The ring's pages are populated in blocks as the first round reaches
+	 * them (cheaper than a fault per page on a VM): a small archive
+	 * populates little of it. */
+	if (rc == 0 && o->w + need > o->populated && o->populated < RING) {
+		size_t to = (o->w + need + BLOCK - 1) / BLOCK * BLOCK;
+
+		if (to > RING)
+			to = RING;
+		ps_prefault(p->ring + o->populated, to - o->populated);
+		o->populated = to;
+	}
+	return rc;
+}
+
+/* A piece of about BLOCK is written: to the consumer. */
+static int
+zout_wrote(struct zout *o, size_t n)
+{
+	o->w += n;
+	return o->w - o->start >= BLOCK ? zout_give(o) : 0;
+}
+
+static int
+zcorrupt(struct ps_error *err, size_t code)
+{
+	ps_error_set(err, PS_EXIT_FAIL, "the compressed stream is corrupt (zstd: %s)",
+		     ZSTD_getErrorName(code));
+	return -1;
+}
+
+/*
+ * The rest of the stream through zstd's streaming API, pre first (the
+ * frame header already taken). 0 at its end, -1 and err on failure, 2 when
+ * the consumer gave up.
+ */
+static int
+zstd_streamed(ZSTD_DCtx *d, struct zin *z, struct zout *o, const void *pre, size_t npre,
+	      struct ps_error *err)
+{
+	ZSTD_inBuffer ib = { pre, npre, 0 };
+	size_t last = 1;
+
+	ZSTD_DCtx_reset(d, ZSTD_reset_session_only);
+	for (;;) {
+		ZSTD_outBuffer ob;
+
+		if (ib.pos == ib.size) {
+			int m = zin_more(z, err);
+
+			if (m < 0)
+				return -1;
+			if (m == 0)
+				break;
+			ib = (ZSTD_inBuffer){ z->p, z->n, 0 };
+			z->p += z->n;
+			z->n = 0;
+		}
+		if (zout_room(o, ZBLOCK) < 0)
+			return 2;
+		ob = (ZSTD_outBuffer){ o->p->ring + o->w, ZBLOCK, 0 };
+		last = ZSTD_decompressStream(d, &ob, &ib);
+		if (ZSTD_isError(last))
+			return zcorrupt(err, last);
+		if (zout_wrote(o, ob.pos) < 0)
+			return 2;
+	}
+	/* the input is over: what zstd still holds back */
+	while (last != 0) {
+		ZSTD_inBuffer eb = { NULL, 0, 0 };
+		ZSTD_outBuffer ob;
+
+		if (zout_room(o, ZBLOCK) < 0)
+			return 2;
+		ob = (ZSTD_outBuffer){ o->p->ring + o->w, ZBLOCK, 0 };
+		last = ZSTD_decompressStream(d, &ob, &eb);
+		if (ZSTD_isError(last))
+			return zcorrupt(err, last);
+		if (zout_wrote(o, ob.pos) < 0)
+			return 2;
+		if (ob.pos == 0)
+			break;
+	}
+	if (last != 0) {
+		ps_error_set(err, PS_EXIT_FAIL, "the compressed stream is truncated");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The whole stream, frame by frame, with zstd's buffer-less API into the
+ * ring. 0 at its end, -1 and err on failure, 2 when the consumer gave up.
+ */
+static int
+zstd_direct(ZSTD_DCtx *d, struct zin *z, struct zout *o, unsigned char *stage,
+	    struct ps_error *err)
+{
+	unsigned char hdr[ZSTD_FRAMEHEADERSIZE_MAX];
+	size_t nhdr = 0;
+	int between = 1, frames = 0;
+
+	for (;;) {
+		size_t need = ZSTD_nextSrcSizeToDecompress(d), cap = 0, got;
+		ZSTD_nextInputType_e t;
+		const unsigned char *in;
+		int st = 0;
+
+		if (need == 0)
+			between = 1;
+		if (between) {
+			int m = zin_more(z, err);
+
+			if (m <= 0) {
+				if (m == 0 && frames == 0)
+					ps_error_set(err, PS_EXIT_FAIL, "the backup object is empty");
+				return m == 0 && frames > 0 ? 0 : -1;
+			}
+			ZSTD_decompressBegin(d);
+			between = 0;
+			nhdr = 0;
+			frames++;
+			continue;
+		}
+		t = ZSTD_nextInputType(d);
+		if (t == ZSTDnit_skippableFrame && need > ZBLOCK) {
+			/* a skippable frame's content: passed over here */
+			while (need > 0) {
+				size_t k;
+				int m = zin_more(z, err);
+
+				if (m <= 0)
+					goto cut;
+				k = need < z->n ? need : z->n;
+				z->p += k;
+				z->n -= k;
+				need -= k;
+			}
+			between = 1;
+			continue;
+		}
+		if (t == ZSTDnit_block || t == ZSTDnit_lastBlock) {
+			if (need > ZBLOCK) {
+				ps_error_set(err, PS_EXIT_FAIL, "the compressed stream is corrupt"
+					     " (a block of %zu bytes)", need);
+				return -1;
+			}
+			if (zout_room(o, ZBLOCK) < 0)
+				return 2;
+			cap = ZBLOCK;
+		}
+		in = zin_take(z, need, stage, &st, err);
+		if (!in) {
+			if (st < 0)
+				return -1;
+			goto cut;
+		}
+		if (t == ZSTDnit_frameHeader && nhdr + need <= sizeof(hdr)) {
+			memcpy(hdr + nhdr, in, need);
+			nhdr += need;
+		}
+		got = ZSTD_decompressContinue(d, o->p->ring + o->w, cap, in, need);
+		if (ZSTD_isError(got))
+			return zcorrupt(err, got);
+		if (zout_wrote(o, got) < 0)
+			return 2;
+		if (t == ZSTDnit_frameHeader && ZSTD_nextInputType(d) == ZSTDnit_blockHeader) {
+			ZSTD_frameHeader fh;
+
+			if (ZSTD_getFrameHeader(&fh, hdr, nhdr) != 0) {
+				ps_error_set(err, PS_EXIT_FAIL, "the compressed stream is corrupt"
+					     " (its frame header)");
+				return -1;
+			}
+			if (fh.windowSize > ZWINDOW_MAX)
+				return zstd_streamed(d, z, o, hdr, nhdr, err);
+		}
+	}
+cut:
+	ps_error_set(err, PS_EXIT_FAIL, "the compressed stream is truncated");
+	return -1;
+}
+
 static void *
 producer(void *arg)
 {
 	struct pipe *p = arg;
 	ZSTD_DCtx *d = ZSTD_createDCtx();
-	size_t insize = ZSTD_DStreamInSize() * 2;
-	unsigned char *in = p->src->next ? NULL : ps_xmalloc(insize);
+	struct zin z = { .src = p->src, .total = &p->zst_bytes };
+	struct zout o = { .p = p };
+	unsigned char *stage = ps_xmalloc(ZBLOCK);
 	struct ps_error err = {0};
-	int cur = -1;
-	size_t curlen = 0, last = 1;
-	int failed = 0;
+	int rc;
 
-	for (;;) {
-		const void *ip = in;
-		ssize_t n = p->src->next ? p->src->next(p->src->ctx, &ip, &err)
-					 : p->src->read(p->src->ctx, in, insize, &err);
-		ZSTD_inBuffer ib;
-
-		if (n < 0) {
-			failed = 1;
-			break;
-		}
-		if (n == 0) {
-			if (last != 0) {
-				ps_error_set(&err, PS_EXIT_FAIL,
-					     p->zst_bytes ? "the compressed stream is truncated"
-							  : "the backup object is empty");
-				failed = 1;
-			}
-			break;
-		}
-		p->zst_bytes += (uint64_t)n;
-		ib = (ZSTD_inBuffer){ ip, (size_t)n, 0 };
-		while (ib.pos < ib.size && !failed) {
-			ZSTD_outBuffer ob;
-			if (cur < 0) {
-				pthread_mutex_lock(&p->mu);
-				while (p->nfree == 0 && !p->stop)
-					pthread_cond_wait(&p->cv, &p->mu);
-				if (p->stop) {
-					pthread_mutex_unlock(&p->mu);
-					failed = 2;
-					break;
-				}
-				cur = p->freeq[p->headfree];
-				p->headfree = (p->headfree + 1) % NBLOCKS;
-				p->nfree--;
-				pthread_mutex_unlock(&p->mu);
-				curlen = 0;
-			}
-			ob = (ZSTD_outBuffer){ p->blk[cur], BLOCK, curlen };
-			last = ZSTD_decompressStream(d, &ob, &ib);
-			if (ZSTD_isError(last)) {
-				ps_error_set(&err, PS_EXIT_FAIL,
-					     "the compressed stream is corrupt (zstd: %s)",
-					     ZSTD_getErrorName(last));
-				failed = 1;
-				break;
-			}
-			curlen = ob.pos;
-			if (curlen == BLOCK) {
-				pthread_mutex_lock(&p->mu);
-				p->blen[cur] = curlen;
-				p->full[(p->headfull + p->nfull) % NBLOCKS] = cur;
-				p->nfull++;
-				pthread_cond_broadcast(&p->cv);
-				pthread_mutex_unlock(&p->mu);
-				cur = -1;
-			}
-		}
-		/* zstd may hold decompressed bytes back until more output room */
-		while (!failed && last != 0 && ib.pos == ib.size && cur >= 0 && curlen < BLOCK) {
-			ZSTD_outBuffer ob = { p->blk[cur], BLOCK, curlen };
-			ZSTD_inBuffer eb = { NULL, 0, 0 };
-			size_t before = curlen;
-			last = ZSTD_decompressStream(d, &ob, &eb);
-			if (ZSTD_isError(last)) {
-				ps_error_set(&err, PS_EXIT_FAIL, "the compressed stream is corrupt (zstd: %s)",
-					     ZSTD_getErrorName(last));
-				failed = 1;
-				break;
-			}
-			curlen = ob.pos;
-			if (curlen == before)
-				break;
-			if (curlen == BLOCK) {
-				pthread_mutex_lock(&p->mu);
-				p->blen[cur] = curlen;
-				p->full[(p->headfull + p->nfull) % NBLOCKS] = cur;
-				p->nfull++;
-				pthread_cond_broadcast(&p->cv);
-				pthread_mutex_unlock(&p->mu);
-				cur = -1;
-			}
-		}
-		if (failed)
-			break;
+	if (!p->src->next) {
+		z.bufsize = ZSTD_DStreamInSize() * 2;
+		z.buf = ps_xmalloc(z.bufsize);
 	}
+	if (!d) {
+		ps_error_set(&err, PS_EXIT_OPER, "out of memory");
+		rc = -1;
+	} else {
+		rc = zstd_direct(d, &z, &o, stage, &err);
+	}
+	if (rc == 0 && zout_give(&o) < 0)
+		rc = 2;
 	pthread_mutex_lock(&p->mu);
-	if (!failed && cur >= 0 && curlen > 0) {
-		p->blen[cur] = curlen;
-		p->full[(p->headfull + p->nfull) % NBLOCKS] = cur;
-		p->nfull++;
-	}
-	if (failed == 1)
+	if (rc < 0)
 		p->err = err;
 	p->done = 1;
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
 	ZSTD_freeDCtx(d);
-	free(in);
+	free(stage);
+	free(z.buf);
 	return NULL;
 }
 
@@ -1521,6 +1805,7 @@ producer(void *arg)
 static void
 pipe_free(struct pipe *p, int b)
 {
+	p->lent[b] = 0;
 	p->freeq[(p->headfree + p->nfree) % NBLOCKS] = b;
 	p->nfree++;
 	pthread_cond_broadcast(&p->cv);
@@ -1538,10 +1823,8 @@ pipe_release(struct pipe *p)
 		pthread_mutex_unlock(&p->mu);
 		return;
 	}
-	p->freeq[(p->headfree + p->nfree) % NBLOCKS] = p->held;
-	p->nfree++;
+	pipe_free(p, p->held);
 	p->held = -1;
-	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
 }
 
@@ -2492,11 +2775,9 @@ ps_archive_read(const struct ps_archive_source *src, const struct ps_archive_rop
 	r.pipe.src = src;
 	pthread_mutex_init(&r.pipe.mu, NULL);
 	pthread_cond_init(&r.pipe.cv, NULL);
-	for (int i = 0; i < NBLOCKS; i++) {
-		r.pipe.blk[i] = ps_xmalloc(BLOCK);
-		ps_prefault(r.pipe.blk[i], BLOCK);
+	r.pipe.ring = ps_xmalloc(RING);
+	for (int i = 0; i < NBLOCKS; i++)
 		r.pipe.freeq[i] = i;
-	}
 	r.pipe.nfree = NBLOCKS;
 	if (o->entries_hint)
 		presize(&r, o->entries_hint);
@@ -2607,8 +2888,7 @@ out:
 		free(r.hasher);
 	}
 	EVP_MD_free(r.fetched);
-	for (int i = 0; i < NBLOCKS; i++)
-		free(r.pipe.blk[i]);
+	free(r.pipe.ring);
 	pthread_mutex_destroy(&r.pipe.mu);
 	pthread_cond_destroy(&r.pipe.cv);
 	ps_archive_index_free(&r.seen);
