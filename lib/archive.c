@@ -27,7 +27,9 @@
 
 #define READ_BUF (256u << 10)
 #define BLOCK (1u << 20)
-#define NBLOCKS 16
+/* pieces of the reading ring: 32 MiB lets the decompressor run ahead while
+ * the hasher is behind on a large file that decompresses fast */
+#define NBLOCKS 32
 #define INDEX_MAX (512u << 20)
 #define PRESIZE_MAX (1u << 20)	/* entries_hint taken at most: 120 MB */
 #define NAME_BYTES 96		/* a name as malloc keeps it, about */
@@ -2152,6 +2154,7 @@ struct hasher {
 	struct seg q[HQ];
 	size_t head, count;
 	size_t qbytes;		/* data queued since the last wake */
+	uint64_t inbytes, outbytes;	/* data queued, data hashed */
 	uint64_t submitted, done;
 	struct { int blk; uint64_t seq; } rel[NBLOCKS];
 	size_t nrel;
@@ -2214,6 +2217,7 @@ hasher_thread(void *arg)
 {
 	struct hasher *h = arg;
 	struct pipe *p = h->pipe;
+	uint64_t bytes = 0;
 
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
@@ -2232,12 +2236,19 @@ hasher_thread(void *arg)
 			break;
 		/* the queued segments stay put until counted done */
 		pthread_mutex_unlock(&p->mu);
-		for (i = 0; i < n; i++)
-			hash_seg(h, &h->q[(head + i) % HQ]);
+		for (i = 0; i < n; i++) {
+			struct seg *g = &h->q[(head + i) % HQ];
+
+			if (g->kind == SEG_DATA)
+				bytes += g->n;
+			hash_seg(h, g);
+		}
 		pthread_mutex_lock(&p->mu);
 		h->head = (h->head + n) % HQ;
 		h->count -= n;
 		h->done += n;
+		h->outbytes += bytes;
+		bytes = 0;
 		for (i = 0; i < h->nrel; i++) {
 			if (h->rel[i].seq <= h->done)
 				pipe_free(p, h->rel[i].blk);
@@ -2287,11 +2298,32 @@ hasher_put(struct hasher *h, struct seg g)
 	h->count++;
 	h->submitted++;
 	h->qbytes += g.kind == SEG_DATA ? g.n : 0;
+	h->inbytes += g.kind == SEG_DATA ? g.n : 0;
 	if (h->sleeping && (h->qbytes >= HWAKE_BYTES || h->count >= HWAKE_SEGS)) {
 		h->qbytes = 0;
 		pthread_cond_broadcast(&h->cv);
 	}
 	pthread_mutex_unlock(&p->mu);
+}
+
+/*
+ * Whether the hasher is behind: more than HBEHIND bytes queued and not
+ * hashed yet. The decompressor then soon waits for room in the ring that
+ * only the hasher can give back, and the reading thread for the
+ * decompressor: rather than wait, the reading thread hashes the next files
+ * itself (two threads hashing) until the hasher has caught up.
+ */
+#define HBEHIND (4u << 20)
+
+static int
+hasher_behind(struct hasher *h)
+{
+	int behind;
+
+	pthread_mutex_lock(&h->pipe->mu);
+	behind = h->inbytes - h->outbytes > HBEHIND;
+	pthread_mutex_unlock(&h->pipe->mu);
+	return behind;
 }
 
 /* Wait until everything queued is hashed. */
@@ -2448,7 +2480,7 @@ read_content(struct reader *r, const char *name, int hash, int write,
 				       archive_error_string(r->a));
 		return 0;
 	}
-	if (r->hasher && !write) {	/* the hasher thread digests it */
+	if (r->hasher && !write && !hasher_behind(r->hasher)) {	/* the hasher digests it */
 		struct pipe *p = &r->pipe;
 
 		for (;;) {

@@ -354,7 +354,7 @@ struct craft {
 
 /* How craft() compresses: 0 one frame at level 3; 1 one frame with an
  * 8 MiB window; 2 three frames with a skippable frame between the first
- * two; 3 a frame declaring a 512 MiB window; 4 one frame with a 16 MiB
+ * two; 3 a frame declaring a 512 MiB window; 4 one frame with a 32 MiB
  * window (beyond what the reader's ring holds: zstd's streaming API). */
 static int craft_zstd;
 
@@ -408,7 +408,7 @@ zcompress(struct ps_buf *out, const char *tar, size_t used)
 		zframe(out, tar, used, 29);
 		break;
 	case 4:
-		zframe(out, tar, used, 24);
+		zframe(out, tar, used, 25);
 		break;
 	}
 }
