@@ -7,7 +7,8 @@
 #            vs tar -cf - | zstd -3 -T2 > file
 #   size     stored object vs the peer's .tar.zst (target: within 2%)
 #   level 3  ps-backup with compression.level 3, for reference: its time and
-#            size beside the default's
+#            size beside the default's, and its verify against the peer's
+#            file, which is at level 3 too
 #   memory   ps-backup's peak RSS (target: under 100 MB)
 #   verify   ps-restore --verify (decrypt, decompress, every digest) vs
 #            zstd -d | tar -t of the peer's file
@@ -57,8 +58,8 @@ timed() {
 	cpu=$(echo "$u + $s" | bc)
 }
 min() { echo "if ($1 < $2) $1 else $2" | bc; }
-best_peer=999999 best_ps=999999 best_pv=999999 best_v=999999 best_l3=999999 rss=0
-cpu_peer=0 cpu_ps=0 cpu_pv=0 cpu_v=0 pairs_b="" pairs_v=""
+best_peer=999999 best_ps=999999 best_pv=999999 best_v=999999 best_l3=999999 best_v3=999999
+rss=0 cpu_peer=0 cpu_ps=0 cpu_pv=0 cpu_v=0 cpu_v3=0 pairs_b="" pairs_v="" pairs_v3=""
 for r in $(seq 1 "$REPS"); do
 	rm -f peer.tar.zst
 	timed sh -c 'tar -cf - tree | zstd -q -3 -T2 >peer.tar.zst'
@@ -81,9 +82,15 @@ for r in $(seq 1 "$REPS"); do
 	timed sh -c "'$BIN/ps-restore' -c bench.yml --verify '$id' -f json >verify.json"
 	best_v=$(min "$wall" "$best_v"); cpu_v=$cpu
 	pairs_v="$pairs_v $(echo "scale=3; $wall / $w_pv" | bc)"
-	echo "# run $r: tar|zstd $best_peer s, ps-backup $best_ps s (level 3: $best_l3 s), zstd -d|tar -t $best_pv s, ps-restore --verify $best_v s (best so far)"
+
+	id3=$(sed -n 's/.*"id":"\([^"]*\)".*/\1/p' rec3.json)
+	timed sh -c "'$BIN/ps-restore' -c bench3.yml --verify '$id3' -f json >verify3.json"
+	best_v3=$(min "$wall" "$best_v3"); cpu_v3=$cpu
+	pairs_v3="$pairs_v3 $(echo "scale=3; $wall / $w_pv" | bc)"
+	echo "# run $r: tar|zstd $best_peer s, ps-backup $best_ps s (level 3: $best_l3 s), zstd -d|tar -t $best_pv s, ps-restore --verify $best_v s (level 3: $best_v3 s) (best so far)"
 done
 grep -q '"status":"ok"' verify.json || { echo "verify failed" >&2; exit 1; }
+grep -q '"status":"ok"' verify3.json || { echo "verify of the level 3 backup failed" >&2; exit 1; }
 peer_size=$(stat -c %s peer.tar.zst)
 ps_size=$(stat -c %s store/bench/*.tar.zst.enc)
 l3_size=$(stat -c %s store3/bench/*.tar.zst.enc)
@@ -98,12 +105,14 @@ printf 'size          ps-backup %6d MB  tar|zstd         %6d MB  ratio %s (targe
 printf 'level 3       ps-backup %6.2f s %6d MB  ratios %s (time) %s (size), for reference\n' \
 	"$best_l3" $((l3_size / 1000000)) "$(ratio "$best_l3" "$best_peer")" "$(ratio "$l3_size" "$peer_size")"
 printf 'peak RSS      ps-backup %6d MB  (target < 100 MB: %s)\n' $((rss / 1024)) "$(verdict "$rss < 102400")"
-printf 'CPU (last run) ps-backup %5.2f s, tar|zstd %5.2f s; ps-restore --verify %5.2f s, zstd -d|tar -t %5.2f s\n' \
-	"$cpu_ps" "$cpu_peer" "$cpu_v" "$cpu_pv"
+printf 'CPU (last run) ps-backup %5.2f s, tar|zstd %5.2f s; ps-restore --verify %5.2f s (level 3: %5.2f s), zstd -d|tar -t %5.2f s\n' \
+	"$cpu_ps" "$cpu_peer" "$cpu_v" "$cpu_v3" "$cpu_pv"
 printf 'verify wall   ps-restore %5.2f s   zstd -d | tar -t %6.2f s   ratio %s (target <= 1.0: %s)\n' \
 	"$best_v" "$best_pv" "$(ratio "$best_v" "$best_pv")" "$(verdict "$best_v <= $best_pv")"
+printf 'verify wall   level 3    %5.2f s   (the peer'"'"'s level)       ratio %s (target <= 1.0: %s)\n' \
+	"$best_v3" "$(ratio "$best_v3" "$best_pv")" "$(verdict "$best_v3 <= $best_pv")"
 # each round runs the peer and then ps-toolkit back to back: the ratios of
 # those pairs show how much of the spread is the machine's
 median() { tr ' ' '\n' | sed '/^$/d' | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
-echo "paired rounds: backup${pairs_b} (median $(echo "$pairs_b" | median)), verify${pairs_v} (median $(echo "$pairs_v" | median))"
+echo "paired rounds: backup${pairs_b} (median $(echo "$pairs_b" | median)), verify${pairs_v} (median $(echo "$pairs_v" | median)), verify at level 3${pairs_v3} (median $(echo "$pairs_v3" | median))"
 echo "# load average during the run: $(cut -d' ' -f1-3 /proc/loadavg)"
