@@ -1389,8 +1389,8 @@ ps_archive_writer_free(struct ps_archive_writer *w)
  * behind the writing are the frame's window: nothing is copied out of a
  * buffer of zstd's own. A piece goes back to the free queue once parsed (and
  * hashed); the producer writes only over pieces given back, which lie more
- * than RING - 2 blocks behind it, so over nothing a frame of a window up to
- * ZWINDOW_MAX still refers to. A frame with a larger window (ps-backup
+ * than RING - 2 * ZBLOCK bytes behind it, so over nothing a frame of a
+ * window up to ZWINDOW_MAX still refers to. A frame with a larger window (ps-backup
  * writes none) is read with zstd's streaming API, which copies into the
  * ring instead.
  */
@@ -1600,7 +1600,7 @@ zout_room(struct zout *o, size_t need)
 	return rc;
 }
 
-/* A piece of about BLOCK is written: to the consumer. */
+/* n more bytes written: the piece goes to the consumer once it holds BLOCK. */
 static int
 zout_wrote(struct zout *o, size_t n)
 {
