@@ -836,7 +836,11 @@ START_TEST(restart_mid_dump_fails)
 	ck_assert_msg(d->restarted, "the restart hook ran");
 	ck_assert_ptr_null(dump);
 	ck_assert_int_eq(err.code, PS_EXIT_OPER);
-	ck_assert_msg(strstr(err.msg, "public.big") != NULL, "%s", err.msg);
+	/* whichever connection notices first names what it was reading: the
+	 * table being copied, or the part of the catalog the dump reads while
+	 * its workers copy */
+	ck_assert_msg(strstr(err.msg, "public.big") != NULL ||
+		      strncmp(err.msg, "cannot read ", 12) == 0, "%s", err.msg);
 	/* the server is back and the same dump now works */
 	d->restart_cmd = NULL;
 	dump = dump_db("big", d, 2, &err);
