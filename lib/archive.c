@@ -1627,22 +1627,28 @@ zstd_streamed(ZSTD_DCtx *d, struct zin *z, struct zout *o, const void *pre, size
 {
 	ZSTD_inBuffer ib = { pre, npre, 0 };
 	size_t last = 1;
+	int ended = 0;		/* the input is over: what zstd still holds back */
 
 	ZSTD_DCtx_reset(d, ZSTD_reset_session_only);
 	for (;;) {
 		ZSTD_outBuffer ob;
 
-		if (ib.pos == ib.size) {
+		if (ib.pos == ib.size && !ended) {
 			int m = zin_more(z, err);
 
 			if (m < 0)
 				return -1;
-			if (m == 0)
-				break;
-			ib = (ZSTD_inBuffer){ z->p, z->n, 0 };
-			z->p += z->n;
-			z->n = 0;
+			if (m == 0) {
+				ended = 1;
+				ib = (ZSTD_inBuffer){ NULL, 0, 0 };
+			} else {
+				ib = (ZSTD_inBuffer){ z->p, z->n, 0 };
+				z->p += z->n;
+				z->n = 0;
+			}
 		}
+		if (ended && last == 0)
+			break;
 		if (zout_room(o, ZBLOCK) < 0)
 			return 2;
 		ob = (ZSTD_outBuffer){ o->p->ring + o->w, ZBLOCK, 0 };
@@ -1651,21 +1657,7 @@ zstd_streamed(ZSTD_DCtx *d, struct zin *z, struct zout *o, const void *pre, size
 			return zcorrupt(err, last);
 		if (zout_wrote(o, ob.pos) < 0)
 			return 2;
-	}
-	/* the input is over: what zstd still holds back */
-	while (last != 0) {
-		ZSTD_inBuffer eb = { NULL, 0, 0 };
-		ZSTD_outBuffer ob;
-
-		if (zout_room(o, ZBLOCK) < 0)
-			return 2;
-		ob = (ZSTD_outBuffer){ o->p->ring + o->w, ZBLOCK, 0 };
-		last = ZSTD_decompressStream(d, &ob, &eb);
-		if (ZSTD_isError(last))
-			return zcorrupt(err, last);
-		if (zout_wrote(o, ob.pos) < 0)
-			return 2;
-		if (ob.pos == 0)
+		if (ended && ob.pos == 0)
 			break;
 	}
 	if (last != 0) {
