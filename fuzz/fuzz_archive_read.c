@@ -4,7 +4,10 @@
  * buffer-less decoding into the reader's ring, libarchive's tar parsing
  * and the index checks must accept the archive or refuse it as corrupt
  * (exit status 1, with a message); never crash, hang or read out of bounds.
- * The seeds are small archives of ps_archive_writer.
+ * The seeds are small archives of ps_archive_writer: seed-0 to 2 of its
+ * earlier form (one frame), seed-3 in frames with size hints (zframes.h,
+ * decoded by the decoding threads), seed-4 a hinted frame then one
+ * without.
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -4,6 +4,7 @@
  */
 #include "archive.h"
 #include "jsonline.h"
+#include "zframes.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,12 +25,14 @@
 #include <openssl/rand.h>
 #define ZSTD_STATIC_LINKING_ONLY	/* the buffer-less API */
 #include <zstd.h>
+#include <zstd_errors.h>
 
 #define READ_BUF (256u << 10)
 #define BLOCK (1u << 20)
-/* pieces of the reading ring: 32 MiB lets the decompressor run ahead while
- * the hasher is behind on a large file that decompresses fast */
-#define NBLOCKS 32
+/* pieces of the reading ring: 24 MiB holds the frames being decoded (up
+ * to three of 4 MiB) and lets the decoders run ahead while the hasher is
+ * behind on a large file that decompresses fast (32 MiB was no faster) */
+#define NBLOCKS 24
 #define INDEX_MAX (512u << 20)
 #define PRESIZE_MAX (1u << 20)	/* entries_hint taken at most: 120 MB */
 #define NAME_BYTES 96		/* a name as malloc keeps it, about */
@@ -549,9 +552,7 @@ struct ps_archive_writer {
 	struct archive *disk;
 	struct archive_entry *entry;
 	struct archive_entry_linkresolver *links;
-	ZSTD_CCtx *z;
-	unsigned char *zout;
-	size_t zoutsize;
+	struct ps_zframes *z;
 	unsigned char *buf;	/* file reads */
 	EVP_MD_CTX *md;
 	struct ps_buf index;
@@ -580,27 +581,16 @@ warnf(struct ps_archive_writer *w, const char *fmt, ...)
 	w->o.warn(w->o.ctx, msg);
 }
 
-/* Compress what libarchive hands over and pass it on to the sink. */
+/* The compressed frames, in order, to the sink. */
 static int
-zwrite(struct ps_archive_writer *w, const void *p, size_t n, ZSTD_EndDirective end)
+zframe_out(void *ctx, const void *p, size_t n, struct ps_error *err)
 {
-	ZSTD_inBuffer in = { p, n, 0 };
+	struct ps_archive_writer *w = ctx;
 
-	for (;;) {
-		ZSTD_outBuffer out = { w->zout, w->zoutsize, 0 };
-		size_t r = ZSTD_compressStream2(w->z, &out, &in, end);
-
-		if (ZSTD_isError(r))
-			return ps_error_set(&w->err, PS_EXIT_OPER, "zstd: %s",
-					    ZSTD_getErrorName(r));
-		if (out.pos > 0) {
-			if (w->sink.write(w->sink.ctx, w->zout, out.pos, &w->err) < 0)
-				return -1;
-			w->st.zst_bytes += out.pos;
-		}
-		if (end == ZSTD_e_end ? r == 0 : in.pos == in.size)
-			return 0;
-	}
+	if (w->sink.write(w->sink.ctx, p, n, err) < 0)
+		return -1;
+	w->st.zst_bytes += n;
+	return 0;
 }
 
 static la_ssize_t
@@ -610,7 +600,7 @@ tar_write_cb(struct archive *a, void *ctx, const void *p, size_t n)
 
 	if (w->failed)
 		return -1;
-	if (zwrite(w, p, n, ZSTD_e_continue) < 0) {
+	if (ps_zframes_write(w->z, p, n, &w->err) < 0) {
 		w->failed = 1;
 		archive_set_error(a, EIO, "%s", w->err.msg);
 		return -1;
@@ -638,7 +628,6 @@ ps_archive_writer_new(const struct ps_archive_wopts *o,
 	struct ps_archive_writer *w = ps_xcalloc(1, sizeof(*w));
 	int level = o && o->level ? o->level : 3;
 	int threads = o ? o->threads : 0;
-	size_t r;
 
 	if (o)
 		w->o = *o;
@@ -647,40 +636,14 @@ ps_archive_writer_new(const struct ps_archive_wopts *o,
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		threads = n < 1 ? 1 : n > 4 ? 4 : (int)n;
 	}
-	w->z = ZSTD_createCCtx();
+	/* Independent frames compressed by worker threads (see zframes.h),
+	 * which the reader decompresses several at a time. Level 2 (the default
+	 * for files) with level 3's 2 MiB window instead of its own 1 MiB:
+	 * 1.3% smaller on the bench tree for no measurable CPU, and no more
+	 * memory to decompress than level 3. */
+	w->z = ps_zframes_new(level, level == 2 ? 21 : 0, threads, zframe_out, w, err);
 	if (!w->z)
-		goto oom;
-	r = ZSTD_CCtx_setParameter(w->z, ZSTD_c_compressionLevel, level);
-	if (!ZSTD_isError(r))
-		r = ZSTD_CCtx_setParameter(w->z, ZSTD_c_checksumFlag, 1);
-	if (ZSTD_isError(r)) {
-		ps_error_set(err, PS_EXIT_USAGE, "zstd level %d: %s", level, ZSTD_getErrorName(r));
 		goto fail;
-	}
-	if (threads > 0) {	/* an error here means a libzstd without threads */
-		(void)ZSTD_CCtx_setParameter(w->z, ZSTD_c_nbWorkers, threads);
-		/* Jobs of two windows. At level 3 and up, 4 MiB jobs keep
-		 * peak memory near 70 MB at a size cost below 0.2% (zstd's
-		 * default at level 3 is 8 MiB). At levels 1 and below (the
-		 * database set's), the window is 512 KiB and 1 MiB jobs
-		 * cost nothing in size but save a third of the memory, and
-		 * with it the first touch of every page, which is most of
-		 * the kernel's time on a VM: 0.15 s of CPU in a 300 MB dump. */
-		(void)ZSTD_CCtx_setParameter(w->z, ZSTD_c_jobSize,
-					     level <= 1 ? 1 << 20 : 4 << 20);
-	}
-	/* Level 2 (the default for files) with level 3's 2 MiB window
-	 * instead of its own 1 MiB: 1.3% smaller on the bench tree for no
-	 * measurable CPU, and no more memory to decompress than level 3. */
-	if (level == 2) {
-		r = ZSTD_CCtx_setParameter(w->z, ZSTD_c_windowLog, 21);
-		if (ZSTD_isError(r)) {
-			ps_error_set(err, PS_EXIT_OPER, "zstd window: %s", ZSTD_getErrorName(r));
-			goto fail;
-		}
-	}
-	w->zoutsize = ZSTD_CStreamOutSize();
-	w->zout = ps_xmalloc(w->zoutsize);
 	w->buf = ps_xmalloc(READ_BUF);
 	w->md = EVP_MD_CTX_new();
 	w->a = archive_write_new();
@@ -1345,7 +1308,7 @@ ps_archive_writer_finish(struct ps_archive_writer *w, struct ps_archive_stats *s
 	ps_buf_free(&idx);
 	if (archive_write_close(w->a) != ARCHIVE_OK)
 		return tar_error(w, "cannot finish", "tar stream", err);
-	if (zwrite(w, NULL, 0, ZSTD_e_end) < 0) {
+	if (ps_zframes_finish(w->z, &w->err) < 0) {
 		w->failed = 1;
 		return ps_error_set(err, w->err.code, "%s", w->err.msg);
 	}
@@ -1371,9 +1334,8 @@ ps_archive_writer_free(struct ps_archive_writer *w)
 		archive_entry_free(w->entry);
 	if (w->links)
 		archive_entry_linkresolver_free(w->links);
-	ZSTD_freeCCtx(w->z);
+	ps_zframes_free(w->z);
 	EVP_MD_CTX_free(w->md);
-	free(w->zout);
 	free(w->buf);
 	ps_buf_free(&w->index);
 	free(w);
@@ -1398,6 +1360,35 @@ ps_archive_writer_free(struct ps_archive_writer *w)
 #define ZWINDOW_MAX (RING / 2)
 #define ZBLOCK ((size_t)ZSTD_BLOCKSIZE_MAX)
 
+/*
+ * Frames decoded in parallel. A frame after a size hint (see zframes.h)
+ * is read whole into a job's buffer, given its place in the ring (as many
+ * pieces as it fills, lent from then on, so nothing writes over them) and
+ * decoded there by one of the decoding threads with ZSTD_decompressDCtx,
+ * which checks its content size and checksum. Jobs are published -- their
+ * pieces put in the full queue -- in stream order, by whichever thread
+ * finishes the oldest one. Frames without a hint (archives written before
+ * ps-backup wrote hints, or by another writer) are decoded in the
+ * producer's thread as above, once every job before them is published.
+ */
+#define PFRAME_MAX (RING / 3)	/* content of a frame decoded in parallel */
+#define PPIECES ((PFRAME_MAX + BLOCK - 1) / BLOCK)
+#define NJOB 3			/* frames in flight */
+#define NDEC_MAX 4		/* decoding threads */
+
+enum { JOB_FREE, JOB_QUEUED, JOB_BUSY, JOB_DONE };
+
+struct djob {
+	unsigned char *in;	/* the compressed frame */
+	size_t incap, inlen;
+	size_t off, size;	/* its place in the ring */
+	int blk[PPIECES];	/* the pieces of that place */
+	int nblk;
+	int state;
+	uint64_t num;		/* its number among the jobs */
+	size_t zerr;		/* a zstd error code, 0 none */
+};
+
 struct pipe {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -1418,6 +1409,14 @@ struct pipe {
 	const struct ps_archive_source *src;
 	uint64_t zst_bytes;
 	struct hasher *hasher;	/* set: releases wait for its hashing */
+	/* frames decoded in parallel (guarded by mu too) */
+	struct djob jobs[NJOB];
+	uint64_t jhead, jnext;	/* the oldest job not published, the next */
+	pthread_cond_t dcv;	/* decoders wait here for jobs */
+	pthread_t dth[NDEC_MAX];
+	int ndec;		/* decoding threads started */
+	int dstop;
+	size_t dfail;		/* the zstd error of a frame that failed */
 };
 
 static int hasher_defer(struct hasher *h, int blk);
@@ -1570,7 +1569,7 @@ zout_room(struct zout *o, size_t need)
 	for (;;) {
 		size_t lim = ring_limit(p, o->w);
 
-		if (p->stop) {
+		if (p->stop || p->dfail) {	/* (a failed frame holds its room) */
 			rc = -1;
 			break;
 		}
@@ -1616,6 +1615,261 @@ zcorrupt(struct ps_error *err, size_t code)
 	return -1;
 }
 
+/* ---- frames decoded in parallel ---- */
+
+/* (locked) Publish the finished jobs at the head, in order; stop at one
+ * that failed (the producer reports it). */
+static void
+jobs_publish(struct pipe *p)
+{
+	while (p->jhead < p->jnext) {
+		struct djob *j = &p->jobs[p->jhead % NJOB];
+
+		if (j->state != JOB_DONE || p->dfail)
+			break;
+		if (j->zerr) {
+			p->dfail = j->zerr;
+			break;
+		}
+		for (int i = 0; i < j->nblk; i++) {
+			p->full[(p->headfull + p->nfull) % NBLOCKS] = j->blk[i];
+			p->nfull++;
+		}
+		j->state = JOB_FREE;
+		p->jhead++;
+	}
+	pthread_cond_broadcast(&p->cv);
+}
+
+/* (locked) The queued job of the lowest number, or NULL. */
+static struct djob *
+jobs_next_queued(struct pipe *p)
+{
+	struct djob *best = NULL;
+
+	for (int i = 0; i < NJOB; i++) {
+		struct djob *j = &p->jobs[i];
+
+		if (j->state == JOB_QUEUED && (!best || j->num < best->num))
+			best = j;
+	}
+	return best;
+}
+
+static void *
+decoder(void *arg)
+{
+	struct pipe *p = arg;
+	ZSTD_DCtx *d = ZSTD_createDCtx();
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		struct djob *j = NULL;
+		size_t r;
+
+		while (!p->dstop && !(j = jobs_next_queued(p)))
+			pthread_cond_wait(&p->dcv, &p->mu);
+		if (p->dstop)
+			break;
+		j->state = JOB_BUSY;
+		pthread_mutex_unlock(&p->mu);
+		if (!d)
+			r = (size_t)-ZSTD_error_memory_allocation;
+		else
+			r = ZSTD_decompressDCtx(d, p->ring + j->off, j->size, j->in, j->inlen);
+		pthread_mutex_lock(&p->mu);
+		/* (the frame header's content size was checked equal to size) */
+		j->zerr = ZSTD_isError(r) ? r : r != j->size ?
+			  (size_t)-ZSTD_error_corruption_detected : 0;
+		j->state = JOB_DONE;
+		jobs_publish(p);
+	}
+	pthread_mutex_unlock(&p->mu);
+	ZSTD_freeDCtx(d);
+	return NULL;
+}
+
+/* Start the decoding threads (once): 0, or -1 when none could start. */
+static int
+decoders_start(struct pipe *p)
+{
+	long ncpu;
+	int want;
+
+	if (p->ndec > 0)
+		return 0;
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	want = ncpu < 2 ? 1 : ncpu > NDEC_MAX ? NDEC_MAX : (int)ncpu;
+	for (int i = 0; i < want; i++) {
+		if (pthread_create(&p->dth[i], NULL, decoder, p) != 0)
+			break;
+		p->ndec++;
+	}
+	return p->ndec > 0 ? 0 : -1;
+}
+
+static void
+decoders_stop(struct pipe *p)
+{
+	pthread_mutex_lock(&p->mu);
+	p->dstop = 1;
+	pthread_cond_broadcast(&p->dcv);
+	pthread_mutex_unlock(&p->mu);
+	for (int i = 0; i < p->ndec; i++)
+		pthread_join(p->dth[i], NULL);
+	p->ndec = 0;
+	for (int i = 0; i < NJOB; i++)
+		free(p->jobs[i].in);
+}
+
+/* -1 and err when a frame failed, 2 when the consumer gave up, else 0. */
+static int
+jobs_failed(struct pipe *p, struct ps_error *err)
+{
+	size_t fail;
+	int stop;
+
+	pthread_mutex_lock(&p->mu);
+	fail = p->dfail;
+	stop = p->stop;
+	pthread_mutex_unlock(&p->mu);
+	if (fail)
+		return zcorrupt(err, fail);
+	return stop ? 2 : 0;
+}
+
+/* Wait until every job is published: 0, -1 and err when a frame failed, 2
+ * when the consumer gave up. */
+static int
+jobs_drain(struct pipe *p, struct ps_error *err)
+{
+	if (p->ndec == 0)
+		return 0;
+	pthread_mutex_lock(&p->mu);
+	while (p->jhead < p->jnext && !p->dfail && !p->stop)
+		pthread_cond_wait(&p->cv, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+	return jobs_failed(p, err);
+}
+
+/* Copy the next n bytes of the stream to dst: 1, 0 when it ends first, -1
+ * on a source error. */
+static int
+zin_copy(struct zin *z, unsigned char *dst, size_t n, struct ps_error *err)
+{
+	while (n > 0) {
+		int m = zin_more(z, err);
+		size_t k;
+
+		if (m <= 0)
+			return m;
+		k = n < z->n ? n : z->n;
+		memcpy(dst, z->p, k);
+		dst += k;
+		z->p += k;
+		z->n -= k;
+		n -= k;
+	}
+	return 1;
+}
+
+static uint32_t
+le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/*
+ * The frame after a size hint of csize bytes, to a decoding thread. 0 when
+ * queued, 1 when not taken (too large for the ring: the caller decodes it
+ * itself), -1 and err on failure, 2 when the consumer gave up.
+ */
+static int
+pframe(struct zin *z, struct zout *o, size_t csize, struct ps_error *err)
+{
+	struct pipe *p = o->p;
+	unsigned long long cs;
+	struct djob *j;
+	size_t nblk;
+	int m;
+
+	if (csize > ZSTD_compressBound(PFRAME_MAX) || decoders_start(p) < 0)
+		return 1;
+	/* a free job: the oldest of the last round published */
+	pthread_mutex_lock(&p->mu);
+	j = &p->jobs[p->jnext % NJOB];
+	while (j->state != JOB_FREE && !p->dfail && !p->stop)
+		pthread_cond_wait(&p->cv, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+	if ((m = jobs_failed(p, err)) != 0)
+		return m;
+	if (j->incap < csize) {
+		free(j->in);
+		j->in = ps_xmalloc(csize);
+		j->incap = csize;
+		ps_prefault(j->in, csize);
+	}
+	if ((m = zin_copy(z, j->in, csize, err)) <= 0) {
+		if (m == 0)
+			ps_error_set(err, PS_EXIT_FAIL, "the compressed stream is truncated");
+		return -1;
+	}
+	j->inlen = csize;
+	cs = ZSTD_getFrameContentSize(j->in, csize);
+	if (cs == ZSTD_CONTENTSIZE_UNKNOWN || cs == ZSTD_CONTENTSIZE_ERROR || cs > PFRAME_MAX ||
+	    ZSTD_findFrameCompressedSize(j->in, csize) != csize) {
+		ps_error_set(err, PS_EXIT_FAIL, "the compressed stream is corrupt"
+			     " (a frame does not match its size hint)");
+		return -1;
+	}
+	if (cs == 0) {	/* an empty frame: checked here, nothing to place */
+		ZSTD_DCtx *d = ZSTD_createDCtx();
+		size_t r = d ? ZSTD_decompressDCtx(d, NULL, 0, j->in, csize)
+			     : (size_t)-ZSTD_error_memory_allocation;
+
+		ZSTD_freeDCtx(d);
+		return ZSTD_isError(r) || r != 0 ? zcorrupt(err, ZSTD_isError(r) ? r :
+				(size_t)-ZSTD_error_corruption_detected) : 0;
+	}
+	/* what an earlier frame without hint left in its last piece goes first */
+	if (o->w > o->start && zout_give(o) < 0)
+		return 2;
+	if (zout_room(o, (size_t)cs) < 0)
+		return jobs_failed(p, err);
+	nblk = ((size_t)cs + BLOCK - 1) / BLOCK;
+	pthread_mutex_lock(&p->mu);
+	while (p->nfree < nblk && !p->stop && !p->dfail)
+		pthread_cond_wait(&p->cv, &p->mu);
+	if (p->stop || p->dfail) {
+		pthread_mutex_unlock(&p->mu);
+		return jobs_failed(p, err);
+	}
+	for (size_t i = 0; i < nblk; i++) {
+		int b = p->freeq[p->headfree];
+		size_t off = o->w + i * BLOCK;
+
+		p->headfree = (p->headfree + 1) % NBLOCKS;
+		p->nfree--;
+		p->blk[b] = p->ring + off;
+		p->blen[b] = (size_t)cs - i * BLOCK < BLOCK ? (size_t)cs - i * BLOCK : BLOCK;
+		p->boff[b] = off;
+		p->bseq[b] = o->seq++;
+		p->lent[b] = 1;
+		j->blk[i] = b;
+	}
+	j->nblk = (int)nblk;
+	j->off = o->w;
+	j->size = (size_t)cs;
+	j->num = p->jnext++;
+	j->zerr = 0;
+	j->state = JOB_QUEUED;
+	pthread_cond_signal(&p->dcv);
+	pthread_mutex_unlock(&p->mu);
+	o->w += (size_t)cs;
+	o->start = o->w;
+	return 0;
+}
+
 /*
  * The rest of the stream through zstd's streaming API, pre first (the
  * frame header already taken). 0 at its end, -1 and err on failure, 2 when
@@ -1628,7 +1882,10 @@ zstd_streamed(ZSTD_DCtx *d, struct zin *z, struct zout *o, const void *pre, size
 	ZSTD_inBuffer ib = { pre, npre, 0 };
 	size_t last = 1;
 	int ended = 0;		/* the input is over: what zstd still holds back */
+	int rc;
 
+	if ((rc = jobs_drain(o->p, err)) != 0)	/* the frames before this one */
+		return rc;
 	ZSTD_DCtx_reset(d, ZSTD_reset_session_only);
 	for (;;) {
 		ZSTD_outBuffer ob;
@@ -1693,7 +1950,8 @@ zstd_direct(ZSTD_DCtx *d, struct zin *z, struct zout *o, unsigned char *stage,
 			if (m <= 0) {
 				if (m == 0 && frames == 0)
 					ps_error_set(err, PS_EXIT_FAIL, "the backup object is empty");
-				return m == 0 && frames > 0 ? 0 : -1;
+				/* the end: once the frames in flight are out */
+				return m == 0 && frames > 0 ? jobs_drain(o->p, err) : -1;
 			}
 			ZSTD_decompressBegin(d);
 			between = 0;
@@ -1718,7 +1976,33 @@ zstd_direct(ZSTD_DCtx *d, struct zin *z, struct zout *o, unsigned char *stage,
 			between = 1;
 			continue;
 		}
+		if (t == ZSTDnit_skippableFrame && need == 4 && nhdr >= 4 &&
+		    le32(hdr) == PS_ZFRAMES_HINT_MAGIC) {
+			/* a size hint: the frame after it goes to a decoding
+			 * thread (or, when too large, the usual way) */
+			uint32_t csize;
+			int rc;
+
+			in = zin_take(z, need, stage, &st, err);
+			if (!in) {
+				if (st < 0)
+					return -1;
+				goto cut;
+			}
+			csize = le32(in);
+			got = ZSTD_decompressContinue(d, NULL, 0, in, need);
+			if (ZSTD_isError(got))
+				return zcorrupt(err, got);
+			if ((rc = pframe(z, o, csize, err)) == -1 || rc == 2)
+				return rc;
+			continue;
+		}
 		if (t == ZSTDnit_block || t == ZSTDnit_lastBlock) {
+			int rc;
+
+			/* a frame decoded here comes after those in flight */
+			if ((rc = jobs_drain(o->p, err)) != 0)
+				return rc;
 			if (need > ZBLOCK) {
 				ps_error_set(err, PS_EXIT_FAIL, "the compressed stream is corrupt"
 					     " (a block of %zu bytes)", need);
@@ -1783,6 +2067,7 @@ producer(void *arg)
 	}
 	if (rc == 0 && zout_give(&o) < 0)
 		rc = 2;
+	decoders_stop(p);
 	pthread_mutex_lock(&p->mu);
 	if (rc < 0)
 		p->err = err;
@@ -2799,6 +3084,7 @@ ps_archive_read(const struct ps_archive_source *src, const struct ps_archive_rop
 	r.pipe.src = src;
 	pthread_mutex_init(&r.pipe.mu, NULL);
 	pthread_cond_init(&r.pipe.cv, NULL);
+	pthread_cond_init(&r.pipe.dcv, NULL);
 	r.pipe.ring = ps_xmalloc(RING);
 	for (int i = 0; i < NBLOCKS; i++)
 		r.pipe.freeq[i] = i;
@@ -2915,6 +3201,7 @@ out:
 	free(r.pipe.ring);
 	pthread_mutex_destroy(&r.pipe.mu);
 	pthread_cond_destroy(&r.pipe.cv);
+	pthread_cond_destroy(&r.pipe.dcv);
 	ps_archive_index_free(&r.seen);
 	strset_free(&r.symlinks);
 	strset_free(&r.files);

@@ -9,13 +9,15 @@
  * attributes, skips sockets, FIFOs and device files (counted as skipped),
  * and honours exclude globs. A walker thread goes through the tree ahead
  * of the writing, reading each entry's metadata and reading and hashing
- * small files whole; compression runs in zstd worker threads; the calling
- * thread writes the entries in order (streaming and hashing large files
- * itself) and hands the compressed bytes to the sink (which encrypts and
- * stores them).
+ * small files whole; compression runs in worker threads, in independent
+ * frames (zframes.h); the calling thread writes the entries in order
+ * (streaming and hashing large files itself) and hands the compressed
+ * bytes to the sink (which encrypts and stores them).
  *
- * The reader decompresses in a thread of its own and parses in the
- * caller's thread, which also hashes (when extracting or with an entry
+ * The reader cuts the stream into frames in a thread of its own and
+ * decompresses them in decoding threads, several at once (a stream
+ * without size hints in that thread itself, frame after frame), and parses
+ * in the caller's thread, which also hashes (when extracting or with an entry
  * callback) or hands the contents to a hashing thread (plain verify); the
  * index is checked as it streams in, on two threads. It checks every
  * entry's digest against the index,

@@ -17,6 +17,7 @@
 #include <zstd.h>
 
 #include "lib/archive.h"
+#include "lib/zframes.h"
 
 static char root[256];
 
@@ -243,13 +244,15 @@ START_TEST(buffer_digest_given)
 END_TEST
 
 /* Level 2 compresses with level 3's 2 MiB window (not its own 1 MiB);
- * level 1 keeps its small one. The frame header says which. */
+ * level 1 keeps its small one. The frame header says which. The stream
+ * is independent frames of 4 MiB, each after a skippable frame holding
+ * its compressed size. */
 START_TEST(level_window)
 {
 	static const struct { int level; unsigned long long window; } want[] = {
 		{ 1, 512 << 10 }, { 2, 2 << 20 }, { 3, 2 << 20 },
 	};
-	static char text[300000];
+	static char text[(5 << 20) + 300000];
 	size_t off = 0;
 
 	for (unsigned i = 0; off + 64 < sizeof(text); i++)
@@ -269,10 +272,29 @@ START_TEST(level_window)
 		ck_assert_int_eq(ps_archive_add_buffer(w, "t", text, off, 0600, 0, &err), 0);
 		ck_assert_int_eq(ps_archive_writer_finish(w, &st, &err), 0);
 		ps_archive_writer_free(w);
-		ck_assert_uint_eq(ZSTD_getFrameHeader(&h, b.data, b.len), 0);
-		ck_assert_msg(want[k].level == 1 ? h.windowSize <= want[k].window :
-			      h.windowSize == want[k].window,
-			      "level %d: window %llu", want[k].level, h.windowSize);
+		/* hint, frame of 4 MiB, hint, frame of the rest */
+		for (size_t at = 0, nframes = 0; at < b.len || nframes < 2; nframes++) {
+			const unsigned char *p = (const unsigned char *)b.data + at;
+			uint32_t csize;
+
+			ck_assert_msg(nframes < 2, "more than two frames");
+			ck_assert_uint_ge(b.len - at, PS_ZFRAMES_HINT_LEN);
+			ck_assert_uint_eq(p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24,
+					  PS_ZFRAMES_HINT_MAGIC);
+			ck_assert_uint_eq(p[4] | p[5] << 8 | p[6] << 16 | (uint32_t)p[7] << 24, 4);
+			csize = p[8] | p[9] << 8 | p[10] << 16 | (uint32_t)p[11] << 24;
+			p += PS_ZFRAMES_HINT_LEN;
+			ck_assert_uint_eq(ZSTD_findFrameCompressedSize(p, b.len - at - PS_ZFRAMES_HINT_LEN),
+					  csize);
+			ck_assert_uint_eq(ZSTD_getFrameContentSize(p, csize),
+					  nframes == 0 ? 4 << 20 : st.tar_bytes - (4 << 20));
+			ck_assert_uint_eq(ZSTD_getFrameHeader(&h, p, csize), 0);
+			if (nframes == 0)
+				ck_assert_msg(want[k].level == 1 ? h.windowSize <= want[k].window :
+					      h.windowSize == want[k].window,
+					      "level %d: window %llu", want[k].level, h.windowSize);
+			at += PS_ZFRAMES_HINT_LEN + csize;
+		}
 		ck_assert_msg(read_mem(&b, PS_ARCHIVE_VERIFY, NULL, &res, &err) == 0, "%s", err.msg);
 		ck_assert_uint_eq(res.hashed, 1);
 		ps_archive_result_free(&res);
@@ -355,7 +377,10 @@ struct craft {
 /* How craft() compresses: 0 one frame at level 3; 1 one frame with an
  * 8 MiB window; 2 three frames with a skippable frame between the first
  * two; 3 a frame declaring a 512 MiB window; 4 one frame with a 32 MiB
- * window (beyond what the reader's ring holds: zstd's streaming API). */
+ * window (beyond what the reader's ring holds: zstd's streaming API); 5
+ * frames of 4 MiB with size hints (decoded in parallel); 6 hinted frames,
+ * an empty hinted frame, a frame after a hint too large to take (decoded
+ * in order), a frame without hint, then hinted frames again. */
 static int craft_zstd;
 
 /* One frame of p into out, the content size left out of its header (so a
@@ -384,9 +409,35 @@ zframe(struct ps_buf *out, const void *p, size_t n, int window_log)
 	ZSTD_freeCCtx(c);
 }
 
+static int
+buf_out(void *ctx, const void *p, size_t n, struct ps_error *err)
+{
+	(void)err;
+	ps_buf_add(ctx, p, n);
+	return 0;
+}
+
+/* p as zframes writes it: hinted independent frames. */
+static void
+zframes_of(struct ps_buf *out, const void *p, size_t n)
+{
+	struct ps_error err = {0};
+	struct ps_zframes *z = ps_zframes_new(3, 0, 2, buf_out, out, &err);
+
+	ck_assert_msg(z != NULL, "%s", err.msg);
+	ck_assert_int_eq(ps_zframes_write(z, p, n, &err), 0);
+	ck_assert_int_eq(ps_zframes_finish(z, &err), 0);
+	ps_zframes_free(z);
+}
+
 static void
 zcompress(struct ps_buf *out, const char *tar, size_t used)
 {
+	static const unsigned char huge_hint[] = {
+		0x5e, 0x2a, 0x4d, 0x18, 4, 0, 0, 0, 0xf0, 0xff, 0xff, 0xff,
+	};
+	size_t third = used / 3;
+
 	static const unsigned char skip[] = { 0x50, 0x2a, 0x4d, 0x18, 3, 0, 0, 0, 'x', 'y', 'z' };
 
 	switch (craft_zstd) {
@@ -409,6 +460,17 @@ zcompress(struct ps_buf *out, const char *tar, size_t used)
 		break;
 	case 4:
 		zframe(out, tar, used, 25);
+		break;
+	case 5:
+		zframes_of(out, tar, used);
+		break;
+	case 6:
+		zframes_of(out, tar, third);
+		zframes_of(out, "", 0);
+		ps_buf_add(out, huge_hint, sizeof(huge_hint));
+		zframe(out, tar + third, 1000, 0);
+		zframe(out, tar + third + 1000, third - 1000, 0);
+		zframes_of(out, tar + 2 * third, used - 2 * third);
 		break;
 	}
 }
@@ -666,6 +728,15 @@ START_TEST(index_large)
 }
 END_TEST
 
+static size_t
+le32_at(const struct ps_buf *b, size_t at)
+{
+	const unsigned char *p = (const unsigned char *)b->data + at;
+
+	ck_assert_uint_le(at + 4, b->len);
+	return p[0] | p[1] << 8 | p[2] << 16 | (size_t)p[3] << 24;
+}
+
 /* Decompression of streams other than the writer's: content much larger
  * than the window (matches reaching megabytes back), a large window,
  * several frames with a skippable one, and a window too large refused. */
@@ -700,7 +771,7 @@ START_TEST(zstd_streams)
 	ps_sha256_hex(big, BIG, e[0].sha256);
 	ps_sha256_hex("small", 5, e[1].sha256);
 	text = index_text(e, 2, 2);
-	for (int mode = 0; mode < 5; mode++) {
+	for (int mode = 0; mode < 7; mode++) {
 		const struct craft c[] = {
 			{ "big", 'f', big }, { "small", 'f', "small" },
 			{ PS_ARCHIVE_INDEX_NAME, 'f', text },
@@ -751,6 +822,33 @@ START_TEST(zstd_streams)
 			ck_assert_int_lt(read_mem(&b, PS_ARCHIVE_VERIFY, NULL, &res, &err), 0);
 			ck_assert_int_eq(err.code, PS_EXIT_FAIL);
 			ps_archive_result_free(&res);
+		}
+		if (mode == 5) {	/* frames decoded in parallel, damaged */
+			size_t second = PS_ZFRAMES_HINT_LEN + le32_at(&b, 8);
+			size_t csize = le32_at(&b, second + 8);
+			struct ps_buf t = {0};
+
+			/* a flipped byte inside the second frame */
+			b.data[second + PS_ZFRAMES_HINT_LEN + csize / 2] ^= 0x20;
+			ck_assert_int_lt(read_mem(&b, PS_ARCHIVE_VERIFY, NULL, &res, &err), 0);
+			ck_assert_int_eq(err.code, PS_EXIT_FAIL);
+			ck_assert_msg(strstr(err.msg, "corrupt") != NULL, "%s", err.msg);
+			ps_archive_result_free(&res);
+			b.data[second + PS_ZFRAMES_HINT_LEN + csize / 2] ^= 0x20;
+			/* its hint one byte off */
+			b.data[second + 8] ^= 0x01;
+			ck_assert_int_lt(read_mem(&b, PS_ARCHIVE_VERIFY, NULL, &res, &err), 0);
+			ck_assert_int_eq(err.code, PS_EXIT_FAIL);
+			ck_assert_msg(strstr(err.msg, "size hint") != NULL, "%s", err.msg);
+			ps_archive_result_free(&res);
+			b.data[second + 8] ^= 0x01;
+			/* cut inside the second frame */
+			ps_buf_add(&t, b.data, second + PS_ZFRAMES_HINT_LEN + csize / 2);
+			ck_assert_int_lt(read_mem(&t, PS_ARCHIVE_VERIFY, NULL, &res, &err), 0);
+			ck_assert_int_eq(err.code, PS_EXIT_FAIL);
+			ck_assert_msg(strstr(err.msg, "truncated") != NULL, "%s", err.msg);
+			ps_archive_result_free(&res);
+			ps_buf_free(&t);
 		}
 		if (mode == 2) {	/* cut inside the last frame, and between frames */
 			struct ps_buf t = {0};
@@ -952,6 +1050,79 @@ START_TEST(index_parser)
 }
 END_TEST
 
+/* More data than the reader's ring holds, in the writer's frames decoded
+ * in parallel (the ring wraps around, frames of varied sizes, pieces still
+ * out while the next frames decode): extracted byte for byte, verified
+ * through sources of any chunking, and with each worker count. */
+START_TEST(parallel_frames_ring)
+{
+	enum { SIZE = (56 << 20) + 12345 };
+	char *data = malloc(SIZE);
+	unsigned seed = 7;
+	struct ps_buf b = {0};
+	struct ps_archive_wopts o = { .level = 1, .threads = _i ? 2 : -1 };
+	struct ps_archive_sink sink = { buf_write, &b };
+	struct ps_archive_stats st;
+	struct ps_archive_result res;
+	struct ps_error err = {0};
+	struct ps_archive_writer *w = ps_archive_writer_new(&o, &sink, &err);
+	char dest[300], path[400];
+	FILE *f;
+	size_t got;
+
+	/* stretches of random letters (compress to about 60%), of one letter
+	 * (to nearly nothing) and of random bytes (not at all) */
+	for (size_t i = 0; i < SIZE;) {
+		size_t m = 1 + (seed >> 4) % (3 << 20);
+		seed = seed * 1103515245u + 12345u;
+		m = m < SIZE - i ? m : SIZE - i;
+		for (size_t j = 0; j < m; j++) {
+			seed = seed * 1103515245u + 12345u;
+			data[i + j] = seed % 3 == 0 ? 'q' : seed % 3 == 1 ? (char)('a' + (seed >> 16) % 26)
+									 : (char)(seed >> 16);
+			if (seed % 7 == 0)	/* runs */
+				memset(data + i + j, 'z', m - j < 64 ? m - j : 64);
+		}
+		i += m;
+	}
+	ck_assert_msg(w != NULL, "%s", err.msg);
+	ck_assert_int_eq(ps_archive_add_buffer(w, "big", data, SIZE, 0600, 0, &err), 0);
+	ck_assert_msg(ps_archive_writer_finish(w, &st, &err) == 0, "%s", err.msg);
+	ps_archive_writer_free(w);
+	ck_assert_msg(read_mem(&b, PS_ARCHIVE_VERIFY, NULL, &res, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(res.hashed, 1);
+	ck_assert_uint_eq(res.st.bytes, SIZE);
+	ps_archive_result_free(&res);
+	for (int k = 0; k < 2; k++) {
+		struct memsrc m = { b.data, b.len, 0, k ? 65536 + 3 : 4 << 20 };
+		struct ps_archive_source s = { NULL, &m, mem_next };
+		struct ps_archive_ropts ro = { .mode = PS_ARCHIVE_VERIFY };
+
+		ck_assert_msg(ps_archive_read(&s, &ro, &res, &err) == 0, "%s", err.msg);
+		ck_assert_uint_eq(res.hashed, 1);
+		ps_archive_result_free(&res);
+	}
+	snprintf(dest, sizeof(dest), "%s/ring", root);
+	ck_assert_int_eq(mkdir(dest, 0700), 0);
+	ck_assert_msg(read_mem(&b, PS_ARCHIVE_EXTRACT, dest, &res, &err) == 0, "%s", err.msg);
+	ps_archive_result_free(&res);
+	snprintf(path, sizeof(path), "%s/big", dest);
+	f = fopen(path, "rb");
+	ck_assert_ptr_nonnull(f);
+	for (size_t off = 0; off < SIZE; off += got) {
+		char chunk[65536];
+
+		got = fread(chunk, 1, sizeof(chunk), f);
+		ck_assert_uint_gt(got, 0);
+		ck_assert_msg(memcmp(chunk, data + off, got) == 0, "differs near %zu", off);
+	}
+	ck_assert_int_eq(fgetc(f), EOF);
+	fclose(f);
+	ps_buf_free(&b);
+	free(data);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -971,6 +1142,7 @@ suite(void)
 	tcase_add_test(t, index_mismatch);
 	tcase_add_test(t, index_large);
 	tcase_add_test(t, zstd_streams);
+	tcase_add_loop_test(t, parallel_frames_ring, 0, 2);
 	tcase_add_test(t, walk_ahead_bounded);
 	suite_add_tcase(s, t);
 	return s;
