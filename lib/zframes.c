@@ -18,7 +18,7 @@
 #define ZSTD_STATIC_LINKING_ONLY	/* ZSTD_getCParams */
 #include <zstd.h>
 
-#define FRAME_MIN ((size_t)4 << 20)
+#define FRAME_MIN ((size_t)1 << 20)
 #define FRAME_MAX ((size_t)64 << 20)
 #define MAX_THREADS 4
 /* the input buffers' pages are populated in steps of this much as they

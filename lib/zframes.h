@@ -3,17 +3,17 @@
  * threads and written in order, so that a reader can decompress several
  * frames at once.
  *
- * The input is cut into frames of a fixed size (4 MiB, or two windows when
- * the level's window is larger). Each frame is a complete zstd frame with
+ * The input is cut into frames of two windows (4 MiB at levels 2 and 3,
+ * 1 MiB at level 1; at least 1 MiB, at most 64 MiB). Each frame is a complete zstd frame with
  * its content size and checksum, preceded by a skippable frame (magic
  * PS_ZFRAMES_HINT_MAGIC, 4 bytes of content) that holds the frame's
  * compressed size as a little-endian 32-bit number: a reader cuts the
  * stream into frames without decoding it. Any zstd decoder reads the
  * stream (it passes over skippable frames); `zstd -d` gives back the input.
  *
- * Frames of 4 MiB cost less than 0.4% of size against one frame from zstd's
- * own worker threads (whose jobs share only a little history) and compress
- * as fast on 2 cores.
+ * Frames of 4 MiB at level 2 cost less than 0.5% of size against one frame
+ * from zstd's own worker threads (whose jobs of the same size share only a
+ * little history) and compress as fast on 2 cores.
  */
 #ifndef PS_ZFRAMES_H
 #define PS_ZFRAMES_H
