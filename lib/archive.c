@@ -1779,13 +1779,19 @@ le32(const unsigned char *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+static int zstd_streamed(ZSTD_DCtx *d, struct zin *z, struct zout *o, const void *pre,
+			 size_t npre, struct ps_error *err);
+
 /*
- * The frame after a size hint of csize bytes, to a decoding thread. 0 when
- * queued, 1 when not taken (too large for the ring: the caller decodes it
- * itself), -1 and err on failure, 2 when the consumer gave up.
+ * The frame after a size hint of csize bytes, to a decoding thread (or,
+ * when its content is larger than a place in the ring or not stated,
+ * decoded here from the job's buffer with d, after the frames in flight).
+ * 0 when done or queued, 1 when not taken (the hint too large: the caller
+ * decodes the frame itself), -1 and err on failure, 2 when the consumer
+ * gave up.
  */
 static int
-pframe(struct zin *z, struct zout *o, size_t csize, struct ps_error *err)
+pframe(ZSTD_DCtx *d, struct zin *z, struct zout *o, size_t csize, struct ps_error *err)
 {
 	struct pipe *p = o->p;
 	unsigned long long cs;
@@ -1816,18 +1822,20 @@ pframe(struct zin *z, struct zout *o, size_t csize, struct ps_error *err)
 	}
 	j->inlen = csize;
 	cs = ZSTD_getFrameContentSize(j->in, csize);
-	if (cs == ZSTD_CONTENTSIZE_UNKNOWN || cs == ZSTD_CONTENTSIZE_ERROR || cs > PFRAME_MAX ||
-	    ZSTD_findFrameCompressedSize(j->in, csize) != csize) {
+	if (cs == ZSTD_CONTENTSIZE_ERROR || ZSTD_findFrameCompressedSize(j->in, csize) != csize) {
 		ps_error_set(err, PS_EXIT_FAIL, "the compressed stream is corrupt"
 			     " (a frame does not match its size hint)");
 		return -1;
 	}
-	if (cs == 0) {	/* an empty frame: checked here, nothing to place */
-		ZSTD_DCtx *d = ZSTD_createDCtx();
-		size_t r = d ? ZSTD_decompressDCtx(d, NULL, 0, j->in, csize)
-			     : (size_t)-ZSTD_error_memory_allocation;
+	if (cs == ZSTD_CONTENTSIZE_UNKNOWN || cs > PFRAME_MAX) {
+		/* (not what zframes writes) in order, from the buffer */
+		struct zin whole = { .p = j->in, .n = csize, .eof = 1 };
 
-		ZSTD_freeDCtx(d);
+		return zstd_streamed(d, &whole, o, NULL, 0, err);
+	}
+	if (cs == 0) {	/* an empty frame: checked here, nothing to place */
+		size_t r = ZSTD_decompressDCtx(d, NULL, 0, j->in, csize);
+
 		return ZSTD_isError(r) || r != 0 ? zcorrupt(err, ZSTD_isError(r) ? r :
 				(size_t)-ZSTD_error_corruption_detected) : 0;
 	}
@@ -1993,8 +2001,10 @@ zstd_direct(ZSTD_DCtx *d, struct zin *z, struct zout *o, unsigned char *stage,
 			got = ZSTD_decompressContinue(d, NULL, 0, in, need);
 			if (ZSTD_isError(got))
 				return zcorrupt(err, got);
-			if ((rc = pframe(z, o, csize, err)) == -1 || rc == 2)
+			if ((rc = pframe(d, z, o, csize, err)) == -1 || rc == 2)
 				return rc;
+			/* the next frame (d may have decoded this one) */
+			between = 1;
 			continue;
 		}
 		if (t == ZSTDnit_block || t == ZSTDnit_lastBlock) {

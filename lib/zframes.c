@@ -19,7 +19,9 @@
 #include <zstd.h>
 
 #define FRAME_MIN ((size_t)1 << 20)
-#define FRAME_MAX ((size_t)64 << 20)
+/* what the reader decodes in parallel (a third of its ring); zstd's levels
+ * 17 to 19, whose window is 8 MiB, get frames of one window */
+#define FRAME_MAX ((size_t)8 << 20)
 #define MAX_THREADS 4
 /* the input buffers' pages are populated in steps of this much as they
  * fill (a small stream does not populate whole frames) */

@@ -4,7 +4,7 @@
  * frames at once.
  *
  * The input is cut into frames of two windows (4 MiB at levels 2 and 3,
- * 1 MiB at level 1; at least 1 MiB, at most 64 MiB). Each frame is a complete zstd frame with
+ * 1 MiB at level 1; at least 1 MiB, at most 8 MiB). Each frame is a complete zstd frame with
  * its content size and checksum, preceded by a skippable frame (magic
  * PS_ZFRAMES_HINT_MAGIC, 4 bytes of content) that holds the frame's
  * compressed size as a little-endian 32-bit number: a reader cuts the

@@ -385,7 +385,10 @@ struct craft {
  * window (beyond what the reader's ring holds: zstd's streaming API); 5
  * frames of 4 MiB with size hints (decoded in parallel); 6 hinted frames,
  * an empty hinted frame, a frame after a hint too large to take (decoded
- * in order), a frame without hint, then hinted frames again. */
+ * in order), a frame without hint, then hinted frames again; 7 one hinted
+ * frame whose content (20 MiB) is larger than a place in the ring and 8
+ * one whose content size is not stated (both decoded in order from the
+ * frame read whole). */
 static int craft_zstd;
 
 /* One frame of p into out, the content size left out of its header (so a
@@ -420,6 +423,18 @@ buf_out(void *ctx, const void *p, size_t n, struct ps_error *err)
 	(void)err;
 	ps_buf_add(ctx, p, n);
 	return 0;
+}
+
+/* A size hint for a frame of csize bytes. */
+static void
+hint(struct ps_buf *out, size_t csize)
+{
+	const unsigned char h[PS_ZFRAMES_HINT_LEN] = {
+		0x5e, 0x2a, 0x4d, 0x18, 4, 0, 0, 0,
+		csize & 0xff, csize >> 8 & 0xff, csize >> 16 & 0xff, csize >> 24 & 0xff,
+	};
+
+	ps_buf_add(out, h, sizeof(h));
 }
 
 /* p as zframes writes it: hinted independent frames. */
@@ -477,6 +492,24 @@ zcompress(struct ps_buf *out, const char *tar, size_t used)
 		zframe(out, tar + third + 1000, third - 1000, 0);
 		zframes_of(out, tar + 2 * third, used - 2 * third);
 		break;
+	case 7:
+	case 8: {
+		struct ps_buf f = {0};
+
+		if (craft_zstd == 7) {
+			ps_xgrow(&f.data, &f.cap, ZSTD_compressBound(used) + 1, 1);
+			f.len = ZSTD_compress(f.data, f.cap, tar, used, 3);
+			ck_assert(!ZSTD_isError(f.len));
+			ck_assert_uint_gt(ZSTD_getFrameContentSize(f.data, f.len), 8 << 20);
+		} else {
+			zframe(&f, tar, used, 0);
+			ck_assert(ZSTD_getFrameContentSize(f.data, f.len) == ZSTD_CONTENTSIZE_UNKNOWN);
+		}
+		hint(out, f.len);
+		ps_buf_add(out, f.data, f.len);
+		ps_buf_free(&f);
+		break;
+	}
 	}
 }
 
@@ -776,7 +809,7 @@ START_TEST(zstd_streams)
 	ps_sha256_hex(big, BIG, e[0].sha256);
 	ps_sha256_hex("small", 5, e[1].sha256);
 	text = index_text(e, 2, 2);
-	for (int mode = 0; mode < 7; mode++) {
+	for (int mode = 0; mode < 9; mode++) {
 		const struct craft c[] = {
 			{ "big", 'f', big }, { "small", 'f', "small" },
 			{ PS_ARCHIVE_INDEX_NAME, 'f', text },
