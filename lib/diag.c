@@ -316,10 +316,13 @@ is_space(unsigned char c)
 	       c == '\v';
 }
 
-/* s with runs of white space collapsed to one space, trimmed. */
-static void
-add_normalised(struct ps_buf *b, const char *s)
+/* s with runs of white space collapsed to one space, trimmed, into dst
+ * (room for strlen(s) bytes); its length. */
+static size_t
+normalise_into(char *dst, const char *s)
 {
+	size_t n = 0;
+
 	while (*s && is_space((unsigned char)*s))
 		s++;
 	while (*s) {
@@ -327,13 +330,15 @@ add_normalised(struct ps_buf *b, const char *s)
 
 		while (*e && !is_space((unsigned char)*e))
 			e++;
-		ps_buf_add(b, s, (size_t)(e - s));
+		memcpy(dst + n, s, (size_t)(e - s));
+		n += (size_t)(e - s);
 		while (*e && is_space((unsigned char)*e))
 			e++;
 		if (*e)
-			ps_buf_addc(b, ' ');
+			dst[n++] = ' ';
 		s = e;
 	}
+	return n;
 }
 
 /*
@@ -349,9 +354,13 @@ add_normalised(struct ps_buf *b, const char *s)
 const char *
 ps_finding_fingerprint(struct ps_finding *f)
 {
-	struct ps_buf b = {0};
+	static const char digits[] = "0123456789abcdef";
 	const char *file = f->file ? f->file : "";
-	char hex[17];
+	const char *rule = f->rule ? f->rule : "";
+	const char *content = f->snippet ? f->snippet : f->message ? f->message : "";
+	size_t lrule, lfile, need, n = 0;
+	char stack[512], hex[17], *p;
+	uint64_t h;
 
 	if (f->fingerprint)
 		return f->fingerprint;
@@ -360,17 +369,22 @@ ps_finding_fingerprint(struct ps_finding *f)
 		while (*file == '/')
 			file++;
 	}
-	/* one allocation of about the right size, not a growth by doubling */
-	ps_xgrow(&b.data, &b.cap, 256, 1);
-	ps_buf_adds(&b, f->rule ? f->rule : "");
-	ps_buf_addc(&b, '\0');
-	ps_buf_adds(&b, file);
-	ps_buf_addc(&b, '\0');
-	add_normalised(&b, f->snippet ? f->snippet :
-			   f->message ? f->message : "");
-	snprintf(hex, sizeof(hex), "%016llx",
-		 (unsigned long long)XXH3_64bits(ps_buf_str(&b), b.len));
-	ps_buf_free(&b);
+	/* on the stack unless long (a linter makes thousands of these) */
+	lrule = strlen(rule);
+	lfile = strlen(file);
+	need = lrule + 1 + lfile + 1 + strlen(content);
+	p = need <= sizeof(stack) ? stack : ps_xmalloc(need);
+	memcpy(p, rule, lrule + 1);
+	n = lrule + 1;
+	memcpy(p + n, file, lfile + 1);
+	n += lfile + 1;
+	n += normalise_into(p + n, content);
+	h = XXH3_64bits(p, n);
+	if (p != stack)
+		free(p);
+	for (int i = 15; i >= 0; i--, h >>= 4)
+		hex[i] = digits[h & 15];
+	hex[16] = '\0';
 	f->fingerprint = ps_xstrdup(hex);
 	return f->fingerprint;
 }

@@ -279,8 +279,12 @@ redact_assignments(struct ps_buf *out, const char *s)
 	while (i < n) {
 		size_t ks, ke, v, ve;
 
-		if (!is_key_char(s[i])) {
-			ps_buf_addc(out, s[i++]);
+		if (!is_key_char(s[i])) {	/* a run of other characters */
+			size_t st = i;
+
+			while (i < n && !is_key_char(s[i]))
+				i++;
+			ps_buf_add(out, s + st, i - st);
 			continue;
 		}
 		ks = i;

@@ -141,8 +141,8 @@ ps_xasprintf(const char *fmt, ...)
 	return ps_buf_detach(&b);
 }
 
-static void
-buf_reserve(struct ps_buf *b, size_t extra)
+void
+ps_buf_reserve(struct ps_buf *b, size_t extra)
 {
 	if (b->len + extra + 1 > b->cap)
 		ps_xgrow(&b->data, &b->cap, b->len + extra + 1, 1);
@@ -151,7 +151,7 @@ buf_reserve(struct ps_buf *b, size_t extra)
 void
 ps_buf_add(struct ps_buf *b, const void *p, size_t n)
 {
-	buf_reserve(b, n);
+	ps_buf_reserve(b, n);
 	if (n)
 		memcpy(b->data + b->len, p, n);
 	b->len += n;
@@ -165,26 +165,20 @@ ps_buf_adds(struct ps_buf *b, const char *s)
 }
 
 void
-ps_buf_addc(struct ps_buf *b, char c)
-{
-	ps_buf_add(b, &c, 1);
-}
-
-void
 ps_buf_addvf(struct ps_buf *b, const char *fmt, va_list ap)
 {
 	va_list ap2;
 	int n;
 
 	va_copy(ap2, ap);
-	buf_reserve(b, 64);
+	ps_buf_reserve(b, 64);
 	n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
 	if (n < 0) {
 		va_end(ap2);
 		return;
 	}
 	if ((size_t)n >= b->cap - b->len) {
-		buf_reserve(b, (size_t)n);
+		ps_buf_reserve(b, (size_t)n);
 		vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap2);
 	}
 	va_end(ap2);

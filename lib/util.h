@@ -68,7 +68,19 @@ struct ps_buf {
 
 void ps_buf_add(struct ps_buf *b, const void *p, size_t n);
 void ps_buf_adds(struct ps_buf *b, const char *s);
-void ps_buf_addc(struct ps_buf *b, char c);
+/* Room for extra more bytes and the NUL. */
+void ps_buf_reserve(struct ps_buf *b, size_t extra);
+
+/* One byte: inline, for the scanners that add them one at a time. */
+static inline void
+ps_buf_addc(struct ps_buf *b, char c)
+{
+	if (b->len + 2 > b->cap)
+		ps_buf_reserve(b, 1);
+	b->data[b->len++] = c;
+	b->data[b->len] = '\0';
+}
+
 void ps_buf_addf(struct ps_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void ps_buf_addvf(struct ps_buf *b, const char *fmt, va_list ap);
