@@ -632,11 +632,8 @@ ps_archive_writer_new(const struct ps_archive_wopts *o,
 	if (o)
 		w->o = *o;
 	w->sink = *sink;
-	if (threads == 0) {
-		long n = sysconf(_SC_NPROCESSORS_ONLN);
-		threads = n < 1 ? 1 : n > 4 ? 4 : (int)n;
-	}
-	/* Independent frames compressed by worker threads (see zframes.h),
+	/* Independent frames compressed by worker threads (see zframes.h;
+	 * threads 0 is one per CPU, at most 4, -1 none),
 	 * which the reader decompresses several at a time. Level 2 (the default
 	 * for files) with level 3's 2 MiB window instead of its own 1 MiB:
 	 * 1.3% smaller on the bench tree for no measurable CPU, and no more
