@@ -169,52 +169,55 @@ static const char *const not_secret[] = {
 	"PASSWORD_FILE", "KEY_ENV", "SECRET_NAME", "SECRET_ARN", "KEY_ARN",
 };
 
+/*
+ * up is name (n bytes) upper-cased: does it end in suffix (upper case, m
+ * bytes) at a word boundary? The boundary is judged on the name as
+ * written: API_KEY, api-key, db.password, apiKey.
+ */
 static int
-ends_at_boundary(const char *s, size_t n, const char *suffix)
+ends_at_boundary(const char *name, const char *up, size_t n,
+		 const char *suffix, size_t m)
 {
-	size_t m = strlen(suffix);
 	unsigned char before, first;
 
-	if (n < m || strncasecmp(s + n - m, suffix, m) != 0)
+	if (n < m || up[n - 1] != suffix[m - 1] ||
+	    memcmp(up + n - m, suffix, m) != 0)
 		return 0;
 	if (n == m)
 		return 1;
-	before = (unsigned char)s[n - m - 1];
-	first = (unsigned char)s[n - m];
-	/* API_KEY, api-key, db.password, apiKey */
+	before = (unsigned char)name[n - m - 1];
+	first = (unsigned char)name[n - m];
 	return before == '_' || before == '-' || before == '.' ||
 	       (islower(before) && isupper(first));
 }
 
 static int
-contains_ci(const char *s, size_t n, const char *word)
-{
-	size_t m = strlen(word), i;
-
-	for (i = 0; i + m <= n; i++)
-		if (strncasecmp(s + i, word, m) == 0)
-			return 1;
-	return 0;
-}
-
-static int
 is_secret_name_n(const char *name, size_t n)
 {
+	char stack[128], *up;
 	size_t i;
+	int hit = 0;
 
 	if (n == 0 || (n == 3 && strncmp(name, "PWD", 3) == 0) ||
 	    (n == 6 && strncmp(name, "OLDPWD", 6) == 0))
 		return 0;
+	/* upper-cased once, then compared byte for byte */
+	up = n <= sizeof(stack) ? stack : ps_xmalloc(n);
+	for (i = 0; i < n; i++)
+		up[i] = (char)toupper((unsigned char)name[i]);
 	for (i = 0; i < PS_ARRAY_LEN(not_secret); i++)
-		if (ends_at_boundary(name, n, not_secret[i]))
-			return 0;
-	for (i = 0; i < PS_ARRAY_LEN(secret_suffixes); i++)
-		if (ends_at_boundary(name, n, secret_suffixes[i]))
-			return 1;
-	for (i = 0; i < PS_ARRAY_LEN(secret_words); i++)
-		if (contains_ci(name, n, secret_words[i]))
-			return 1;
-	return 0;
+		if (ends_at_boundary(name, up, n, not_secret[i],
+				     strlen(not_secret[i])))
+			goto out;
+	for (i = 0; i < PS_ARRAY_LEN(secret_suffixes) && !hit; i++)
+		hit = ends_at_boundary(name, up, n, secret_suffixes[i],
+				       strlen(secret_suffixes[i]));
+	for (i = 0; i < PS_ARRAY_LEN(secret_words) && !hit; i++)
+		hit = memmem(up, n, secret_words[i], strlen(secret_words[i])) != NULL;
+out:
+	if (up != stack)
+		free(up);
+	return hit;
 }
 
 int

@@ -64,6 +64,25 @@ START_TEST(secret_names)
 	ck_assert(!ps_is_secret_name("KEY_FILE"));
 	ck_assert(!ps_is_secret_name("FLEET_TOKEN_POLICY_NAME"));
 	ck_assert(!ps_is_secret_name(""));
+	/* case as written: the boundary of apiKey, any case for the rest */
+	ck_assert(ps_is_secret_name("Db_Password"));
+	ck_assert(ps_is_secret_name("secret"));
+	ck_assert(ps_is_secret_name("myApiKeyProd"));
+	ck_assert(!ps_is_secret_name("monkey"));
+	ck_assert(!ps_is_secret_name("Cache_Key"));
+	ck_assert(ps_is_secret_name("apikeyword"));
+	{
+		/* longer than the matcher's stack room */
+		char longname[300];
+
+		memset(longname, 'x', 250);
+		strcpy(longname + 250, "_TOKEN");
+		ck_assert(ps_is_secret_name(longname));
+		strcpy(longname + 250, "_TOKEN_FILE");
+		ck_assert(!ps_is_secret_name(longname));
+		strcpy(longname + 250, "mykey");
+		ck_assert(!ps_is_secret_name(longname));
+	}
 }
 END_TEST
 
