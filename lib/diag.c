@@ -145,6 +145,15 @@ ps_finding_add_ref(struct ps_finding *f, const char *ref)
 
 	while (f->refs && f->refs[n])
 		n++;
+	if (f->borrows & PS_BORROWS_REFS) {
+		/* copied before it grows */
+		char **own = ps_xmalloc((n + 2) * sizeof(*own));
+
+		for (size_t i = 0; i < n; i++)
+			own[i] = ps_xstrdup(f->refs[i]);
+		f->refs = own;
+		f->borrows &= ~(unsigned)PS_BORROWS_REFS;
+	}
 	f->refs = ps_xrealloc(f->refs, (n + 2) * sizeof(*f->refs));
 	f->refs[n] = ps_xstrdup(ref);
 	f->refs[n + 1] = NULL;
@@ -163,7 +172,8 @@ ps_finding_set_snippet(struct ps_finding *f, const char *s, size_t n)
 	free(f->snippet);
 	f->snippet = s ? ps_xstrndup(s, n) : NULL;
 	/* the fingerprint depends on the snippet */
-	free(f->fingerprint);
+	if (f->fingerprint != f->fp)
+		free(f->fingerprint);
 	f->fingerprint = NULL;
 }
 
@@ -174,19 +184,27 @@ ps_finding_free(struct ps_finding *f)
 
 	if (!f)
 		return;
-	free(f->tool);
-	free(f->rule);
-	free(f->name);
-	free(f->file);
+	if (!(f->borrows & PS_BORROWS_TOOL))
+		free(f->tool);
+	if (!(f->borrows & PS_BORROWS_RULE))
+		free(f->rule);
+	if (!(f->borrows & PS_BORROWS_NAME))
+		free(f->name);
+	if (!(f->borrows & PS_BORROWS_FILE))
+		free(f->file);
 	free(f->message);
 	free(f->fix);
-	for (i = 0; f->refs && f->refs[i]; i++)
-		free(f->refs[i]);
-	free(f->refs);
+	if (!(f->borrows & PS_BORROWS_REFS)) {
+		for (i = 0; f->refs && f->refs[i]; i++)
+			free(f->refs[i]);
+		free(f->refs);
+	}
 	free(f->snippet);
-	free(f->help);
+	if (!(f->borrows & PS_BORROWS_HELP))
+		free(f->help);
 	free(f->help_uri);
-	free(f->fingerprint);
+	if (f->fingerprint != f->fp)
+		free(f->fingerprint);
 	free(f);
 }
 
@@ -359,7 +377,7 @@ ps_finding_fingerprint(struct ps_finding *f)
 	const char *rule = f->rule ? f->rule : "";
 	const char *content = f->snippet ? f->snippet : f->message ? f->message : "";
 	size_t lrule, lfile, need, n = 0;
-	char stack[512], hex[17], *p;
+	char stack[512], *p;
 	uint64_t h;
 
 	if (f->fingerprint)
@@ -383,9 +401,9 @@ ps_finding_fingerprint(struct ps_finding *f)
 	if (p != stack)
 		free(p);
 	for (int i = 15; i >= 0; i--, h >>= 4)
-		hex[i] = digits[h & 15];
-	hex[16] = '\0';
-	f->fingerprint = ps_xstrdup(hex);
+		f->fp[i] = digits[h & 15];
+	f->fp[16] = '\0';
+	f->fingerprint = f->fp;
 	return f->fingerprint;
 }
 

@@ -49,6 +49,20 @@ struct ps_finding {
 	char *help;		/* longer rationale, for sarif rules; may be NULL */
 	char *help_uri;		/* may be NULL */
 	char *fingerprint;	/* computed by ps_finding_fingerprint when NULL */
+	/* Fields the finding points at but does not own (PS_BORROWS_*):
+	 * strings of a rule table or of a run that outlive it, which
+	 * ps_finding_free leaves alone. 0 for a finding that owns all. */
+	unsigned borrows;
+	char fp[17];		/* the computed fingerprint's own room */
+};
+
+enum {
+	PS_BORROWS_TOOL = 1 << 0,
+	PS_BORROWS_RULE = 1 << 1,
+	PS_BORROWS_NAME = 1 << 2,
+	PS_BORROWS_FILE = 1 << 3,
+	PS_BORROWS_HELP = 1 << 4,
+	PS_BORROWS_REFS = 1 << 5,	/* the array and its strings */
 };
 
 /* A list of findings (owned). */

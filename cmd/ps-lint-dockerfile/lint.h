@@ -142,7 +142,8 @@ void lint_pragmas_apply(struct lint_ctx *cx, size_t first);
 
 /*
  * Lint one file's text: every finding goes to out (sorted by line).
- * dir is the file's directory (NULL for stdin).
+ * dir is the file's directory (NULL for stdin). The findings borrow file:
+ * it must outlive them.
  */
 void lint_text(const struct lint_settings *set, const char *file,
 	       const char *dir, const char *text, size_t len,

@@ -140,6 +140,9 @@ lint_rule_find(const char *id)
 /* PSDnnn -> index into lint_rules, filled by lint_settings_init (before
  * any thread starts) */
 static short code_index[1000];
+/* per rule, its refs as a finding holds them ({ ref, NULL }), lent to
+ * every finding of the rule */
+static char *rule_refs[PS_ARRAY_LEN(lint_rules)][2];
 static int code_index_ready;
 
 static void
@@ -149,6 +152,9 @@ build_code_index(void)
 		code_index[i] = -1;
 	for (size_t i = 0; i < lint_nrules; i++)
 		code_index[strtol(lint_rules[i].code + 3, NULL, 10)] = (short)i;
+	for (size_t i = 0; i < lint_nrules; i++)
+		if (lint_rules[i].ref && lint_strcmp(lint_rules[i].ref, "SC") != 0)
+			rule_refs[i][0] = (char *)lint_rules[i].ref;
 	code_index_ready = 1;
 }
 
@@ -196,13 +202,16 @@ lint_report(struct lint_ctx *cx, const char *code, const struct ps_df_inst *in,
 	va_start(ap, fmt);
 	ps_buf_addvf(&msg, fmt, ap);
 	va_end(ap);
-	/* what ps_diags_add makes, without formatting the message twice */
+	/* what ps_diags_add makes, without formatting the message twice,
+	 * and with the rule's strings and the file name lent, not copied */
 	f = ps_xcalloc(1, sizeof(*f));
-	f->tool = ps_xstrdup(LINT_TOOL);
-	f->rule = ps_xstrdup(r->code);
-	f->name = ps_xstrdup(r->name);
+	f->borrows = PS_BORROWS_TOOL | PS_BORROWS_RULE | PS_BORROWS_NAME |
+		     PS_BORROWS_FILE | PS_BORROWS_HELP | PS_BORROWS_REFS;
+	f->tool = (char *)LINT_TOOL;
+	f->rule = (char *)r->code;
+	f->name = (char *)r->name;
 	f->severity = (enum ps_severity)cx->set->sev[i];
-	f->file = cx->file ? ps_xstrdup(cx->file) : NULL;
+	f->file = (char *)cx->file;
 	line = in ? in->line : line;
 	f->line = line > 0 ? line : 0;
 	f->col = in ? (in->col > 0 ? in->col : 0) : (line ? 1 : 0);
@@ -224,9 +233,9 @@ lint_report(struct lint_ctx *cx, const char *code, const struct ps_df_inst *in,
 		ps_finding_set_snippet(f, cx->snippet, strlen(cx->snippet));
 		f->end_line = in->end_line;
 	}
-	if (r->ref && lint_strcmp(r->ref, "SC") != 0)
-		ps_finding_add_ref(f, r->ref);
-	f->help = ps_xstrdup(r->help);
+	if (rule_refs[i][0])
+		f->refs = rule_refs[i];
+	f->help = (char *)r->help;
 	return f;
 }
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "lib/diag.h"
+#include "lib/util.h"
 #include "lib/records.h"
 
 /*
@@ -514,6 +515,53 @@ START_TEST(test_diags_list)
 	ps_diags_free(&d);
 	ck_assert_uint_eq(d.len, 0);
 	ck_assert_int_eq(ps_diags_max(&d), PS_SEV_NONE);
+}
+END_TEST
+
+/* A finding that borrows the strings of a rule table and a run: freed
+ * without touching them (ASan would see a bad free), a ref added to lent
+ * refs goes to a copy, and a fingerprint in its own room is recomputed
+ * when the snippet changes. */
+START_TEST(test_borrowed_fields)
+{
+	static char tool[] = "ps-x", rule[] = "PSX001", name[] = "some-rule";
+	static char file[] = "dir/Dockerfile", help[] = "why", ref[] = "DL3000";
+	static char *refs[] = { ref, NULL };
+	struct ps_diags d = {0};
+	struct ps_finding *f = ps_xcalloc(1, sizeof(*f));
+	struct ps_finding *o;
+	const char *fp;
+
+	f->borrows = PS_BORROWS_TOOL | PS_BORROWS_RULE | PS_BORROWS_NAME |
+		     PS_BORROWS_FILE | PS_BORROWS_HELP | PS_BORROWS_REFS;
+	f->tool = tool;
+	f->rule = rule;
+	f->name = name;
+	f->file = file;
+	f->help = help;
+	f->refs = refs;
+	f->message = ps_xstrdup("m");
+	ps_diags_push(&d, f);
+	ps_finding_set_snippet(f, "RUN x", 5);
+	/* the same fingerprint as an owning finding of the same content */
+	o = ps_diags_add(&d, "ps-x", "PSX001", "some-rule", PS_SEV_ERROR,
+			 "dir/Dockerfile", 1, 1, "m");
+	ps_finding_set_snippet(o, "RUN x", 5);
+	fp = ps_finding_fingerprint(f);
+	ck_assert_str_eq(fp, ps_finding_fingerprint(o));
+	ck_assert_ptr_eq(ps_finding_fingerprint(f), fp);
+	ps_finding_set_snippet(f, "RUN y", 5);
+	ck_assert_str_ne(ps_finding_fingerprint(f), ps_finding_fingerprint(o));
+	ps_finding_add_ref(f, "X1");
+	ck_assert_ptr_ne(f->refs, refs);
+	ck_assert_str_eq(f->refs[0], "DL3000");
+	ck_assert_str_eq(f->refs[1], "X1");
+	ck_assert_ptr_null(f->refs[2]);
+	ck_assert_ptr_eq(refs[0], ref);
+	ck_assert_ptr_null(refs[1]);
+	ps_diags_free(&d);
+	ck_assert_str_eq(tool, "ps-x");
+	ck_assert_str_eq(file, "dir/Dockerfile");
 }
 END_TEST
 
@@ -1080,6 +1128,7 @@ diag_suite(void)
 	tcase_add_test(tc, test_severity_and_format_names);
 	tcase_add_test(tc, test_diags_list);
 	tcase_add_test(tc, test_fingerprint);
+	tcase_add_test(tc, test_borrowed_fields);
 	tcase_add_test(tc, test_finding_print);
 	suite_add_tcase(s, tc);
 	tcase_add_test(tr, test_golden_text);
