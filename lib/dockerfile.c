@@ -674,6 +674,14 @@ kind_has_flags(enum ps_df_kind k)
 	       k == PS_DF_ADD || k == PS_DF_HEALTHCHECK;
 }
 
+/* RUN, CMD, ENTRYPOINT: the shell form is a script, for ps_sh_split to
+ * read, not words */
+static int
+is_shell_kind(enum ps_df_kind k)
+{
+	return k == PS_DF_RUN || k == PS_DF_CMD || k == PS_DF_ENTRYPOINT;
+}
+
 static int
 kind_has_exec(enum ps_df_kind k)
 {
@@ -801,7 +809,7 @@ build_inst(struct parser *p, struct ps_df_inst *in, const char *text,
 	if (kind_has_exec(in->kind) &&
 	    parse_json_form(df, in->args, &in->argv, &in->argc))
 		in->exec_form = 1;
-	else
+	else if (!is_shell_kind(in->kind))
 		in->argc = split_words(df, in->args, df->escape, &in->argv);
 
 	switch (in->kind) {

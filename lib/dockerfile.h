@@ -83,7 +83,9 @@ struct ps_df_inst {
 	size_t nflags;
 	int exec_form;		/* the args are a valid JSON array of strings */
 	/* Exec form: the JSON strings. Shell form: the whitespace-separated
-	 * words of args (quotes kept), for COPY, EXPOSE, VOLUME, ... */
+	 * words of args (quotes kept), for COPY, EXPOSE, VOLUME, ...; none
+	 * (argc 0) for RUN, CMD and ENTRYPOINT, whose script ps_sh_split
+	 * splits as the shell would. */
 	const char **argv;
 	size_t argc;
 	/* RUN, CMD, ENTRYPOINT, HEALTHCHECK CMD: the shell text (exec form:
