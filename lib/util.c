@@ -149,16 +149,6 @@ ps_buf_reserve(struct ps_buf *b, size_t extra)
 }
 
 void
-ps_buf_add(struct ps_buf *b, const void *p, size_t n)
-{
-	ps_buf_reserve(b, n);
-	if (n)
-		memcpy(b->data + b->len, p, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-}
-
-void
 ps_buf_adds(struct ps_buf *b, const char *s)
 {
 	ps_buf_add(b, s, strlen(s));

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* One exit-status policy for every tool (DESIGN.md section 4). */
 enum ps_exit {
@@ -66,10 +67,21 @@ struct ps_buf {
 	size_t cap;
 };
 
-void ps_buf_add(struct ps_buf *b, const void *p, size_t n);
 void ps_buf_adds(struct ps_buf *b, const char *s);
 /* Room for extra more bytes and the NUL. */
 void ps_buf_reserve(struct ps_buf *b, size_t extra);
+
+/* n bytes: inline, as the scanners add short runs all the time */
+static inline void
+ps_buf_add(struct ps_buf *b, const void *p, size_t n)
+{
+	if (b->len + n + 1 > b->cap)
+		ps_buf_reserve(b, n);
+	if (n)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
 
 /* One byte: inline, for the scanners that add them one at a time. */
 static inline void
