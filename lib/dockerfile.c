@@ -1308,6 +1308,11 @@ end_cmd(struct sh *sh, enum ps_sh_sep sep)
 
 		c.argv = ar_dup(sh->df, sh->words.v, sh->words.len * sizeof(struct ps_sh_word));
 		c.argc = sh->words.len;
+		if (c.argc > 0) {
+			const char *n = c.argv[0].text, *sl = strrchr(n, '/');
+
+			c.name = sl && sl[1] ? sl + 1 : n;
+		}
 		c.assigns = ar_dup(sh->df, sh->assigns.v,
 				   sh->assigns.len * sizeof(struct ps_sh_word));
 		c.nassigns = sh->assigns.len;
@@ -1780,18 +1785,6 @@ ps_sh_split(struct ps_dockerfile *df, const char *script,
 	free(sh.assigns.v);
 	ps_buf_free(&sh.w);
 	ps_buf_free(&sh.raw);
-}
-
-const char *
-ps_sh_cmd_name(const struct ps_sh_cmd *c)
-{
-	const char *n, *sl;
-
-	if (c->argc == 0)
-		return "";
-	n = c->argv[0].text;
-	sl = strrchr(n, '/');
-	return sl && sl[1] ? sl + 1 : n;
 }
 
 int

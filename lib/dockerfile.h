@@ -196,6 +196,7 @@ struct ps_sh_cmd {
 	size_t nassigns;
 	struct ps_sh_word *argv;
 	size_t argc;
+	const char *name;	/* argv[0] past its last '/': ps_sh_cmd_name */
 	enum ps_sh_sep sep;	/* what follows the command */
 	int piped_in;		/* preceded by | */
 	int nested;		/* found inside $(...), `...`, or (...) */
@@ -214,7 +215,11 @@ void ps_sh_split(struct ps_dockerfile *df, const char *script,
 		 struct ps_sh_script *out);
 
 /* argv[0] without a leading path ("/usr/bin/apt-get" -> "apt-get"). */
-const char *ps_sh_cmd_name(const struct ps_sh_cmd *c);
+static inline const char *
+ps_sh_cmd_name(const struct ps_sh_cmd *c)
+{
+	return c->name ? c->name : "";
+}
 /* Whether the command is name and has any of the words (NULL-terminated)
  * as an argument. */
 int ps_sh_has_arg(const struct ps_sh_cmd *c, const char *const *words);
