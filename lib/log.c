@@ -226,10 +226,38 @@ ps_is_secret_name(const char *name)
 	return is_secret_name_n(name, strlen(name));
 }
 
+/* Characters of a key (letters, digits, _ - .), of the end of a URL's
+ * authority, and of the end of an unquoted value: looked up, not tested. */
+#define ALNUM_ROW(v) \
+	['0'] = v, ['1'] = v, ['2'] = v, ['3'] = v, ['4'] = v, ['5'] = v, \
+	['6'] = v, ['7'] = v, ['8'] = v, ['9'] = v, \
+	['a'] = v, ['b'] = v, ['c'] = v, ['d'] = v, ['e'] = v, ['f'] = v, \
+	['g'] = v, ['h'] = v, ['i'] = v, ['j'] = v, ['k'] = v, ['l'] = v, \
+	['m'] = v, ['n'] = v, ['o'] = v, ['p'] = v, ['q'] = v, ['r'] = v, \
+	['s'] = v, ['t'] = v, ['u'] = v, ['v'] = v, ['w'] = v, ['x'] = v, \
+	['y'] = v, ['z'] = v, \
+	['A'] = v, ['B'] = v, ['C'] = v, ['D'] = v, ['E'] = v, ['F'] = v, \
+	['G'] = v, ['H'] = v, ['I'] = v, ['J'] = v, ['K'] = v, ['L'] = v, \
+	['M'] = v, ['N'] = v, ['O'] = v, ['P'] = v, ['Q'] = v, ['R'] = v, \
+	['S'] = v, ['T'] = v, ['U'] = v, ['V'] = v, ['W'] = v, ['X'] = v, \
+	['Y'] = v, ['Z'] = v
+
+static const unsigned char key_char[256] = {
+	ALNUM_ROW(1), ['_'] = 1, ['-'] = 1, ['.'] = 1,
+};
+static const unsigned char url_stop[256] = {
+	[0] = 1, ['/'] = 1, [' '] = 1, ['\t'] = 1, ['\n'] = 1, ['"'] = 1,
+	['\''] = 1, ['<'] = 1, ['>'] = 1, ['?'] = 1, ['#'] = 1,
+};
+static const unsigned char value_stop[256] = {
+	[0] = 1, [' '] = 1, ['\t'] = 1, ['\n'] = 1, [','] = 1, [';'] = 1,
+	['&'] = 1, ['}'] = 1, ['"'] = 1, ['\''] = 1,
+};
+
 static int
 is_key_char(char c)
 {
-	return isalnum((unsigned char)c) || c == '_' || c == '-' || c == '.';
+	return key_char[(unsigned char)c];
 }
 
 /*
@@ -251,7 +279,7 @@ redact_urls(struct ps_buf *out, const char *s)
 			return;
 		}
 		u = sep + 3;
-		for (end = u; *end && !strchr("/ \t\n\"'<>?#", *end); end++) {
+		for (end = u; !url_stop[(unsigned char)*end]; end++) {
 			if (*end == '@')
 				at = end;
 		}
@@ -331,7 +359,7 @@ redact_assignments(struct ps_buf *out, const char *s)
 			i = ve < n ? ve + 1 : n;
 		} else {
 			ve = v;
-			while (ve < n && !strchr(" \t\n,;&}\"'", s[ve]))
+			while (ve < n && !value_stop[(unsigned char)s[ve]])
 				ve++;
 			if (ve > v && s[v] == '$')
 				ps_buf_add(out, s + v, ve - v);
@@ -349,6 +377,9 @@ ps_redact(const char *s)
 
 	if (!s)
 		return ps_xstrdup("");
+	/* both a URL's password and an assignment need a ':' or an '=' */
+	if (!strpbrk(s, ":="))
+		return ps_xstrdup(s);
 	redact_urls(&a, s);
 	redact_assignments(&b, ps_buf_str(&a));
 	ps_buf_free(&a);
