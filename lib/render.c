@@ -714,11 +714,29 @@ gnu_finding(struct ps_buf *b, const struct ps_finding *f)
  * mandatory escapes (\" and \\) that jansson writes too; any other string
  * (control characters, UTF-8, invalid bytes) goes through jansson, which
  * escapes it and replaces bytes that are not UTF-8 (ps_json_string). */
+#ifdef __SSE2__
+/* Of the 16 bytes at p, those JSON does not take as they are: a bit each.
+ * A byte below 0x20 or from 0x80 up is small or negative as a signed
+ * char, so one signed comparison finds both. */
+static inline unsigned
+json_stops16(const char *p)
+{
+	const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+	const __m128i m = _mm_or_si128(
+		_mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+			     _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f))),
+		_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+			     _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+
+	return (unsigned)_mm_movemask_epi8(m);
+}
+#endif
+
 /*
  * The length of the prefix of s[0..n) that JSON takes as it is: printable
  * ASCII but '"' and '\\'. Sixteen bytes a step where SSE2 is (x86-64
- * always): a byte below 0x20 or from 0x80 up is negative or small as a
- * signed char, so one signed comparison finds both.
+ * always); the last few padded with plain bytes, so that no load passes
+ * the end of s.
  */
 static size_t
 json_plain_span(const char *s, size_t n)
@@ -726,18 +744,18 @@ json_plain_span(const char *s, size_t n)
 	size_t i = 0;
 
 #ifdef __SSE2__
-	const __m128i space = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7f);
-	const __m128i quote = _mm_set1_epi8('"'), bsl = _mm_set1_epi8('\\');
+	unsigned bits;
 
-	for (; i + 16 <= n; i += 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-		__m128i m = _mm_or_si128(
-			_mm_or_si128(_mm_cmplt_epi8(v, space), _mm_cmpeq_epi8(v, del)),
-			_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bsl)));
-		unsigned bits = (unsigned)_mm_movemask_epi8(m);
-
-		if (bits)
+	for (; i + 16 <= n; i += 16)
+		if ((bits = json_stops16(s + i)) != 0)
 			return i + (size_t)__builtin_ctz(bits);
+	if (i < n) {
+		char tail[16];
+
+		memset(tail, 'a', sizeof(tail));
+		memcpy(tail, s + i, n - i);
+		bits = json_stops16(tail);
+		return bits ? i + (size_t)__builtin_ctz(bits) : n;
 	}
 #endif
 	for (; i < n; i++) {

@@ -984,6 +984,23 @@ START_TEST(test_json_line_matches_records)
 				ps_finding_add_ref(f, odd[i]);
 			check_json_same(f);
 		}
+	/* a byte to escape at every place of strings of 1 to 40 bytes: in
+	 * the writer's 16-byte steps, at their edges and in the padded rest */
+	{
+		static const char special[] = { '"', '\\', '\n', 0x01, 0x1f, 0x7f };
+		char s[41];
+
+		for (size_t len = 1; len <= 40; len++)
+			for (size_t at = 0; at < len; at++)
+				for (size_t k = 0; k < sizeof(special); k++) {
+					memset(s, 'x', len);
+					s[len] = '\0';
+					s[at] = special[k];
+					f = ps_diags_add(&d, "t", "R", NULL, PS_SEV_ERROR,
+							 s, 1, 1, "%s", s);
+					check_json_same(f);
+				}
+	}
 	/* strings longer than the writer's stack buffer */
 	for (i = 0; i < sizeof(longs) - 1; i++)
 		longs[i] = i % 50 == 0 ? '\n' : i % 7 == 0 ? '"' : (char)('a' + i % 26);
