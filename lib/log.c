@@ -149,46 +149,66 @@ ps_log_debug(const char *fmt, ...)
 	va_end(ap);
 }
 
+struct word {
+	const char *s;
+	size_t n;
+};
+#define WORD(s) { s, sizeof(s) - 1 }
+
 /* Names ending in one of these, at a word boundary, hold secrets. */
-static const char *const secret_suffixes[] = {
-	"KEY", "SECRET", "TOKEN", "PASSWORD", "PASSWD", "PWD", "CREDENTIAL",
-	"CREDENTIALS", "PASSPHRASE",
+static const struct word secret_suffixes[] = {
+	WORD("KEY"), WORD("SECRET"), WORD("TOKEN"), WORD("PASSWORD"),
+	WORD("PASSWD"), WORD("PWD"), WORD("CREDENTIAL"), WORD("CREDENTIALS"),
+	WORD("PASSPHRASE"),
 };
 
 /* Names containing one of these run-together words anywhere hold secrets
  * (APIKEY_PROD, myprivatekeyfile is not: see not_secret). */
-static const char *const secret_words[] = {
-	"APIKEY", "PRIVATEKEY", "SECRETKEY", "ACCESSKEY", "AUTHTOKEN",
+static const struct word secret_words[] = {
+	WORD("APIKEY"), WORD("PRIVATEKEY"), WORD("SECRETKEY"), WORD("ACCESSKEY"),
+	WORD("AUTHTOKEN"),
 };
 
 /* Public identifiers that merely end like secrets. */
-static const char *const not_secret[] = {
-	"KEY_ID", "PUBLIC_KEY", "PRIMARY_KEY", "SORT_KEY", "PARTITION_KEY",
-	"HASH_KEY", "CACHE_KEY", "FOREIGN_KEY", "TOKEN_URL", "TOKEN_URI",
-	"TOKEN_ENDPOINT", "KEY_FILE", "KEY_PATH", "TOKEN_FILE", "SECRET_FILE",
-	"PASSWORD_FILE", "KEY_ENV", "SECRET_NAME", "SECRET_ARN", "KEY_ARN",
+static const struct word not_secret[] = {
+	WORD("KEY_ID"), WORD("PUBLIC_KEY"), WORD("PRIMARY_KEY"), WORD("SORT_KEY"),
+	WORD("PARTITION_KEY"), WORD("HASH_KEY"), WORD("CACHE_KEY"),
+	WORD("FOREIGN_KEY"), WORD("TOKEN_URL"), WORD("TOKEN_URI"),
+	WORD("TOKEN_ENDPOINT"), WORD("KEY_FILE"), WORD("KEY_PATH"),
+	WORD("TOKEN_FILE"), WORD("SECRET_FILE"), WORD("PASSWORD_FILE"),
+	WORD("KEY_ENV"), WORD("SECRET_NAME"), WORD("SECRET_ARN"), WORD("KEY_ARN"),
 };
 
 /*
- * up is name (n bytes) upper-cased: does it end in suffix (upper case, m
- * bytes) at a word boundary? The boundary is judged on the name as
- * written: API_KEY, api-key, db.password, apiKey.
+ * up is name (n bytes) upper-cased: does it end in w (upper case) at a
+ * word boundary? The boundary is judged on the name as written: API_KEY,
+ * api-key, db.password, apiKey.
  */
 static int
 ends_at_boundary(const char *name, const char *up, size_t n,
-		 const char *suffix, size_t m)
+		 const struct word *w)
 {
 	unsigned char before, first;
 
-	if (n < m || up[n - 1] != suffix[m - 1] ||
-	    memcmp(up + n - m, suffix, m) != 0)
+	if (n < w->n || up[n - 1] != w->s[w->n - 1] ||
+	    memcmp(up + n - w->n, w->s, w->n) != 0)
 		return 0;
-	if (n == m)
+	if (n == w->n)
 		return 1;
-	before = (unsigned char)name[n - m - 1];
-	first = (unsigned char)name[n - m];
+	before = (unsigned char)name[n - w->n - 1];
+	first = (unsigned char)name[n - w->n];
 	return before == '_' || before == '-' || before == '.' ||
 	       (islower(before) && isupper(first));
+}
+
+/* Whether up (n bytes) holds w anywhere. */
+static int
+contains(const char *up, size_t n, const struct word *w)
+{
+	for (size_t i = 0; i + w->n <= n; i++)
+		if (up[i] == w->s[0] && memcmp(up + i, w->s, w->n) == 0)
+			return 1;
+	return 0;
 }
 
 static int
@@ -201,19 +221,20 @@ is_secret_name_n(const char *name, size_t n)
 	if (n == 0 || (n == 3 && strncmp(name, "PWD", 3) == 0) ||
 	    (n == 6 && strncmp(name, "OLDPWD", 6) == 0))
 		return 0;
-	/* upper-cased once, then compared byte for byte */
+	/* upper-cased (ASCII) once, then compared byte for byte */
 	up = n <= sizeof(stack) ? stack : ps_xmalloc(n);
-	for (i = 0; i < n; i++)
-		up[i] = (char)toupper((unsigned char)name[i]);
+	for (i = 0; i < n; i++) {
+		char c = name[i];
+
+		up[i] = c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
+	}
 	for (i = 0; i < PS_ARRAY_LEN(not_secret); i++)
-		if (ends_at_boundary(name, up, n, not_secret[i],
-				     strlen(not_secret[i])))
+		if (ends_at_boundary(name, up, n, &not_secret[i]))
 			goto out;
 	for (i = 0; i < PS_ARRAY_LEN(secret_suffixes) && !hit; i++)
-		hit = ends_at_boundary(name, up, n, secret_suffixes[i],
-				       strlen(secret_suffixes[i]));
+		hit = ends_at_boundary(name, up, n, &secret_suffixes[i]);
 	for (i = 0; i < PS_ARRAY_LEN(secret_words) && !hit; i++)
-		hit = memmem(up, n, secret_words[i], strlen(secret_words[i])) != NULL;
+		hit = contains(up, n, &secret_words[i]);
 out:
 	if (up != stack)
 		free(up);
