@@ -1264,21 +1264,17 @@ in_list(const char *w, const char *const *l)
 	return 0;
 }
 
+/* A word of the command being read; raw NULL when it is text. */
 static void
-end_word(struct sh *sh, int quoted, int dynamic)
+push_word(struct sh *sh, const char *text, size_t tn, const char *raw,
+	  size_t rn, int quoted, int dynamic)
 {
 	struct ps_sh_word w;
 
-	if (sh->raw.len == 0 && !quoted)
-		return;
-	w.text = ar_strndup(sh->df, ps_buf_str(&sh->w), sh->w.len);
-	/* without quotes, only an escape makes the raw text longer */
-	w.raw = !quoted && sh->w.len == sh->raw.len ? w.text :
-		ar_strndup(sh->df, ps_buf_str(&sh->raw), sh->raw.len);
+	w.text = ar_strndup(sh->df, text, tn);
+	w.raw = raw ? ar_strndup(sh->df, raw, rn) : w.text;
 	w.quoted = quoted;
 	w.dynamic = dynamic;
-	ps_buf_reset(&sh->w);
-	ps_buf_reset(&sh->raw);
 	if (sh->skip_cmd)
 		return;
 	if (sh->words.len == 0) {
@@ -1296,6 +1292,20 @@ end_word(struct sh *sh, int quoted, int dynamic)
 		}
 	}
 	VEC_PUSH(sh->words, w);
+}
+
+/* The word in sh->w (as read) and sh->raw (as written), if any. */
+static void
+end_word(struct sh *sh, int quoted, int dynamic)
+{
+	if (sh->raw.len == 0 && !quoted)
+		return;
+	/* without quotes, only an escape makes the raw text longer */
+	push_word(sh, ps_buf_str(&sh->w), sh->w.len,
+		  !quoted && sh->w.len == sh->raw.len ? NULL : ps_buf_str(&sh->raw),
+		  sh->raw.len, quoted, dynamic);
+	ps_buf_reset(&sh->w);
+	ps_buf_reset(&sh->raw);
 }
 
 static void
@@ -1454,6 +1464,12 @@ static const unsigned char word_stop[256] = {
 	['\''] = 1, ['"'] = 1, ['\\'] = 1, ['$'] = 1, ['`'] = 1,
 };
 
+/* Outside quotes: the characters that end a word (blanks, separators). */
+static const unsigned char word_end_char[256] = {
+	[' '] = 1, ['\t'] = 1, ['\r'] = 1, ['\n'] = 1, [';'] = 1, ['&'] = 1,
+	['|'] = 1, ['('] = 1, [')'] = 1,
+};
+
 /* Inside "...": the characters that are not taken as they are. */
 static const unsigned char dq_stop[256] = {
 	[0] = 1, ['"'] = 1, ['\\'] = 1, ['$'] = 1, ['`'] = 1, ['\n'] = 1,
@@ -1472,7 +1488,13 @@ sh_run(struct sh *sh)
 
 		/* separators and operators (outside a word's quotes) */
 		if (c == ' ' || c == '\t' || c == '\r') {
-			goto word_end;
+			if (sh->raw.len > 0 || quoted)
+				goto word_end;
+			/* blanks between words */
+			while (++sh->i < sh->n &&
+			       (s[sh->i] == ' ' || s[sh->i] == '\t' || s[sh->i] == '\r'))
+				;
+			continue;
 		}
 		if (c == '\\' && sh->i + 1 < sh->n && s[sh->i + 1] == '\n') {
 			sh->i += 2;
@@ -1631,6 +1653,13 @@ sh_run(struct sh *sh)
 
 			while (sh->i < sh->n && !word_stop[(unsigned char)s[sh->i]])
 				sh->i++;
+			if (sh->raw.len == 0 && !quoted && !redir_target &&
+			    (sh->i == sh->n || word_end_char[(unsigned char)s[sh->i]])) {
+				/* a whole plain word: taken from the script */
+				push_word(sh, s + st, sh->i - st, NULL, 0, 0, dynamic);
+				dynamic = 0;
+				continue;
+			}
 			ps_buf_add(&sh->w, s + st, sh->i - st);
 			ps_buf_add(&sh->raw, s + st, sh->i - st);
 		}

@@ -185,14 +185,6 @@ ps_buf_addf(struct ps_buf *b, const char *fmt, ...)
 	va_end(ap);
 }
 
-void
-ps_buf_reset(struct ps_buf *b)
-{
-	b->len = 0;
-	if (b->data)
-		b->data[0] = '\0';
-}
-
 char *
 ps_buf_detach(struct ps_buf *b)
 {
@@ -209,12 +201,6 @@ ps_buf_free(struct ps_buf *b)
 	free(b->data);
 	b->data = NULL;
 	b->len = b->cap = 0;
-}
-
-const char *
-ps_buf_str(const struct ps_buf *b)
-{
-	return b->data ? b->data : "";
 }
 
 int

@@ -96,12 +96,22 @@ ps_buf_addc(struct ps_buf *b, char c)
 void ps_buf_addf(struct ps_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void ps_buf_addvf(struct ps_buf *b, const char *fmt, va_list ap);
-void ps_buf_reset(struct ps_buf *b);
+static inline void
+ps_buf_reset(struct ps_buf *b)
+{
+	b->len = 0;
+	if (b->data)
+		b->data[0] = '\0';
+}
 /* Hand over the string (never NULL) and leave b empty. */
 char *ps_buf_detach(struct ps_buf *b);
 void ps_buf_free(struct ps_buf *b);
 /* data, or "" for an empty buffer */
-const char *ps_buf_str(const struct ps_buf *b);
+static inline const char *
+ps_buf_str(const struct ps_buf *b)
+{
+	return b->data ? b->data : "";
+}
 
 /* Read a whole file ("-" for stdin) into *out; -1 and err on failure. */
 int ps_read_file(const char *path, struct ps_buf *out, struct ps_error *err);
