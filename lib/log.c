@@ -228,14 +228,14 @@ is_secret_name_n(const char *name, size_t n)
 
 		up[i] = c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
 	}
-	for (i = 0; i < PS_ARRAY_LEN(not_secret); i++)
-		if (ends_at_boundary(name, up, n, &not_secret[i]))
-			goto out;
 	for (i = 0; i < PS_ARRAY_LEN(secret_suffixes) && !hit; i++)
 		hit = ends_at_boundary(name, up, n, &secret_suffixes[i]);
 	for (i = 0; i < PS_ARRAY_LEN(secret_words) && !hit; i++)
 		hit = contains(up, n, &secret_words[i]);
-out:
+	/* the public identifiers, asked only of names that look secret */
+	for (i = 0; i < PS_ARRAY_LEN(not_secret) && hit; i++)
+		if (ends_at_boundary(name, up, n, &not_secret[i]))
+			hit = 0;
 	if (up != stack)
 		free(up);
 	return hit;
