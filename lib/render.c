@@ -775,8 +775,38 @@ json_str(struct ps_buf *b, const char *s)
 	json_t *v;
 	char stack[512], *out = stack;
 
+#ifdef __SSE2__
+	{
+		/* Most strings have nothing to escape: copied at once and
+		 * checked where they landed, 16 zero bytes after (a stop, and
+		 * room, so that no load passes what the buffer holds). */
+		char *d;
+		unsigned bits;
+
+		if (b->len + n + 19 > b->cap)
+			ps_buf_reserve(b, n + 18);
+		d = b->data + b->len;
+		*d++ = '"';
+		memcpy(d, s, n);
+		memset(d + n, 0, 16);
+		for (k = 0; (bits = json_stops16(d + k)) == 0; k += 16)
+			;
+		k += (size_t)__builtin_ctz(bits);
+		if (k == n) {
+			d[n] = '"';
+			b->len += n + 2;
+			b->data[b->len] = '\0';
+			return;
+		}
+		/* the quote and the plain part; the rest as below */
+		b->len += 1 + k;
+		b->data[b->len] = '\0';
+		i = k;
+	}
+#else
 	ps_buf_reserve(b, n + 2);
 	ps_buf_addc(b, '"');
+#endif
 	for (;;) {
 		k = i + json_plain_span(s + i, n - i);
 		ps_buf_add(b, s + i, k - i);
