@@ -198,6 +198,14 @@ int ps_render_emit(struct ps_render *r, const char *tool, const char *file,
  * (several findings in one write), or 0 when min_severity hides it. */
 int ps_render_take(struct ps_render *r, const char *tool, const char *file,
 		   enum ps_severity sev);
+/* ps_render_take of a group of findings of one tool and file, nsev[s] of
+ * severity s: counts them all and returns 1 when min_severity hides none,
+ * else counts nothing and returns 0 (take them one by one). */
+int ps_render_take_group(struct ps_render *r, const char *tool,
+			 const char *file, const size_t nsev[PS_SEV_ERROR + 1]);
+/* Write the bytes of findings taken (ps_render_put output) to r's stream;
+ * 0, or -1 on a write error. */
+int ps_render_write(struct ps_render *r, const char *bytes, size_t n);
 
 /* ---- baseline ---- */
 

@@ -1196,6 +1196,39 @@ ps_render_take(struct ps_render *r, const char *tool, const char *file,
 }
 
 int
+ps_render_take_group(struct ps_render *r, const char *tool, const char *file,
+		     const size_t nsev[PS_SEV_ERROR + 1])
+{
+	size_t k;
+
+	for (int s = 0; s <= PS_SEV_ERROR; s++)
+		if (nsev[s] && valid_sev((enum ps_severity)s) < r->o.min_severity)
+			return 0;
+	for (int s = 0; s <= PS_SEV_ERROR; s++) {
+		enum ps_severity v = valid_sev((enum ps_severity)s);
+
+		if (!nsev[s])
+			continue;
+		k = account(r, tool, file, v);
+		/* account counted one: the rest of this severity at once */
+		r->count[v] += nsev[s] - 1;
+		r->files[k].n[v] += nsev[s] - 1;
+		r->emitted += nsev[s];
+	}
+	return 1;
+}
+
+int
+ps_render_write(struct ps_render *r, const char *bytes, size_t n)
+{
+	if (n && fwrite(bytes, 1, n, r->out) != n)
+		return -1;
+	if (r->fmt == PS_FMT_JSON && __flbf(r->out) && fflush(r->out) == EOF)
+		return -1;
+	return ferror(r->out) ? -1 : 0;
+}
+
+int
 ps_render_emit(struct ps_render *r, const char *tool, const char *file,
 	       enum ps_severity sev, const char *bytes, size_t n)
 {

@@ -246,12 +246,31 @@ lint_run_render(struct lint_run *r, size_t i, struct ps_render *rd)
 		if (ps_render_finding(rd, res->diags.v[k]) < 0)
 			rc = -1;
 	ps_diags_free(&res->diags);
-	for (size_t k = 0; k < res->nput; k++) {
+	for (size_t k = 0, e; k < res->nput; k = e) {
+		/* the findings of one tool and file (all, as a rule): counted
+		 * together and written in one piece when none is hidden */
 		const struct lint_put *it = &res->put[k];
+		size_t nsev[PS_SEV_ERROR + 1] = { 0 };
 
-		if (ps_render_emit(rd, it->tool, it->file, it->sev,
-				   ps_buf_str(&res->bytes) + it->off, it->len) < 0)
-			rc = -1;
+		for (e = k; e < res->nput && res->put[e].tool == it->tool &&
+			    res->put[e].file == it->file; e++)
+			nsev[(unsigned)res->put[e].sev <= PS_SEV_ERROR ?
+			     res->put[e].sev : PS_SEV_ERROR]++;
+		if (ps_render_take_group(rd, it->tool, it->file, nsev)) {
+			const struct lint_put *last = &res->put[e - 1];
+
+			if (ps_render_write(rd, ps_buf_str(&res->bytes) + it->off,
+					    last->off + last->len - it->off) < 0)
+				rc = -1;
+			continue;
+		}
+		for (size_t j = k; j < e; j++) {
+			it = &res->put[j];
+			if (ps_render_emit(rd, it->tool, it->file, it->sev,
+					   ps_buf_str(&res->bytes) + it->off,
+					   it->len) < 0)
+				rc = -1;
+		}
 	}
 	/* the bytes and the put array stay: the worker that made them
 	 * takes them back for its next file (memory is freed, and best

@@ -1025,11 +1025,37 @@ START_TEST(test_json_line_matches_records)
 }
 END_TEST
 
+static int
+same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* d's findings from i on that share the tool and file of d->v[i], rendered
+ * into b, counted in nsev; returns the index past them. */
+static size_t
+put_group(struct ps_render *r, struct ps_diags *d, size_t i, struct ps_buf *b,
+	  size_t nsev[PS_SEV_ERROR + 1], size_t *off)
+{
+	size_t e;
+
+	memset(nsev, 0, (PS_SEV_ERROR + 1) * sizeof(*nsev));
+	ps_buf_reset(b);
+	for (e = i; e < d->len && same_str(d->v[e]->tool, d->v[i]->tool) &&
+		    same_str(d->v[e]->file, d->v[i]->file); e++) {
+		off[e - i] = b->len;
+		ps_render_put(r, b, d->v[e]);
+		nsev[d->v[e]->severity]++;	/* (made valid by the put) */
+	}
+	off[e - i] = b->len;
+	return e;
+}
+
 /* The findings rendered apart (ps_render_put on "another thread", then
- * ps_render_emit or ps_render_take) against ps_render_finding: same bytes,
- * counts, status. */
+ * ps_render_emit, ps_render_take, or in groups ps_render_take_group)
+ * against ps_render_finding: same bytes, counts, status. */
 static void
-check_apart(enum ps_format fmt, int color, enum ps_severity min)
+check_apart(enum ps_format fmt, int color, enum ps_severity min, int grouped)
 {
 	struct ps_diags d = {0}, d2 = {0};
 	struct ps_render_opts o = std_opts;
@@ -1043,8 +1069,16 @@ check_apart(enum ps_format fmt, int color, enum ps_severity min)
 
 	mk_sample(&d);
 	mk_sample(&d2);
-	ps_diags_add(&d, NULL, "X1", NULL, (enum ps_severity)7, NULL, 0, 0, "no file");
-	ps_diags_add(&d2, NULL, "X1", NULL, (enum ps_severity)7, NULL, 0, 0, "no file");
+	for (i = 0; i < 2; i++) {
+		struct ps_diags *dd = i ? &d2 : &d;
+
+		ps_diags_add(dd, NULL, "X1", NULL, (enum ps_severity)7, NULL, 0, 0, "no file");
+		/* a group with more than one of a severity */
+		ps_diags_add(dd, "ps-x", "X2", NULL, PS_SEV_WARNING, "f.txt", 1, 1, "w1");
+		ps_diags_add(dd, "ps-x", "X2", NULL, PS_SEV_WARNING, "f.txt", 2, 1, "w2");
+		ps_diags_add(dd, "ps-x", "X3", NULL, PS_SEV_ERROR, "f.txt", 3, 1, "e");
+		ps_diags_add(dd, "ps-x", "X3", NULL, PS_SEV_ERROR, "f.txt", 4, 1, "e");
+	}
 	o.format = fmt;
 	o.color = color;
 	o.min_severity = min;
@@ -1053,7 +1087,23 @@ check_apart(enum ps_format fmt, int color, enum ps_severity min)
 	ck_assert(ps_render_apart(rg));
 	for (i = 0; i < d.len; i++)
 		ck_assert_int_eq(ps_render_finding(rw, d.v[i]), 0);
-	for (i = 0; i < d2.len; i++) {
+	for (i = 0; grouped && i < d2.len;) {
+		size_t nsev[PS_SEV_ERROR + 1], off[64], e;
+
+		e = put_group(rg, &d2, i, &b, nsev, off);
+		if (ps_render_take_group(rg, d2.v[i]->tool, d2.v[i]->file, nsev)) {
+			ck_assert_int_eq(ps_render_write(rg, ps_buf_str(&b), b.len), 0);
+		} else {
+			/* some hidden: none counted, so one by one */
+			for (size_t k = i; k < e; k++)
+				ck_assert_int_eq(ps_render_emit(rg, d2.v[k]->tool, d2.v[k]->file,
+								d2.v[k]->severity,
+								ps_buf_str(&b) + off[k - i],
+								off[k - i + 1] - off[k - i]), 0);
+		}
+		i = e;
+	}
+	for (i = 0; !grouped && i < d2.len; i++) {
 		struct ps_finding *f = d2.v[i];
 
 		ps_buf_reset(&b);
@@ -1105,13 +1155,20 @@ START_TEST(test_render_apart)
 	struct ps_render *r;
 	size_t i;
 
-	check_apart(PS_FMT_TEXT, 0, PS_SEV_NONE);
-	check_apart(PS_FMT_TEXT, 1, PS_SEV_NONE);
-	check_apart(PS_FMT_JSON, 0, PS_SEV_NONE);
-	check_apart(PS_FMT_GITHUB, 0, PS_SEV_NONE);
-	check_apart(PS_FMT_GNU, 0, PS_SEV_NONE);
-	check_apart(PS_FMT_JSON, 0, PS_SEV_WARNING);
-	check_apart(PS_FMT_TEXT, 0, PS_SEV_INFO);
+	check_apart(PS_FMT_TEXT, 0, PS_SEV_NONE, 0);
+	check_apart(PS_FMT_TEXT, 0, PS_SEV_NONE, 1);
+	check_apart(PS_FMT_TEXT, 1, PS_SEV_NONE, 0);
+	check_apart(PS_FMT_TEXT, 1, PS_SEV_NONE, 1);
+	check_apart(PS_FMT_JSON, 0, PS_SEV_NONE, 0);
+	check_apart(PS_FMT_JSON, 0, PS_SEV_NONE, 1);
+	check_apart(PS_FMT_GITHUB, 0, PS_SEV_NONE, 0);
+	check_apart(PS_FMT_GITHUB, 0, PS_SEV_NONE, 1);
+	check_apart(PS_FMT_GNU, 0, PS_SEV_NONE, 0);
+	check_apart(PS_FMT_GNU, 0, PS_SEV_NONE, 1);
+	check_apart(PS_FMT_JSON, 0, PS_SEV_WARNING, 0);
+	check_apart(PS_FMT_JSON, 0, PS_SEV_WARNING, 1);
+	check_apart(PS_FMT_TEXT, 0, PS_SEV_INFO, 0);
+	check_apart(PS_FMT_TEXT, 0, PS_SEV_INFO, 1);
 	/* stateful formats and a baseline keep ps_render_finding */
 	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
 		o.format = no[i];
