@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lib/diag.h"
 #include "lib/dockerfile.h"
@@ -167,7 +168,15 @@ int lint_is_dockerfile_name(const char *base);
 void lint_files_free(struct file_list *fl);
 
 /* Helpers shared by the rule files. */
-int lint_streq_ci(const char *a, const char *b);
+/* Equal but for ASCII case; the usual mismatch settled on the first byte
+ * without a call. */
+static inline int
+lint_streq_ci(const char *a, const char *b)
+{
+	if ((a[0] | 0x20) != (b[0] | 0x20))
+		return 0;
+	return strcasecmp(a, b) == 0;
+}
 /* strcmp that settles the usual mismatch on the first byte without a call
  * (the rules compare every command name with many literals). */
 static inline int

@@ -118,12 +118,6 @@ const struct lint_rule lint_rules[] = {
 };
 const size_t lint_nrules = PS_ARRAY_LEN(lint_rules);
 
-int
-lint_streq_ci(const char *a, const char *b)
-{
-	return strcasecmp(a, b) == 0;
-}
-
 const struct lint_rule *
 lint_rule_find(const char *id)
 {
