@@ -169,7 +169,9 @@ ps_finding_set_fix(struct ps_finding *f, const char *fix)
 void
 ps_finding_set_snippet(struct ps_finding *f, const char *s, size_t n)
 {
-	free(f->snippet);
+	if (!(f->borrows & PS_BORROWS_SNIPPET))
+		free(f->snippet);
+	f->borrows &= ~(unsigned)PS_BORROWS_SNIPPET;
 	f->snippet = s ? ps_xstrndup(s, n) : NULL;
 	/* the fingerprint depends on the snippet */
 	if (f->fingerprint != f->fp)
@@ -192,14 +194,16 @@ ps_finding_free(struct ps_finding *f)
 		free(f->name);
 	if (!(f->borrows & PS_BORROWS_FILE))
 		free(f->file);
-	free(f->message);
+	if (!(f->borrows & PS_BORROWS_MESSAGE))
+		free(f->message);
 	free(f->fix);
 	if (!(f->borrows & PS_BORROWS_REFS)) {
 		for (i = 0; f->refs && f->refs[i]; i++)
 			free(f->refs[i]);
 		free(f->refs);
 	}
-	free(f->snippet);
+	if (!(f->borrows & PS_BORROWS_SNIPPET))
+		free(f->snippet);
 	if (!(f->borrows & PS_BORROWS_HELP))
 		free(f->help);
 	free(f->help_uri);

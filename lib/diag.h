@@ -63,6 +63,9 @@ enum {
 	PS_BORROWS_FILE = 1 << 3,
 	PS_BORROWS_HELP = 1 << 4,
 	PS_BORROWS_REFS = 1 << 5,	/* the array and its strings */
+	/* in the finding's own allocation, after the struct */
+	PS_BORROWS_MESSAGE = 1 << 6,
+	PS_BORROWS_SNIPPET = 1 << 7,
 };
 
 /* A list of findings (owned). */

@@ -9,6 +9,7 @@
 
 #include <ctype.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -182,25 +183,50 @@ struct ps_finding *
 lint_report(struct lint_ctx *cx, const char *code, const struct ps_df_inst *in,
 	    int line, const char *fmt, ...)
 {
-	size_t i = rule_index(code);
+	size_t i = rule_index(code), mlen, slen = 0;
 	const struct lint_rule *r;
 	struct ps_finding *f;
-	struct ps_buf msg = { 0 };
+	struct ps_buf big = { 0 };
+	char stack[512], *msg = stack;
 	va_list ap;
+	int n;
 
 	if (i >= lint_nrules || cx->set->sev[i] < 0)
 		return NULL;
 	r = &lint_rules[i];
-	/* room for a message in one vsnprintf pass */
-	ps_xgrow(&msg.data, &msg.cap, 256, 1);
 	va_start(ap, fmt);
-	ps_buf_addvf(&msg, fmt, ap);
+	n = vsnprintf(stack, sizeof(stack), fmt, ap);
 	va_end(ap);
-	/* what ps_diags_add makes, without formatting the message twice,
-	 * and with the rule's strings and the file name lent, not copied */
-	f = ps_xcalloc(1, sizeof(*f));
+	mlen = n > 0 ? (size_t)n : 0;
+	if (mlen >= sizeof(stack)) {
+		va_start(ap, fmt);
+		ps_buf_addvf(&big, fmt, ap);
+		va_end(ap);
+		msg = big.data;
+		mlen = big.len;
+	}
+	if (in && cx->snippet_raw != in->raw) {
+		const char *nl = strchr(in->raw, '\n');
+		char *text = ps_xstrndup(in->raw, nl ? (size_t)(nl - in->raw) :
+					 strlen(in->raw));
+
+		/* secrets never reach the output: mask KEY=VALUE of secret
+		 * names */
+		free(cx->snippet);
+		cx->snippet = ps_redact(text);
+		cx->snippet_raw = in->raw;
+		free(text);
+	}
+	if (in)
+		slen = strlen(cx->snippet) + 1;
+	/* what ps_diags_add makes, without formatting the message twice, in
+	 * one allocation with its message and snippet, and with the rule's
+	 * strings and the file name lent, not copied */
+	f = ps_xmalloc(sizeof(*f) + mlen + 1 + slen);
+	memset(f, 0, sizeof(*f));
 	f->borrows = PS_BORROWS_TOOL | PS_BORROWS_RULE | PS_BORROWS_NAME |
-		     PS_BORROWS_FILE | PS_BORROWS_HELP | PS_BORROWS_REFS;
+		     PS_BORROWS_FILE | PS_BORROWS_HELP | PS_BORROWS_REFS |
+		     PS_BORROWS_MESSAGE | PS_BORROWS_SNIPPET;
 	f->tool = (char *)LINT_TOOL;
 	f->rule = (char *)r->code;
 	f->name = (char *)r->name;
@@ -209,27 +235,19 @@ lint_report(struct lint_ctx *cx, const char *code, const struct ps_df_inst *in,
 	line = in ? in->line : line;
 	f->line = line > 0 ? line : 0;
 	f->col = in ? (in->col > 0 ? in->col : 0) : (line ? 1 : 0);
-	f->message = ps_buf_detach(&msg);
-	ps_diags_push(cx->out, f);
+	f->message = (char *)(f + 1);
+	memcpy(f->message, msg, mlen);
+	f->message[mlen] = '\0';
+	ps_buf_free(&big);
 	if (in) {
-		if (cx->snippet_raw != in->raw) {
-			const char *nl = strchr(in->raw, '\n');
-			char *text = ps_xstrndup(in->raw, nl ? (size_t)(nl - in->raw) :
-						 strlen(in->raw));
-
-			/* secrets never reach the output: mask KEY=VALUE of
-			 * secret names */
-			free(cx->snippet);
-			cx->snippet = ps_redact(text);
-			cx->snippet_raw = in->raw;
-			free(text);
-		}
-		ps_finding_set_snippet(f, cx->snippet, strlen(cx->snippet));
+		f->snippet = f->message + mlen + 1;
+		memcpy(f->snippet, cx->snippet, slen);
 		f->end_line = in->end_line;
 	}
 	if (rule_refs[i][0])
 		f->refs = rule_refs[i];
 	f->help = (char *)r->help;
+	ps_diags_push(cx->out, f);
 	return f;
 }
 

@@ -81,6 +81,14 @@ run ps-lint-dockerfile -f json --require-digest "$F/tree/Dockerfile"
 expect_out_has '"rule":"PSD304"' "--require-digest asks for digests"
 run ps-lint-dockerfile -f json --enable no-such-rule "$F/tree/Dockerfile"
 expect_status 2 "--enable of an unknown rule exits 2"
+# A message longer than the finding's first buffer is kept whole.
+long=$(head -c 700 /dev/zero | tr '\0' a)
+printf 'FROM registry.example.com/%s:1.0\nUSER 1000\n' "$long" >"$TMP/long.Dockerfile"
+run ps-lint-dockerfile -f json --shellcheck never "$TMP/long.Dockerfile"
+expect_json_lines "a long image name's findings are JSON lines"
+got=$(json_eval "str(max(len(r['message']) for r in recs if r['rule'] == 'PSD302'))")
+expect_eq 787 "$got" "a 787-byte message is written whole"
+
 mkdir -p "$TMP/proj/app"
 printf 'FROM python:3.11\nUSER 1000\n' >"$TMP/proj/app/Dockerfile"
 printf 'dockerfile:\n  allowed-versions:\n    python: ["3.12*"]\n  severity:\n    PSD303: error\n' >"$TMP/proj/.ps-lint.yml"

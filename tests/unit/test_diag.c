@@ -559,6 +559,24 @@ START_TEST(test_borrowed_fields)
 	ck_assert_ptr_null(f->refs[2]);
 	ck_assert_ptr_eq(refs[0], ref);
 	ck_assert_ptr_null(refs[1]);
+	/* message and snippet in the finding's own allocation */
+	{
+		struct ps_finding *g = ps_xmalloc(sizeof(*g) + 8);
+
+		memset(g, 0, sizeof(*g));
+		g->borrows = PS_BORROWS_MESSAGE | PS_BORROWS_SNIPPET;
+		g->message = (char *)(g + 1);
+		memcpy(g->message, "msg", 4);
+		g->snippet = g->message + 4;
+		memcpy(g->snippet, "RUN", 4);
+		ps_diags_push(&d, g);
+		fp = ps_finding_fingerprint(g);
+		ck_assert_ptr_eq(fp, g->fp);
+		/* a new snippet is the finding's own: freed with it */
+		ps_finding_set_snippet(g, "RUN z", 5);
+		ck_assert_str_eq(g->snippet, "RUN z");
+		ck_assert_str_eq(g->message, "msg");
+	}
 	ps_diags_free(&d);
 	ck_assert_str_eq(tool, "ps-x");
 	ck_assert_str_eq(file, "dir/Dockerfile");
