@@ -179,6 +179,74 @@ lint_on(const struct lint_ctx *cx, const char *code)
 	return i < lint_nrules && cx->set->sev[i] >= 0;
 }
 
+/*
+ * A message into out (cap bytes): the conversions the rules use (%s, %.*s,
+ * %ld, %%) written here, which is several times cheaper than vsnprintf.
+ * Returns its length, or (size_t)-1 when it does not fit or fmt has any
+ * other conversion (then vsnprintf does it).
+ */
+static size_t
+format_message(char *out, size_t cap, const char *fmt, va_list ap)
+{
+	size_t n = 0;
+
+	for (const char *p = fmt; *p; p++) {
+		const char *s;
+		size_t len;
+		char num[24];
+
+		if (*p != '%') {
+			/* the text up to the next conversion, at once */
+			s = p;
+			p = strchrnul(p, '%');
+			len = (size_t)(p - s);
+			if (n + len >= cap)
+				return (size_t)-1;
+			memcpy(out + n, s, len);
+			n += len;
+			if (!*p)
+				break;
+		}
+		p++;
+		if (*p == 's') {
+			s = va_arg(ap, const char *);
+			if (!s)
+				s = "(null)";
+			len = strlen(s);
+		} else if (p[0] == '.' && p[1] == '*' && p[2] == 's') {
+			int prec = va_arg(ap, int);
+
+			s = va_arg(ap, const char *);
+			len = prec < 0 ? strlen(s) : strnlen(s, (size_t)prec);
+			p += 2;
+		} else if (p[0] == 'l' && p[1] == 'd') {
+			long v = va_arg(ap, long);
+			unsigned long u = v < 0 ? 0UL - (unsigned long)v : (unsigned long)v;
+			size_t k = sizeof(num);
+
+			do
+				num[--k] = (char)('0' + u % 10);
+			while ((u /= 10) != 0);
+			if (v < 0)
+				num[--k] = '-';
+			s = num + k;
+			len = sizeof(num) - k;
+			p++;
+		} else if (*p == '%') {
+			s = "%";
+			len = 1;
+		} else {
+			return (size_t)-1;
+		}
+		if (n + len >= cap)
+			return (size_t)-1;
+		memcpy(out + n, s, len);
+		n += len;
+	}
+	out[n] = '\0';
+	return n;
+}
+
 struct ps_finding *
 lint_report(struct lint_ctx *cx, const char *code, const struct ps_df_inst *in,
 	    int line, const char *fmt, ...)
@@ -187,22 +255,21 @@ lint_report(struct lint_ctx *cx, const char *code, const struct ps_df_inst *in,
 	const struct lint_rule *r;
 	struct ps_finding *f;
 	struct ps_buf big = { 0 };
-	char stack[512], *msg = stack;
+	char stack[512];
+	const char *msg = stack;
 	va_list ap;
-	int n;
 
 	if (i >= lint_nrules || cx->set->sev[i] < 0)
 		return NULL;
 	r = &lint_rules[i];
 	va_start(ap, fmt);
-	n = vsnprintf(stack, sizeof(stack), fmt, ap);
+	mlen = format_message(stack, sizeof(stack), fmt, ap);
 	va_end(ap);
-	mlen = n > 0 ? (size_t)n : 0;
-	if (mlen >= sizeof(stack)) {
+	if (mlen == (size_t)-1) {
 		va_start(ap, fmt);
 		ps_buf_addvf(&big, fmt, ap);
 		va_end(ap);
-		msg = big.data;
+		msg = ps_buf_str(&big);
 		mlen = big.len;
 	}
 	if (in && cx->snippet_raw != in->raw) {

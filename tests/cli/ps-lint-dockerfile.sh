@@ -81,6 +81,14 @@ run ps-lint-dockerfile -f json --require-digest "$F/tree/Dockerfile"
 expect_out_has '"rule":"PSD304"' "--require-digest asks for digests"
 run ps-lint-dockerfile -f json --enable no-such-rule "$F/tree/Dockerfile"
 expect_status 2 "--enable of an unknown rule exits 2"
+# Messages with numbers and a bounded string in them.
+printf 'FROM python:3.12-slim\nUSER dev\nEXPOSE 8080\nHEALTHCHECK CMD ["python", "-c", "import urllib.request; urllib.request.urlopen(\\"http://localhost:9090/health\\")"]\nCMD ["python", "app.py"]\n' >"$TMP/ports.Dockerfile"
+run ps-lint-dockerfile -f gnu --fail-on never --shellcheck never "$TMP/ports.Dockerfile"
+expect_out_has "4:1: warning: the HEALTHCHECK probes port 9090, not the EXPOSEd port 8080 [PSD314]" \
+	"the probed and the EXPOSEd port are named"
+expect_out_has "2:1: info: USER dev: a name may not resolve on the host; use a numeric UID [PSD066]" \
+	"a USER name is quoted in its finding"
+
 # A message longer than the finding's first buffer is kept whole.
 long=$(head -c 700 /dev/zero | tr '\0' a)
 printf 'FROM registry.example.com/%s:1.0\nUSER 1000\n' "$long" >"$TMP/long.Dockerfile"
