@@ -326,49 +326,43 @@ redact_urls(struct ps_buf *out, const char *s)
 static void
 redact_assignments(struct ps_buf *out, const char *s)
 {
-	size_t i = 0, n = strlen(s);
+	size_t i = 0, n = strlen(s), q = 0;
 
-	while (i < n) {
+	/* From each '=' or ':' back to a key before it: KEY=, KEY :, "KEY":
+	 * (i: what is written; a key starts no earlier). */
+	for (;; q++) {
 		size_t ks, ke, v, ve;
 
-		if (!is_key_char(s[i])) {	/* a run of other characters */
-			size_t st = i;
-
-			while (i < n && !is_key_char(s[i]))
-				i++;
-			ps_buf_add(out, s + st, i - st);
-			continue;
-		}
-		ks = i;
-		while (i < n && is_key_char(s[i]))
-			i++;
-		ke = i;
-		v = i;
-		if (v < n && s[v] == '"')	/* "KEY": "VALUE" */
-			v++;
-		while (v < n && s[v] == ' ')
-			v++;
-		if (v >= n || (s[v] != '=' && s[v] != ':') ||
-		    !is_secret_name_n(s + ks, ke - ks) ||
+		while (q < n && s[q] != '=' && s[q] != ':')
+			q++;
+		if (q >= n)
+			break;
+		ke = q;
+		while (ke > i && s[ke - 1] == ' ')
+			ke--;
+		if (ke > i && s[ke - 1] == '"')
+			ke--;
+		ks = ke;
+		while (ks > i && is_key_char(s[ks - 1]))
+			ks--;
+		if (ks == ke || !is_secret_name_n(s + ks, ke - ks) ||
 		    (ks > 0 && s[ks - 1] == '$') ||
-		    (s[v] == ':' && v + 2 < n && s[v + 1] == '/' && s[v + 2] == '/')) {
-			ps_buf_add(out, s + ks, ke - ks);
+		    (s[q] == ':' && q + 2 < n && s[q + 1] == '/' && s[q + 2] == '/'))
 			continue;
-		}
-		v++;
+		v = q + 1;
 		while (v < n && s[v] == ' ')
 			v++;
-		ps_buf_add(out, s + ks, v - ks);
+		ps_buf_add(out, s + i, v - i);
 		if (v < n && (s[v] == '"' || s[v] == '\'')) {
-			char q = s[v];
+			char quote = s[v];
 
 			ve = v + 1;
-			while (ve < n && s[ve] != q) {
+			while (ve < n && s[ve] != quote) {
 				if (s[ve] == '\\' && ve + 1 < n)
 					ve++;
 				ve++;
 			}
-			ps_buf_addc(out, q);
+			ps_buf_addc(out, quote);
 			/* A reference like ${VAR} is not a secret. */
 			if (ve - v - 1 > 0 && s[v + 1] == '$' && v + 2 < n &&
 			    s[v + 2] == '{')
@@ -376,7 +370,7 @@ redact_assignments(struct ps_buf *out, const char *s)
 			else if (ve > v + 1)
 				ps_buf_adds(out, "***");
 			if (ve < n)
-				ps_buf_addc(out, q);
+				ps_buf_addc(out, quote);
 			i = ve < n ? ve + 1 : n;
 		} else {
 			ve = v;
@@ -388,7 +382,9 @@ redact_assignments(struct ps_buf *out, const char *s)
 				ps_buf_adds(out, "***");
 			i = ve;
 		}
+		q = i - 1;	/* (the loop steps past it) */
 	}
+	ps_buf_add(out, s + i, n - i);
 }
 
 char *
@@ -401,6 +397,10 @@ ps_redact(const char *s)
 	/* both a URL's password and an assignment need a ':' or an '=' */
 	if (!strpbrk(s, ":="))
 		return ps_xstrdup(s);
+	if (!strstr(s, "://")) {
+		redact_assignments(&b, s);
+		return ps_buf_detach(&b);
+	}
 	redact_urls(&a, s);
 	redact_assignments(&b, ps_buf_str(&a));
 	ps_buf_free(&a);
