@@ -109,40 +109,47 @@ ps_df_scratch_release(void)
 	memset(&tl, 0, sizeof(tl));
 }
 
+/* ar_alloc when the current block has no room for need bytes */
 static void *
+ar_alloc_slow(struct ps_dockerfile *df, size_t need)
+{
+	struct arena_blk *b = df->arena, *nb;
+	size_t cap = need > AR_BLOCK ? need : AR_BLOCK;
+
+	if (cap == AR_BLOCK && tl.blks) {
+		nb = tl.blks;
+		tl.blks = nb->next;
+		tl.nblks--;
+	} else {
+		nb = ps_xmalloc(sizeof(*nb) + cap);
+	}
+	nb->used = need;
+	nb->cap = cap;
+	if (b && need > AR_BLOCK) {
+		/* a big one: keep the current block for small ones */
+		nb->next = b->next;
+		b->next = nb;
+	} else {
+		nb->next = b;
+		df->arena = nb;
+	}
+	return (char *)nb->data;
+}
+
+/* n bytes from df's arena (16-byte aligned); the usual case inline */
+static inline void *
 ar_alloc(struct ps_dockerfile *df, size_t n)
 {
 	struct arena_blk *b = df->arena;
 	size_t need = (n + 15) & ~(size_t)15;
 
-	if (!b || b->cap - b->used < need) {
-		size_t cap = need > AR_BLOCK ? need : AR_BLOCK;
-		struct arena_blk *nb;
+	if (b && b->cap - b->used >= need) {
+		void *p = (char *)b->data + b->used;
 
-		if (cap == AR_BLOCK && tl.blks) {
-			nb = tl.blks;
-			tl.blks = nb->next;
-			tl.nblks--;
-		} else {
-			nb = ps_xmalloc(sizeof(*nb) + cap);
-		}
-
-		nb->used = 0;
-		nb->cap = cap;
-		if (b && need > AR_BLOCK) {
-			/* a big one: keep the current block for small ones */
-			nb->next = b->next;
-			b->next = nb;
-			nb->used = need;
-			return (char *)nb->data;
-		}
-		nb->next = b;
-		df->arena = nb;
-		b = nb;
+		b->used += need;
+		return p;
 	}
-	void *p = (char *)b->data + b->used;
-	b->used += need;
-	return p;
+	return ar_alloc_slow(df, need);
 }
 
 static char *
@@ -1230,30 +1237,79 @@ struct sh {
 static void sh_split_into(struct ps_dockerfile *df, const char *s, size_t n,
 			  int nested, struct sh *parent);
 
-static int
-is_name_assign(const char *t)
-{
-	if (!(isalpha((unsigned char)*t) || *t == '_'))
-		return 0;
-	while (isalnum((unsigned char)*t) || *t == '_')
-		t++;
-	if (*t == '+' && t[1] == '=')
-		return 1;
-	return *t == '=';
-}
-
-static const char *const skip_words[] = {
-	"if", "then", "else", "elif", "do", "while", "until", "!", "{",
-	"time", "exec", NULL
-};
-static const char *const end_words[] = { "fi", "done", "esac", "}", NULL };
-
 /* strcmp(a, b) == 0, the usual mismatch settled on the first byte */
 static inline int
 streq(const char *a, const char *b)
 {
 	return a[0] == b[0] && strcmp(a, b) == 0;
 }
+
+/* Characters of a shell variable name: 2 for those that may start one. */
+static const unsigned char name_char[256] = {
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1,
+	['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+	['_'] = 2,
+	['a'] = 2, ['b'] = 2, ['c'] = 2, ['d'] = 2, ['e'] = 2, ['f'] = 2,
+	['g'] = 2, ['h'] = 2, ['i'] = 2, ['j'] = 2, ['k'] = 2, ['l'] = 2,
+	['m'] = 2, ['n'] = 2, ['o'] = 2, ['p'] = 2, ['q'] = 2, ['r'] = 2,
+	['s'] = 2, ['t'] = 2, ['u'] = 2, ['v'] = 2, ['w'] = 2, ['x'] = 2,
+	['y'] = 2, ['z'] = 2,
+	['A'] = 2, ['B'] = 2, ['C'] = 2, ['D'] = 2, ['E'] = 2, ['F'] = 2,
+	['G'] = 2, ['H'] = 2, ['I'] = 2, ['J'] = 2, ['K'] = 2, ['L'] = 2,
+	['M'] = 2, ['N'] = 2, ['O'] = 2, ['P'] = 2, ['Q'] = 2, ['R'] = 2,
+	['S'] = 2, ['T'] = 2, ['U'] = 2, ['V'] = 2, ['W'] = 2, ['X'] = 2,
+	['Y'] = 2, ['Z'] = 2,
+};
+
+static int
+is_name_assign(const char *t)
+{
+	if (name_char[(unsigned char)*t] != 2)
+		return 0;
+	while (name_char[(unsigned char)*t])
+		t++;
+	if (*t == '+' && t[1] == '=')
+		return 1;
+	return *t == '=';
+}
+
+/* A command's first word that is a keyword: SKIP_WORD for those that
+ * only lead into a command (if, then, do, time, exec, ...), SKIP_CMD for
+ * those whose command is not a simple one (for, case, select, function). */
+enum { PLAIN_WORD, SKIP_WORD, SKIP_CMD };
+
+static int
+first_word_kind(const char *t)
+{
+	switch (t[0]) {
+	case 'i':
+		return streq(t, "if") ? SKIP_WORD : PLAIN_WORD;
+	case 't':
+		return streq(t, "then") || streq(t, "time") ? SKIP_WORD : PLAIN_WORD;
+	case 'e':
+		return streq(t, "else") || streq(t, "elif") || streq(t, "exec") ?
+		       SKIP_WORD : PLAIN_WORD;
+	case 'd':
+		return streq(t, "do") ? SKIP_WORD : PLAIN_WORD;
+	case 'w':
+		return streq(t, "while") ? SKIP_WORD : PLAIN_WORD;
+	case 'u':
+		return streq(t, "until") ? SKIP_WORD : PLAIN_WORD;
+	case '!':
+	case '{':
+		return t[1] == '\0' ? SKIP_WORD : PLAIN_WORD;
+	case 'f':
+		return streq(t, "for") || streq(t, "function") ? SKIP_CMD : PLAIN_WORD;
+	case 'c':
+		return streq(t, "case") ? SKIP_CMD : PLAIN_WORD;
+	case 's':
+		return streq(t, "select") ? SKIP_CMD : PLAIN_WORD;
+	default:
+		return PLAIN_WORD;
+	}
+}
+
+static const char *const end_words[] = { "fi", "done", "esac", "}", NULL };
 
 static int
 in_list(const char *w, const char *const *l)
@@ -1277,16 +1333,16 @@ push_word(struct sh *sh, const char *text, size_t tn, const char *raw,
 	w.dynamic = dynamic;
 	if (sh->skip_cmd)
 		return;
-	if (sh->words.len == 0) {
-		if (!quoted && in_list(w.text, skip_words))
+	if (sh->words.len == 0 && !quoted) {
+		int kind = first_word_kind(w.text);
+
+		if (kind == SKIP_WORD)
 			return;
-		if (!quoted && (streq(w.text, "for") || streq(w.text, "case") ||
-				streq(w.text, "select") ||
-				streq(w.text, "function"))) {
+		if (kind == SKIP_CMD) {
 			sh->skip_cmd = 1;
 			return;
 		}
-		if (!quoted && is_name_assign(w.text)) {
+		if (is_name_assign(w.text)) {
 			VEC_PUSH(sh->assigns, w);
 			return;
 		}
