@@ -331,34 +331,34 @@ ps_diags_drop_rules(struct ps_diags *d, const char *const *rules)
 
 /* ---- fingerprint ---- */
 
-static int
-is_space(unsigned char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
-	       c == '\v';
-}
+/* White space (1) and the end of the string (2), looked up. */
+static const unsigned char ws_class[256] = {
+	[0] = 2, [' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1, ['\f'] = 1,
+	['\v'] = 1,
+};
 
 /* s with runs of white space collapsed to one space, trimmed, into dst
  * (room for strlen(s) bytes); its length. */
 static size_t
 normalise_into(char *dst, const char *s)
 {
+	const unsigned char *p = (const unsigned char *)s;
 	size_t n = 0;
 
-	while (*s && is_space((unsigned char)*s))
-		s++;
-	while (*s) {
-		const char *e = s;
+	while (ws_class[*p] == 1)
+		p++;
+	while (*p) {
+		const unsigned char *e = p;
 
-		while (*e && !is_space((unsigned char)*e))
+		while (!ws_class[*e])
 			e++;
-		memcpy(dst + n, s, (size_t)(e - s));
-		n += (size_t)(e - s);
-		while (*e && is_space((unsigned char)*e))
+		memcpy(dst + n, p, (size_t)(e - p));
+		n += (size_t)(e - p);
+		while (ws_class[*e] == 1)
 			e++;
 		if (*e)
 			dst[n++] = ' ';
-		s = e;
+		p = e;
 	}
 	return n;
 }
