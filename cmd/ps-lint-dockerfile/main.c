@@ -239,6 +239,10 @@ main(int argc, char **argv)
 
 		run.jobs = n < 1 ? 1 : (n > 16 ? 16 : (int)n);
 	}
+	/* the other workers start now, the heap is mapped, while the files
+	 * are found */
+	lint_run_start(&run, (size_t)(argc > first ? argc - first : 1));
+	lint_prefault_heap((size_t)(argc > first ? argc - first : 1), run.jobs);
 	if (first < argc) {
 		struct ps_error err = { 0 };
 
@@ -246,7 +250,7 @@ main(int argc, char **argv)
 				     &files, &err) < 0) {
 			ps_log_error("%s", err.msg);
 			status = PS_EXIT_USAGE;
-			goto out_files;
+			goto out_run;
 		}
 	}
 	run.files = &files;
@@ -296,7 +300,6 @@ main(int argc, char **argv)
 	ps_baseline_free(ro.baseline);
 out_run:
 	lint_run_free(&run);
-out_files:
 	lint_files_free(&files);
 out_fixed:
 	if (run.fixed)

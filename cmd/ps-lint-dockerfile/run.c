@@ -2,9 +2,10 @@
  * Running the linter over many files: settings per file (the nearest
  * .ps-lint.yml / .hadolint.yaml, cached by directory and by path), files
  * read with one read(2), worker threads over the file list (the calling
- * thread is one), each file's findings fingerprinted and rendered by the
- * worker that linted it and written in input order by whichever worker
- * completes the next file.
+ * thread is one; the others started, each on a CPU of its own, while the
+ * files are still being found), each file's findings fingerprinted and
+ * rendered by the worker that linted it and written in input order by
+ * whichever worker completes the next file.
  */
 #include "cmd/ps-lint-dockerfile/run.h"
 
@@ -12,10 +13,12 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/log.h"
@@ -36,6 +39,31 @@ lint_prefault_image(void)
 {
 	/* data and bss (the stdout buffer among them) */
 	ps_prefault(__data_start, (size_t)(end - __data_start));
+}
+
+/* The heap a worker touches linting: what one file needs (the parse
+ * arena, findings, rendered bytes) and its share of the files' results. */
+static size_t
+thread_heap(size_t n, int nth)
+{
+	size_t h = (64 << 10) + n / (size_t)(nth > 0 ? nth : 1) * 256;
+
+	return h > (8 << 20) ? 8 << 20 : h;
+}
+
+void
+lint_prefault_heap(size_t n, int jobs)
+{
+	size_t h = thread_heap(n, jobs) + n * 512;
+
+	/* Linting allocates and frees per file all the time: keep the memory
+	 * in the process rather than trimming the workers' arenas (madvise)
+	 * after every file, and out of mmap. */
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
+	mallopt(M_MMAP_THRESHOLD, 16 << 20);
+	/* this thread's: its worker's and the per-file state of the run and
+	 * of the renderer's summary */
+	ps_prefault_heap(h > (8 << 20) ? 8 << 20 : h);
 }
 
 /* Read a whole regular file with one read(2) (looping only on short reads). */
@@ -392,14 +420,11 @@ take_back(struct lint_run *r, struct worker_mem *m)
  * No thread ever waits for another's file: the one that completes the
  * next file in order writes it (and those after it that are done).
  */
-static void *
-worker(void *arg)
+static void
+work(struct lint_run *r)
 {
-	struct lint_run *r = arg;
 	struct worker_mem m = { 0 };
 
-	if (!pthread_equal(pthread_self(), r->main_thread))
-		ps_prefault_heap(r->thread_heap);
 	for (;;) {
 		size_t i = atomic_fetch_add(&r->next, 1);
 
@@ -429,7 +454,132 @@ worker(void *arg)
 	ps_buf_free(&m.bytes);
 	free(m.put);
 	free(m.mine);
+}
+
+/* A worker started by lint_run_all: its heap mapped, then to work. */
+static void *
+worker(void *arg)
+{
+	struct lint_run *r = arg;
+
+	ps_prefault_heap(r->thread_heap);
+	work(r);
 	return NULL;
+}
+
+static void
+cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+/* Wait for go: spinning for up to 20 ms when the thread has a CPU of its
+ * own (the files are usually known within a millisecond), then asleep. */
+static int
+wait_go(struct lint_run *r)
+{
+	struct timespec t0, t;
+	int g;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (unsigned k = 1; r->spin; k++) {
+		if ((g = atomic_load_explicit(&r->go, memory_order_acquire)) != 0)
+			return g;
+		cpu_relax();
+		if (k % 4096 == 0) {
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			if ((t.tv_sec - t0.tv_sec) * 1000000000L +
+			    (t.tv_nsec - t0.tv_nsec) > 20000000L)
+				break;
+		}
+	}
+	pthread_mutex_lock(&r->go_mu);
+	while ((g = atomic_load(&r->go)) == 0)
+		pthread_cond_wait(&r->go_cv, &r->go_mu);
+	pthread_mutex_unlock(&r->go_mu);
+	return g;
+}
+
+/* A worker started early: its heap mapped while the files are found. */
+static void *
+early_worker(void *arg)
+{
+	struct lint_run *r = arg;
+
+	if (CPU_COUNT(&r->allowed) > 0)
+		pthread_setaffinity_np(pthread_self(), sizeof(r->allowed),
+				       &r->allowed);
+	ps_prefault_heap(r->thread_heap);
+	if (wait_go(r) > 0)
+		work(r);
+	return NULL;
+}
+
+static void
+set_go(struct lint_run *r, int go)
+{
+	pthread_mutex_lock(&r->go_mu);
+	atomic_store(&r->go, go);
+	pthread_cond_broadcast(&r->go_cv);
+	pthread_mutex_unlock(&r->go_mu);
+}
+
+void
+lint_run_start(struct lint_run *r, size_t n)
+{
+	int nth = r->jobs < 1 ? 1 : (r->jobs > 16 ? 16 : r->jobs);
+	int here = sched_getcpu(), cpu = here;
+	cpu_set_t allowed;
+	pthread_attr_t attr;
+
+	if (r->nthreads || nth < 2)
+		return;
+	if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0)
+		CPU_ZERO(&allowed);
+	r->allowed = allowed;
+	r->thread_heap = thread_heap(n, nth);
+	r->spin = CPU_COUNT(&allowed) >= nth;
+	atomic_init(&r->go, 0);
+	pthread_mutex_init(&r->go_mu, NULL);
+	pthread_cond_init(&r->go_cv, NULL);
+	for (int t = 1; t < nth; t++) {
+		/* Each on a CPU of its own from the start: left to the
+		 * scheduler, a new thread can wait on this CPU for the next
+		 * balancing tick (milliseconds) while another CPU idles. It
+		 * may go anywhere once running (early_worker). */
+		pthread_attr_init(&attr);
+		if (here >= 0 && CPU_COUNT(&allowed) > 1) {
+			cpu_set_t one;
+
+			do
+				cpu = (cpu + 1) % CPU_SETSIZE;
+			while (!CPU_ISSET(cpu, &allowed) || cpu == here);
+			CPU_ZERO(&one);
+			CPU_SET(cpu, &one);
+			pthread_attr_setaffinity_np(&attr, sizeof(one), &one);
+		}
+		if (pthread_create(&r->threads[r->nthreads], &attr, early_worker,
+				   r) == 0)
+			r->nthreads++;
+		pthread_attr_destroy(&attr);
+	}
+}
+
+/* Tell the early workers to go (1) or leave (-1), and wait for them. */
+static void
+finish_early(struct lint_run *r, int go)
+{
+	if (!r->nthreads)
+		return;
+	if (go < 0)
+		set_go(r, go);
+	for (int t = 0; t < r->nthreads; t++)
+		pthread_join(r->threads[t], NULL);
+	r->nthreads = 0;
+	pthread_mutex_destroy(&r->go_mu);
+	pthread_cond_destroy(&r->go_cv);
 }
 
 void
@@ -456,22 +606,12 @@ lint_run_all(struct lint_run *r, struct ps_render *rd)
 	pthread_t threads[16];
 	int started = 0;
 
-	/* Linting allocates and frees per file all the time: keep the memory
-	 * in the process rather than trimming the workers' arenas (madvise)
-	 * after every file. */
-	mallopt(M_TRIM_THRESHOLD, 64 << 20);
-	mallopt(M_MMAP_THRESHOLD, 16 << 20);
 	if ((size_t)nth > n)
 		nth = (int)(n ? n : 1);
-	/* the heap a run touches: per thread what one file needs (the
-	 * parse arena, findings, rendered bytes) and, on this thread, the
-	 * per-file state of the run and of the renderer's summary */
-	r->main_thread = pthread_self();
-	r->thread_heap = (64 << 10) + n / (size_t)nth * 256;
-	if (r->thread_heap > (8 << 20))
-		r->thread_heap = 8 << 20;
-	ps_prefault_heap(r->thread_heap + n * 512 > (8 << 20) ? (8 << 20) :
-		      r->thread_heap + n * 512);
+	if (!r->nthreads)	/* (the early ones have theirs) */
+		r->thread_heap = thread_heap(n, nth);
+	/* (populated already if lint_prefault_heap was told the operands) */
+	lint_prefault_heap(n, nth);
 	r->rd = rd;
 	r->results = ps_xcalloc(n + 1, sizeof(*r->results));
 	r->done = ps_xcalloc(n + 1, sizeof(*r->done));
@@ -480,11 +620,17 @@ lint_run_all(struct lint_run *r, struct ps_render *rd)
 		atomic_init(&r->done[i], RES_PENDING);
 	atomic_init(&r->next_out, 0);
 	pthread_mutex_init(&r->out_mu, NULL);
-	/* this thread is one of the workers: jobs - 1 more */
-	for (int t = 1; t < nth; t++)
-		if (pthread_create(&threads[started], NULL, worker, r) == 0)
-			started++;
-	worker(r);
+	/* this thread is one of the workers: jobs - 1 more, started early
+	 * (lint_run_start) or now */
+	if (r->nthreads) {
+		set_go(r, 1);
+	} else {
+		for (int t = 1; t < nth; t++)
+			if (pthread_create(&threads[started], NULL, worker, r) == 0)
+				started++;
+	}
+	work(r);
+	finish_early(r, 1);
 	for (int t = 0; t < started; t++)
 		pthread_join(threads[t], NULL);
 	write_ready(r);		/* (all written already, unless a writer
@@ -497,6 +643,7 @@ lint_run_all(struct lint_run *r, struct ps_render *rd)
 void
 lint_run_free(struct lint_run *r)
 {
+	finish_early(r, -1);
 	for (size_t i = 0; r->results && i < r->files->len; i++) {
 		ps_diags_free(&r->results[i].diags);
 		free(r->results[i].error);

@@ -5,6 +5,7 @@
 #define PS_LINT_DOCKERFILE_RUN_H
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 
 #include "cmd/ps-lint-dockerfile/lint.h"
@@ -52,13 +53,25 @@ struct lint_run {
 	struct ps_render *rd;
 	atomic_size_t next_out;	/* the next file to write */
 	int status;		/* worst status of an unreadable file */
-	pthread_t main_thread;	/* lint_run_all's caller */
 	size_t thread_heap;	/* bytes of heap populated per other thread */
+	/* the other workers, started early (lint_run_start) and waiting for
+	 * go: 1 to lint, -1 to leave */
+	pthread_t threads[16];
+	int nthreads;
+	int spin;		/* they may wait spinning (a CPU each) */
+	cpu_set_t allowed;	/* the CPUs the process may use */
+	atomic_int go;
+	pthread_mutex_t go_mu;
+	pthread_cond_t go_cv;
 };
 
 /* Resolve the settings of every file (the nearest configuration, loaded
  * once per directory); r->config_error tells of a bad one. */
 void lint_run_settings(struct lint_run *r);
+/* Start the other r->jobs - 1 workers now, for about n files, to wait
+ * until lint_run_all has them: a thread of an idle CPU of a VM can take
+ * milliseconds to run, which the collection of the files then hides. */
+void lint_run_start(struct lint_run *r, size_t n);
 /* Lint every file on r->jobs threads (this one included) and write
  * each file's findings through rd in input order as soon as it and the
  * files before it are done. Returns the worst status of the files that
@@ -67,8 +80,13 @@ int lint_run_all(struct lint_run *r, struct ps_render *rd);
 /* Write file i's findings through rd (with the writing lock held);
  * returns -1 when a finding could not be written. */
 int lint_run_render(struct lint_run *r, size_t i, struct ps_render *rd);
+/* (Workers started and not run are told to leave.) */
 void lint_run_free(struct lint_run *r);
 /* Populate the program's data pages at once (page faults are dear on VMs). */
 void lint_prefault_image(void);
+/* The same for the heap a run over about n files on jobs threads uses
+ * (the main thread's part), and malloc told to keep it: early, so that the
+ * collection of the files finds its memory mapped too. */
+void lint_prefault_heap(size_t n, int jobs);
 
 #endif
