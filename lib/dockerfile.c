@@ -152,7 +152,7 @@ ar_alloc(struct ps_dockerfile *df, size_t n)
 	return ar_alloc_slow(df, need);
 }
 
-static char *
+static inline char *
 ar_strndup(struct ps_dockerfile *df, const char *s, size_t n)
 {
 	char *p = ar_alloc(df, n + 1);
@@ -209,8 +209,12 @@ ps_df_kind_name(enum ps_df_kind k)
 enum ps_df_kind
 ps_df_kind_parse(const char *word, size_t n)
 {
+	if (n == 0)
+		return PS_DF_UNKNOWN;
 	for (size_t k = 1; k < PS_ARRAY_LEN(kind_names); k++)
-		if (strlen(kind_names[k]) == n &&
+		/* (the first letters, in either case, settle most) */
+		if (((kind_names[k][0] ^ word[0]) & ~0x20) == 0 &&
+		    strlen(kind_names[k]) == n &&
 		    strncasecmp(kind_names[k], word, n) == 0)
 			return (enum ps_df_kind)k;
 	return PS_DF_UNKNOWN;

@@ -186,6 +186,22 @@ lint_strcmp(const char *a, const char *b)
 		return (unsigned char)a[0] - (unsigned char)b[0];
 	return strcmp(a, b);
 }
+/* s begins with p, ends with p (inline: p is mostly a literal, whose
+ * length the compiler knows) */
+static inline int
+starts(const char *s, const char *p)
+{
+	return !p[0] || (s[0] == p[0] && strncmp(s, p, strlen(p)) == 0);
+}
+
+static inline int
+ends(const char *s, const char *p)
+{
+	size_t n = strlen(s), m = strlen(p);
+
+	return n >= m && lint_strcmp(s + n - m, p) == 0;
+}
+
 /* image reference parts: registry ("" for Docker Hub), repository path,
  * tag (NULL), digest (NULL). Pointers into a malloc'd copy in *buf. */
 struct image_ref {

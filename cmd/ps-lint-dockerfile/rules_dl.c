@@ -31,20 +31,6 @@ flag(const struct ps_sh_cmd *c, const char *f)
 	return ps_sh_has_flag(c, f);
 }
 
-static int
-starts(const char *s, const char *p)
-{
-	return !p[0] || (s[0] == p[0] && strncmp(s, p, strlen(p)) == 0);
-}
-
-static int
-ends(const char *s, const char *p)
-{
-	size_t n = strlen(s), m = strlen(p);
-
-	return n >= m && lint_strcmp(s + n - m, p) == 0;
-}
-
 /* The subcommand: first non-flag argument (skipping flags with values
  * given in takes_arg). Returns its index or 0. */
 static size_t

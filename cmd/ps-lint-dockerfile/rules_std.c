@@ -16,20 +16,6 @@
 #include "lib/log.h"
 
 static int
-starts(const char *s, const char *p)
-{
-	return !p[0] || (s[0] == p[0] && strncmp(s, p, strlen(p)) == 0);
-}
-
-static int
-ends(const char *s, const char *p)
-{
-	size_t n = strlen(s), m = strlen(p);
-
-	return n >= m && lint_strcmp(s + n - m, p) == 0;
-}
-
-static int
 has_arg(const struct ps_sh_cmd *c, const char *w)
 {
 	for (size_t i = 1; i < c->argc; i++)
