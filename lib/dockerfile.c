@@ -1546,6 +1546,11 @@ sh_run(struct sh *sh)
 	while (sh->i < sh->n) {
 		char c = s[sh->i];
 
+		/* most words start with a character that can only be plain
+		 * there (not a comment's '#', not a redirection's digit) */
+		if (!word_stop[(unsigned char)c] && c != '#' &&
+		    (unsigned char)(c - '0') > 9)
+			goto plain;
 		/* separators and operators (outside a word's quotes) */
 		if (c == ' ' || c == '\t' || c == '\r') {
 			if (sh->raw.len > 0 || quoted)
@@ -1706,6 +1711,7 @@ sh_run(struct sh *sh)
 		}
 		if (c == '$')
 			dynamic = 1;
+plain:
 		{
 			/* this character and the plain ones after it: inside a
 			 * word, none of them can start anything else */
