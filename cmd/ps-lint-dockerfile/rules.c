@@ -609,6 +609,8 @@ lint_text(const struct lint_settings *set, const char *file, const char *dir,
 		if (f)
 			f->col = df->errors[i].col;
 	}
+	struct ps_sh_script *split = ps_xcalloc(df->ninsts + 1, sizeof(*split));
+
 	cx.scripts = ps_xcalloc(df->ninsts + 1, sizeof(*cx.scripts));
 	cx.posix = ps_xcalloc(df->ninsts + 1, sizeof(*cx.posix));
 	cx.pipefail = ps_xcalloc(df->ninsts + 1, sizeof(*cx.pipefail));
@@ -619,7 +621,7 @@ lint_text(const struct lint_settings *set, const char *file, const char *dir,
 		struct ps_df_inst *run = in->inner ? in->inner : in;
 
 		if (run->kind == PS_DF_RUN && cx.posix[i] && run->script) {
-			cx.scripts[i] = ps_xcalloc(1, sizeof(**cx.scripts));
+			cx.scripts[i] = &split[i];
 			ps_sh_split(df, run->script, cx.scripts[i]);
 		}
 	}
@@ -630,8 +632,7 @@ lint_text(const struct lint_settings *set, const char *file, const char *dir,
 	    lint_on(&cx, "PSD500"))
 		lint_shellcheck(&cx);
 	lint_pragmas_apply(&cx, first);
-	for (size_t i = 0; i < df->ninsts; i++)
-		free(cx.scripts[i]);
+	free(split);
 	free(cx.scripts);
 	free(cx.posix);
 	free(cx.pipefail);
