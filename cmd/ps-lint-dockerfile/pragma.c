@@ -34,7 +34,8 @@ word(const char **s, const char *w)
 {
 	size_t n = strlen(w);
 
-	if (strncasecmp(*s, w, n) != 0)
+	/* (most comments are no pragma: their first letter says so) */
+	if ((((*s)[0] ^ w[0]) & ~0x20) != 0 || strncasecmp(*s, w, n) != 0)
 		return 0;
 	*s += n;
 	return 1;

@@ -461,6 +461,8 @@ pragma_shell(const struct ps_df_comment *c)
 {
 	const char *t = c->text;
 
+	if ((t[0] | 0x20) != 'h' && (t[0] | 0x20) != 'p')
+		return NULL;	/* (no pragma: most comments) */
 	if (strncasecmp(t, "hadolint", 8) == 0)
 		t += 8;
 	else if (strncasecmp(t, "ps-lint", 7) == 0)
