@@ -241,7 +241,7 @@ main(int argc, char **argv)
 	}
 	/* the other workers start now, the heap is mapped, while the files
 	 * are found */
-	lint_run_start(&run, (size_t)(argc > first ? argc - first : 1));
+	lint_run_start(&run, argv + first, (size_t)(argc - first));
 	lint_prefault_heap((size_t)(argc > first ? argc - first : 1), run.jobs);
 	if (first < argc) {
 		struct ps_error err = { 0 };

@@ -527,19 +527,35 @@ set_go(struct lint_run *r, int go)
 }
 
 void
-lint_run_start(struct lint_run *r, size_t n)
+lint_run_start(struct lint_run *r, char *const *ops, size_t n)
 {
 	int nth = r->jobs < 1 ? 1 : (r->jobs > 16 ? 16 : r->jobs);
-	int here = sched_getcpu(), cpu = here;
+	int here, cpu;
 	cpu_set_t allowed;
 	pthread_attr_t attr;
 
+	if ((size_t)nth > n) {
+		/* fewer operands than workers: as many as there are files,
+		 * unless one may be a directory */
+		size_t files = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			const char *b = strrchr(ops[i], '/');
+
+			files += strcmp(ops[i], "-") == 0 ||
+				 lint_is_dockerfile_name(b ? b + 1 : ops[i]);
+		}
+		if (files == n)
+			nth = (int)(n ? n : 1);
+	}
 	if (r->nthreads || nth < 2)
 		return;
+	here = sched_getcpu();
+	cpu = here;
 	if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0)
 		CPU_ZERO(&allowed);
 	r->allowed = allowed;
-	r->thread_heap = thread_heap(n, nth);
+	r->thread_heap = thread_heap(n > 0 ? n : 1, nth);
 	r->spin = CPU_COUNT(&allowed) >= nth;
 	atomic_init(&r->go, 0);
 	pthread_mutex_init(&r->go_mu, NULL);
@@ -622,13 +638,11 @@ lint_run_all(struct lint_run *r, struct ps_render *rd)
 	pthread_mutex_init(&r->out_mu, NULL);
 	/* this thread is one of the workers: jobs - 1 more, started early
 	 * (lint_run_start) or now */
-	if (r->nthreads) {
+	if (r->nthreads)
 		set_go(r, 1);
-	} else {
-		for (int t = 1; t < nth; t++)
-			if (pthread_create(&threads[started], NULL, worker, r) == 0)
-				started++;
-	}
+	for (int t = 1 + r->nthreads; t < nth; t++)
+		if (pthread_create(&threads[started], NULL, worker, r) == 0)
+			started++;
 	work(r);
 	finish_early(r, 1);
 	for (int t = 0; t < started; t++)

@@ -68,10 +68,12 @@ struct lint_run {
 /* Resolve the settings of every file (the nearest configuration, loaded
  * once per directory); r->config_error tells of a bad one. */
 void lint_run_settings(struct lint_run *r);
-/* Start the other r->jobs - 1 workers now, for about n files, to wait
- * until lint_run_all has them: a thread of an idle CPU of a VM can take
- * milliseconds to run, which the collection of the files then hides. */
-void lint_run_start(struct lint_run *r, size_t n);
+/* Start the other workers now, for the n operands, to wait until
+ * lint_run_all has them: a thread of an idle CPU of a VM can take
+ * milliseconds to run, which the collection of the files then hides.
+ * (None for a single file: r->jobs - 1, or fewer for fewer operands that
+ * are all named like Dockerfiles.) */
+void lint_run_start(struct lint_run *r, char *const *ops, size_t n);
 /* Lint every file on r->jobs threads (this one included) and write
  * each file's findings through rd in input order as soon as it and the
  * files before it are done. Returns the worst status of the files that
