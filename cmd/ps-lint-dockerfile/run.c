@@ -61,6 +61,9 @@ lint_prefault_heap(size_t n, int jobs)
 	 * after every file, and out of mmap. */
 	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	mallopt(M_MMAP_THRESHOLD, 16 << 20);
+	/* and grow a heap by a megabyte at a time, not by what one request
+	 * lacks (a brk or an mprotect each time) */
+	mallopt(M_TOP_PAD, 1 << 20);
 	/* this thread's: its worker's and the per-file state of the run and
 	 * of the renderer's summary */
 	ps_prefault_heap(h > (8 << 20) ? 8 << 20 : h);
