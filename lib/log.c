@@ -230,8 +230,10 @@ is_secret_name_n(const char *name, size_t n)
 	}
 	for (i = 0; i < PS_ARRAY_LEN(secret_suffixes) && !hit; i++)
 		hit = ends_at_boundary(name, up, n, &secret_suffixes[i]);
-	for (i = 0; i < PS_ARRAY_LEN(secret_words) && !hit; i++)
-		hit = contains(up, n, &secret_words[i]);
+	/* (every run-together word has a K: most names have none) */
+	if (!hit && memchr(up, 'K', n))
+		for (i = 0; i < PS_ARRAY_LEN(secret_words) && !hit; i++)
+			hit = contains(up, n, &secret_words[i]);
 	/* the public identifiers, asked only of names that look secret */
 	for (i = 0; i < PS_ARRAY_LEN(not_secret) && hit; i++)
 		if (ends_at_boundary(name, up, n, &not_secret[i]))

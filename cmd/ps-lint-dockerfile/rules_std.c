@@ -354,17 +354,35 @@ not_minimal(const char *image)
 
 /* ---- paths ---- */
 
+/* s after the l bytes of out (n bytes of room), cut to fit; the new
+ * length */
+static size_t
+append_cut(char *out, size_t n, size_t l, const char *s)
+{
+	size_t k = strlen(s);
+
+	if (l + k >= n)
+		k = n - 1 - l;
+	memcpy(out + l, s, k);
+	out[l + k] = '\0';
+	return l + k;
+}
+
 static void
 join_path(char *out, size_t n, const char *wd, const char *p)
 {
-	if (p[0] == '/' || !wd || !*wd)
-		snprintf(out, n, "%s", p);
-	else if (lint_strcmp(p, ".") == 0 || lint_strcmp(p, "./") == 0)
-		snprintf(out, n, "%s", wd);
-	else
-		snprintf(out, n, "%s/%s", lint_strcmp(wd, "/") ? wd : "",
-			 starts(p, "./") ? p + 2 : p);
-	size_t l = strlen(out);
+	/* (what snprintf "%s/%s" would write, without its cost) */
+	size_t l = 0;
+
+	if (p[0] == '/' || !wd || !*wd) {
+		l = append_cut(out, n, l, p);
+	} else if (lint_strcmp(p, ".") == 0 || lint_strcmp(p, "./") == 0) {
+		l = append_cut(out, n, l, wd);
+	} else {
+		l = append_cut(out, n, l, lint_strcmp(wd, "/") ? wd : "");
+		l = append_cut(out, n, l, "/");
+		l = append_cut(out, n, l, starts(p, "./") ? p + 2 : p);
+	}
 
 	while (l > 1 && out[l - 1] == '/')
 		out[--l] = '\0';
