@@ -134,11 +134,14 @@ FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build/fuzz/%.o)
 
 build/fuzz/lib/%.o: lib/%.c | deps-ok
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) -std=c11 $(PS_CPPFLAGS) $(PKG_CFLAGS) $(FUZZ_FLAGS) -c $< -o $@
+	$(FUZZ_CC) -std=c11 $(PS_CPPFLAGS) $(PKG_CFLAGS) $(FUZZ_FLAGS) -MMD -MP -c $< -o $@
 
 build/fuzz/cmd/%.o: cmd/%.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) -std=c11 $(PS_CPPFLAGS) $(PKG_CFLAGS) $(FUZZ_FLAGS) -c $< -o $@
+	$(FUZZ_CC) -std=c11 $(PS_CPPFLAGS) $(PKG_CFLAGS) $(FUZZ_FLAGS) -MMD -MP -c $< -o $@
+
+# (their headers: an inline function moved into one rebuilds them)
+-include $(wildcard build/fuzz/lib/*.d build/fuzz/cmd/*/*.d)
 
 # Keep every intermediate file (the fuzz build's objects among them):
 # deleting them makes each target rebuild the library.
