@@ -177,13 +177,18 @@ lint_streq_ci(const char *a, const char *b)
 		return 0;
 	return strcasecmp(a, b) == 0;
 }
-/* strcmp that settles the usual mismatch on the first byte without a call
+/* strcmp that settles the usual mismatch on the first bytes without a call
  * (the rules compare every command name with many literals). */
 static inline int
 lint_strcmp(const char *a, const char *b)
 {
 	if (a[0] != b[0])
 		return (unsigned char)a[0] - (unsigned char)b[0];
+	if (a[0] == '\0')
+		return 0;
+	/* (apt, apk, apt-get; pip, pip3, pipx: the second byte too) */
+	if (a[1] != b[1])
+		return (unsigned char)a[1] - (unsigned char)b[1];
 	return strcmp(a, b);
 }
 /* s begins with p, ends with p (inline: p is mostly a literal, whose
