@@ -176,46 +176,56 @@ ar_dup(struct ps_dockerfile *df, const void *p, size_t n)
 
 /* ---- keywords ---- */
 
-static const char *const kind_names[] = {
-	[PS_DF_UNKNOWN] = "?",
-	[PS_DF_FROM] = "FROM",
-	[PS_DF_RUN] = "RUN",
-	[PS_DF_CMD] = "CMD",
-	[PS_DF_LABEL] = "LABEL",
-	[PS_DF_MAINTAINER] = "MAINTAINER",
-	[PS_DF_EXPOSE] = "EXPOSE",
-	[PS_DF_ENV] = "ENV",
-	[PS_DF_ADD] = "ADD",
-	[PS_DF_COPY] = "COPY",
-	[PS_DF_ENTRYPOINT] = "ENTRYPOINT",
-	[PS_DF_VOLUME] = "VOLUME",
-	[PS_DF_USER] = "USER",
-	[PS_DF_WORKDIR] = "WORKDIR",
-	[PS_DF_ARG] = "ARG",
-	[PS_DF_ONBUILD] = "ONBUILD",
-	[PS_DF_STOPSIGNAL] = "STOPSIGNAL",
-	[PS_DF_HEALTHCHECK] = "HEALTHCHECK",
-	[PS_DF_SHELL] = "SHELL",
+/* The keywords, with their lengths. */
+#define KIND(k, name) [k] = { name, sizeof(name) - 1 }
+static const struct {
+	const char *name;
+	size_t n;
+} kinds[] = {
+	KIND(PS_DF_UNKNOWN, "?"),
+	KIND(PS_DF_FROM, "FROM"),
+	KIND(PS_DF_RUN, "RUN"),
+	KIND(PS_DF_CMD, "CMD"),
+	KIND(PS_DF_LABEL, "LABEL"),
+	KIND(PS_DF_MAINTAINER, "MAINTAINER"),
+	KIND(PS_DF_EXPOSE, "EXPOSE"),
+	KIND(PS_DF_ENV, "ENV"),
+	KIND(PS_DF_ADD, "ADD"),
+	KIND(PS_DF_COPY, "COPY"),
+	KIND(PS_DF_ENTRYPOINT, "ENTRYPOINT"),
+	KIND(PS_DF_VOLUME, "VOLUME"),
+	KIND(PS_DF_USER, "USER"),
+	KIND(PS_DF_WORKDIR, "WORKDIR"),
+	KIND(PS_DF_ARG, "ARG"),
+	KIND(PS_DF_ONBUILD, "ONBUILD"),
+	KIND(PS_DF_STOPSIGNAL, "STOPSIGNAL"),
+	KIND(PS_DF_HEALTHCHECK, "HEALTHCHECK"),
+	KIND(PS_DF_SHELL, "SHELL"),
 };
+#undef KIND
 
 const char *
 ps_df_kind_name(enum ps_df_kind k)
 {
-	if ((size_t)k >= PS_ARRAY_LEN(kind_names))
+	if ((size_t)k >= PS_ARRAY_LEN(kinds))
 		return "?";
-	return kind_names[k];
+	return kinds[k].name;
 }
 
 enum ps_df_kind
 ps_df_kind_parse(const char *word, size_t n)
 {
-	if (n == 0)
+	char up[16];
+
+	if (n == 0 || n >= sizeof(up))
 		return PS_DF_UNKNOWN;
-	for (size_t k = 1; k < PS_ARRAY_LEN(kind_names); k++)
-		/* (the first letters, in either case, settle most) */
-		if (((kind_names[k][0] ^ word[0]) & ~0x20) == 0 &&
-		    strlen(kind_names[k]) == n &&
-		    strncasecmp(kind_names[k], word, n) == 0)
+	/* upper case (ASCII), then compared with the keywords as they are */
+	for (size_t i = 0; i < n; i++)
+		up[i] = word[i] >= 'a' && word[i] <= 'z' ? (char)(word[i] - 'a' + 'A') :
+			word[i];
+	for (size_t k = 1; k < PS_ARRAY_LEN(kinds); k++)
+		if (kinds[k].n == n && kinds[k].name[0] == up[0] &&
+		    memcmp(kinds[k].name, up, n) == 0)
 			return (enum ps_df_kind)k;
 	return PS_DF_UNKNOWN;
 }
