@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -172,6 +173,21 @@ ar_dup(struct ps_dockerfile *df, const void *p, size_t n)
 	q = ar_alloc(df, n);
 	memcpy(q, p, n);
 	return q;
+}
+
+void *
+ps_df_calloc(struct ps_dockerfile *df, size_t n, size_t size)
+{
+	void *p;
+
+	if (size && n > SIZE_MAX / size) {
+		fputs("ps-toolkit: out of memory\n", stderr);
+		abort();
+	}
+	n *= size;
+	p = ar_alloc(df, n > 0 ? n : 1);
+	memset(p, 0, n);
+	return p;
 }
 
 /* ---- keywords ---- */

@@ -148,6 +148,9 @@ struct ps_dockerfile {
 struct ps_dockerfile *ps_df_parse(const char *name, const char *text,
 				  size_t len, struct ps_error *err);
 void ps_df_free(struct ps_dockerfile *df);
+/* n zeroed objects of size bytes from df's arena: they live, and go, with
+ * df (per-file state of a linter, without a malloc and a free each). */
+void *ps_df_calloc(struct ps_dockerfile *df, size_t n, size_t size);
 /*
  * Parsing and splitting keep some memory per thread for the next call
  * (arena blocks, vectors). A thread that parsed calls this before it ends

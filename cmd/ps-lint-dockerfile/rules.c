@@ -517,7 +517,7 @@ shell_states(struct lint_ctx *cx)
 {
 	struct ps_dockerfile *df = cx->df;
 	struct shell_state cur = { 1, 0, "sh" };
-	struct shell_state *end = ps_xcalloc(df->nstages + 1, sizeof(*end));
+	struct shell_state *end = ps_df_calloc(df, df->nstages + 1, sizeof(*end));
 	int pragma = -1;	/* -1 none, else posix of the pragma's shell */
 	const char *pragma_name = "sh";
 	size_t ci = 0;
@@ -583,7 +583,6 @@ shell_states(struct lint_ctx *cx)
 		cx->pipefail[i] = cur.pipefail;
 		cx->shell[i] = cur.name;
 	}
-	free(end);
 }
 
 void
@@ -611,12 +610,12 @@ lint_text(const struct lint_settings *set, const char *file, const char *dir,
 		if (f)
 			f->col = df->errors[i].col;
 	}
-	struct ps_sh_script *split = ps_xcalloc(df->ninsts + 1, sizeof(*split));
+	struct ps_sh_script *split = ps_df_calloc(df, df->ninsts + 1, sizeof(*split));
 
-	cx.scripts = ps_xcalloc(df->ninsts + 1, sizeof(*cx.scripts));
-	cx.posix = ps_xcalloc(df->ninsts + 1, sizeof(*cx.posix));
-	cx.pipefail = ps_xcalloc(df->ninsts + 1, sizeof(*cx.pipefail));
-	cx.shell = ps_xcalloc(df->ninsts + 1, sizeof(*cx.shell));
+	cx.scripts = ps_df_calloc(df, df->ninsts + 1, sizeof(*cx.scripts));
+	cx.posix = ps_df_calloc(df, df->ninsts + 1, sizeof(*cx.posix));
+	cx.pipefail = ps_df_calloc(df, df->ninsts + 1, sizeof(*cx.pipefail));
+	cx.shell = ps_df_calloc(df, df->ninsts + 1, sizeof(*cx.shell));
 	shell_states(&cx);
 	for (size_t i = 0; i < df->ninsts; i++) {
 		struct ps_df_inst *in = &df->insts[i];
@@ -634,11 +633,7 @@ lint_text(const struct lint_settings *set, const char *file, const char *dir,
 	    lint_on(&cx, "PSD500"))
 		lint_shellcheck(&cx);
 	lint_pragmas_apply(&cx, first);
-	free(split);
-	free(cx.scripts);
-	free(cx.posix);
-	free(cx.pipefail);
-	free(cx.shell);
+	/* (the per-instruction state is in df's arena) */
 	free(cx.snippet);
 	ps_df_free(df);
 }

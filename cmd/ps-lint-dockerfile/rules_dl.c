@@ -992,10 +992,10 @@ lint_rules_dl(struct lint_ctx *cx)
 	int nhealth = 0, ncmd = 0, nentry = 0;
 	int have_workdir = 0;
 	/* per stage: whether a WORKDIR was set (for inheritance) */
-	int *stage_wd = ps_xcalloc(df->nstages + 1, sizeof(int));
+	int *stage_wd = ps_df_calloc(df, df->nstages + 1, sizeof(int));
 	int last_user_root_line = 0;
-	int *stage_root = ps_xcalloc(df->nstages + 1, sizeof(int));
-	int *stage_user_line = ps_xcalloc(df->nstages + 1, sizeof(int));
+	int *stage_root = ps_df_calloc(df, df->nstages + 1, sizeof(int));
+	int *stage_user_line = ps_df_calloc(df, df->nstages + 1, sizeof(int));
 	size_t last_user_inst = 0;
 
 	for (size_t i = 0; i < df->ninsts; i++) {
@@ -1389,8 +1389,8 @@ dl3010:
 			    "the last USER is root: switch to an unprivileged user");
 	/* DL3057: no HEALTHCHECK in a leaf stage's chain */
 	if (df->nstages > 0) {
-		int *used = ps_xcalloc(df->nstages, sizeof(int));
-		int *has = ps_xcalloc(df->nstages, sizeof(int));
+		int *used = ps_df_calloc(df, df->nstages, sizeof(int));
+		int *has = ps_df_calloc(df, df->nstages, sizeof(int));
 
 		for (size_t i = 0; i < df->ninsts; i++) {
 			const struct ps_df_inst *in = &df->insts[i];
@@ -1417,10 +1417,5 @@ dl3010:
 				break;
 			}
 		}
-		free(used);
-		free(has);
 	}
-	free(stage_wd);
-	free(stage_root);
-	free(stage_user_line);
 }
