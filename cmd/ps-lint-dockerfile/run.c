@@ -479,7 +479,8 @@ cpu_relax(void)
 }
 
 /* Wait for go: spinning for up to 20 ms when the thread has a CPU of its
- * own (the files are usually known within a millisecond), then asleep. */
+ * own (the files are usually known within a millisecond), yielding it now
+ * and then to whatever else wants it, then asleep. */
 static int
 wait_go(struct lint_run *r)
 {
@@ -492,6 +493,7 @@ wait_go(struct lint_run *r)
 			return g;
 		cpu_relax();
 		if (k % 4096 == 0) {
+			sched_yield();
 			clock_gettime(CLOCK_MONOTONIC, &t);
 			if ((t.tv_sec - t0.tv_sec) * 1000000000L +
 			    (t.tv_nsec - t0.tv_nsec) > 20000000L)
