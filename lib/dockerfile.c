@@ -413,9 +413,14 @@ split_words(struct ps_dockerfile *df, const char *s, char esc,
 static const char *
 unquote_esc(struct ps_dockerfile *df, const char *s, size_t n, char esc)
 {
-	char *o = ar_alloc(df, n + 1);
+	char *o;
 	size_t j = 0;
 	char q = 0;
+
+	/* most words have neither quotes nor escapes: as they are */
+	if (!memchr(s, '"', n) && !memchr(s, '\'', n) && !memchr(s, esc, n))
+		return ar_strndup(df, s, n);
+	o = ar_alloc(df, n + 1);
 
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
