@@ -1142,19 +1142,20 @@ ps_df_parse(const char *name, const char *text, size_t len,
 	}
 	while (li < p.nlines) {
 		const struct line *l = &p.lines[li];
-		size_t h, cut, start = li;
+		size_t cut, start = li;
+		/* (its leading blanks looked at once: comment, blank, column) */
+		size_t col = skip_ws(l->s, l->n, 0);
 
-		if (is_blank(l->s, l->n)) {
+		if (is_blank(l->s + col, l->n - col)) {
 			li++;
 			continue;
 		}
-		if (is_comment(l, &h)) {
-			add_comment(&p, li, h, 0);
+		if (l->s[col] == '#') {
+			add_comment(&p, li, col, 0);
 			li++;
 			continue;
 		}
 		/* an instruction, perhaps continued */
-		size_t col = skip_ws(l->s, l->n, 0);
 
 		ps_buf_reset(&p.tmp);
 		while (li < p.nlines) {
@@ -1162,12 +1163,14 @@ ps_df_parse(const char *name, const char *text, size_t len,
 			int more;
 
 			if (li > start) {
-				if (is_comment(c, &h)) {
-					add_comment(&p, li, h, 1);
+				size_t w = skip_ws(c->s, c->n, 0);
+
+				if (w < c->n && c->s[w] == '#') {
+					add_comment(&p, li, w, 1);
 					li++;
 					continue;
 				}
-				if (is_blank(c->s, c->n)) {
+				if (is_blank(c->s + w, c->n - w)) {
 					li++;
 					continue;
 				}
