@@ -237,8 +237,7 @@ ps_df_kind_parse(const char *word, size_t n)
 		return PS_DF_UNKNOWN;
 	/* upper case (ASCII), then compared with the keywords as they are */
 	for (size_t i = 0; i < n; i++)
-		up[i] = word[i] >= 'a' && word[i] <= 'z' ? (char)(word[i] - 'a' + 'A') :
-			word[i];
+		up[i] = ps_ascii_upper(word[i]);
 	for (size_t k = 1; k < PS_ARRAY_LEN(kinds); k++)
 		if (kinds[k].n == n && kinds[k].name[0] == up[0] &&
 		    memcmp(kinds[k].name, up, n) == 0)
@@ -1282,29 +1281,12 @@ streq(const char *a, const char *b)
 	return a[0] == b[0] && strcmp(a, b) == 0;
 }
 
-/* Characters of a shell variable name: 2 for those that may start one. */
-static const unsigned char name_char[256] = {
-	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1,
-	['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
-	['_'] = 2,
-	['a'] = 2, ['b'] = 2, ['c'] = 2, ['d'] = 2, ['e'] = 2, ['f'] = 2,
-	['g'] = 2, ['h'] = 2, ['i'] = 2, ['j'] = 2, ['k'] = 2, ['l'] = 2,
-	['m'] = 2, ['n'] = 2, ['o'] = 2, ['p'] = 2, ['q'] = 2, ['r'] = 2,
-	['s'] = 2, ['t'] = 2, ['u'] = 2, ['v'] = 2, ['w'] = 2, ['x'] = 2,
-	['y'] = 2, ['z'] = 2,
-	['A'] = 2, ['B'] = 2, ['C'] = 2, ['D'] = 2, ['E'] = 2, ['F'] = 2,
-	['G'] = 2, ['H'] = 2, ['I'] = 2, ['J'] = 2, ['K'] = 2, ['L'] = 2,
-	['M'] = 2, ['N'] = 2, ['O'] = 2, ['P'] = 2, ['Q'] = 2, ['R'] = 2,
-	['S'] = 2, ['T'] = 2, ['U'] = 2, ['V'] = 2, ['W'] = 2, ['X'] = 2,
-	['Y'] = 2, ['Z'] = 2,
-};
-
 static int
 is_name_assign(const char *t)
 {
-	if (name_char[(unsigned char)*t] != 2)
+	if (!ps_ascii_alpha(*t) && *t != '_')
 		return 0;
-	while (name_char[(unsigned char)*t])
+	while (ps_ascii_alpha(*t) || ps_ascii_digit(*t) || *t == '_')
 		t++;
 	if (*t == '+' && t[1] == '=')
 		return 1;

@@ -223,11 +223,8 @@ is_secret_name_n(const char *name, size_t n)
 		return 0;
 	/* upper-cased (ASCII) once, then compared byte for byte */
 	up = n <= sizeof(stack) ? stack : ps_xmalloc(n);
-	for (i = 0; i < n; i++) {
-		char c = name[i];
-
-		up[i] = c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
-	}
+	for (i = 0; i < n; i++)
+		up[i] = ps_ascii_upper(name[i]);
 	for (i = 0; i < PS_ARRAY_LEN(secret_suffixes) && !hit; i++)
 		hit = ends_at_boundary(name, up, n, &secret_suffixes[i]);
 	/* (every run-together word has a K: most names have none) */
@@ -249,25 +246,7 @@ ps_is_secret_name(const char *name)
 	return is_secret_name_n(name, strlen(name));
 }
 
-/* Characters of a key (letters, digits, _ - .), of the end of a URL's
- * authority, and of the end of an unquoted value: looked up, not tested. */
-#define ALNUM_ROW(v) \
-	['0'] = v, ['1'] = v, ['2'] = v, ['3'] = v, ['4'] = v, ['5'] = v, \
-	['6'] = v, ['7'] = v, ['8'] = v, ['9'] = v, \
-	['a'] = v, ['b'] = v, ['c'] = v, ['d'] = v, ['e'] = v, ['f'] = v, \
-	['g'] = v, ['h'] = v, ['i'] = v, ['j'] = v, ['k'] = v, ['l'] = v, \
-	['m'] = v, ['n'] = v, ['o'] = v, ['p'] = v, ['q'] = v, ['r'] = v, \
-	['s'] = v, ['t'] = v, ['u'] = v, ['v'] = v, ['w'] = v, ['x'] = v, \
-	['y'] = v, ['z'] = v, \
-	['A'] = v, ['B'] = v, ['C'] = v, ['D'] = v, ['E'] = v, ['F'] = v, \
-	['G'] = v, ['H'] = v, ['I'] = v, ['J'] = v, ['K'] = v, ['L'] = v, \
-	['M'] = v, ['N'] = v, ['O'] = v, ['P'] = v, ['Q'] = v, ['R'] = v, \
-	['S'] = v, ['T'] = v, ['U'] = v, ['V'] = v, ['W'] = v, ['X'] = v, \
-	['Y'] = v, ['Z'] = v
-
-static const unsigned char key_char[256] = {
-	ALNUM_ROW(1), ['_'] = 1, ['-'] = 1, ['.'] = 1,
-};
+/* The end of a URL's authority, and of an unquoted value: looked up. */
 static const unsigned char url_stop[256] = {
 	[0] = 1, ['/'] = 1, [' '] = 1, ['\t'] = 1, ['\n'] = 1, ['"'] = 1,
 	['\''] = 1, ['<'] = 1, ['>'] = 1, ['?'] = 1, ['#'] = 1,
@@ -277,10 +256,12 @@ static const unsigned char value_stop[256] = {
 	['&'] = 1, ['}'] = 1, ['"'] = 1, ['\''] = 1,
 };
 
+/* a character of a key: letters, digits, _ - . */
 static int
 is_key_char(char c)
 {
-	return key_char[(unsigned char)c];
+	return ps_ascii_alpha(c) || ps_ascii_digit(c) || c == '_' || c == '-' ||
+	       c == '.';
 }
 
 /*

@@ -71,6 +71,25 @@ void ps_buf_adds(struct ps_buf *b, const char *s);
 /* Room for extra more bytes and the NUL. */
 void ps_buf_reserve(struct ps_buf *b, size_t extra);
 
+/* ASCII classes and upper case, the same in every locale. */
+static inline int
+ps_ascii_alpha(char c)
+{
+	return (unsigned char)((c | 0x20) - 'a') < 26;
+}
+
+static inline int
+ps_ascii_digit(char c)
+{
+	return (unsigned char)(c - '0') < 10;
+}
+
+static inline char
+ps_ascii_upper(char c)
+{
+	return c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
+}
+
 /* n bytes: inline, as the scanners add short runs all the time */
 static inline void
 ps_buf_add(struct ps_buf *b, const void *p, size_t n)
