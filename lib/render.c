@@ -735,8 +735,8 @@ json_stops16(const char *p)
 /*
  * The length of the prefix of s[0..n) that JSON takes as it is: printable
  * ASCII but '"' and '\\'. Sixteen bytes a step where SSE2 is (x86-64
- * always); the last few padded with plain bytes, so that no load passes
- * the end of s.
+ * always), the last few one by one. (json_str's usual case does not come
+ * here: a string with nothing to escape is checked where it landed.)
  */
 static size_t
 json_plain_span(const char *s, size_t n)
@@ -749,14 +749,6 @@ json_plain_span(const char *s, size_t n)
 	for (; i + 16 <= n; i += 16)
 		if ((bits = json_stops16(s + i)) != 0)
 			return i + (size_t)__builtin_ctz(bits);
-	if (i < n) {
-		char tail[16];
-
-		memset(tail, 'a', sizeof(tail));
-		memcpy(tail, s + i, n - i);
-		bits = json_stops16(tail);
-		return bits ? i + (size_t)__builtin_ctz(bits) : n;
-	}
 #endif
 	for (; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
@@ -1144,12 +1136,7 @@ static int
 write_streamed(struct ps_render *r, const char *bytes, size_t n)
 {
 	r->emitted++;
-	if (n && fwrite(bytes, 1, n, r->out) != n)
-		return -1;
-	/* a line-buffered json stream gets each record at once (ps_rec_write) */
-	if (r->fmt == PS_FMT_JSON && __flbf(r->out) && fflush(r->out) == EOF)
-		return -1;
-	return ferror(r->out) ? -1 : 0;
+	return ps_render_write(r, bytes, n);
 }
 
 int
@@ -1223,6 +1210,7 @@ ps_render_write(struct ps_render *r, const char *bytes, size_t n)
 {
 	if (n && fwrite(bytes, 1, n, r->out) != n)
 		return -1;
+	/* a line-buffered json stream gets each record at once (ps_rec_write) */
 	if (r->fmt == PS_FMT_JSON && __flbf(r->out) && fflush(r->out) == EOF)
 		return -1;
 	return ferror(r->out) ? -1 : 0;
