@@ -161,7 +161,6 @@ main(int argc, char **argv)
 	char *sc = NULL;
 	int first, status, fail_on_given = 0;
 
-	lint_prefault_image();
 	ps_cli_init(&cli, argv[0]);
 	lint_settings_init(&set);
 	status = ps_cli_parse(&cli, argc, argv, on_opt, &st, &com, &first);
@@ -242,7 +241,7 @@ main(int argc, char **argv)
 	/* the other workers start now, the heap is mapped, while the files
 	 * are found */
 	lint_run_start(&run, argv + first, (size_t)(argc - first));
-	lint_prefault_heap((size_t)(argc > first ? argc - first : 1), run.jobs);
+	lint_prefault(&run, (size_t)(argc > first ? argc - first : 1), run.jobs);
 	if (first < argc) {
 		struct ps_error err = { 0 };
 

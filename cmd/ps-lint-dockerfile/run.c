@@ -25,17 +25,20 @@
 
 /*
  * Page faults: on the VMs this runs on, the first touch of a page costs
- * 15-20 us (more than linting a small Dockerfile), while MADV_POPULATE_WRITE
+ * from 2 us (memory the VM has used before) to 15-20 us (memory it has
+ * not: more than linting a small Dockerfile), while MADV_POPULATE_WRITE
  * maps anonymous pages in bulk at about 1 us each. So the program's data
  * and the heap a run will use are populated up front (ps_prefault,
- * ps_prefault_heap). (The text is left to fault in: its
- * pages come from the page cache, and populating all of it costs about
- * what the faults it saves do.)
+ * ps_prefault_heap), by a worker started early when there is one: it has
+ * nothing else to do while this thread finds the files, and on this
+ * thread the populating would delay the start of the linting. (The text
+ * is left to fault in: its pages come from the page cache, and populating
+ * all of it costs about what the faults it saves do.)
  */
 extern char __data_start[], end[];
 
-void
-lint_prefault_image(void)
+static void
+prefault_image(void)
 {
 	/* data and bss (the stdout buffer among them) */
 	ps_prefault(__data_start, (size_t)(end - __data_start));
@@ -52,10 +55,16 @@ thread_heap(size_t n, int nth)
 }
 
 void
-lint_prefault_heap(size_t n, int jobs)
+lint_prefault(struct lint_run *r, size_t n, int jobs)
 {
 	size_t h = thread_heap(n, jobs) + n * 512;
+	char *p;
 
+	if (h > (8 << 20))
+		h = 8 << 20;
+	if (r->prefaulted >= h)
+		return;
+	r->prefaulted = h;
 	/* Linting allocates and frees per file all the time: keep the memory
 	 * in the process rather than trimming the workers' arenas (madvise)
 	 * after every file, and out of mmap. */
@@ -64,9 +73,47 @@ lint_prefault_heap(size_t n, int jobs)
 	/* and grow a heap by a megabyte at a time, not by what one request
 	 * lacks (a brk or an mprotect each time) */
 	mallopt(M_TOP_PAD, 1 << 20);
-	/* this thread's: its worker's and the per-file state of the run and
-	 * of the renderer's summary */
-	ps_prefault_heap(h > (8 << 20) ? 8 << 20 : h);
+	/* this thread's heap: its worker's and the per-file state of the
+	 * run and of the renderer's summary. Once freed, the block stays in
+	 * the heap (mapped: nothing is trimmed), for the next requests. */
+	free(r->pf_block);
+	r->pf_block = NULL;
+	p = malloc(h);
+	if (!p)
+		return;
+	if (r->nthreads > 0 && r->spin) {
+		/* for a waiting worker to map (wait_go); freed when the
+		 * workers go (lint_run_all) */
+		pthread_mutex_lock(&r->pf_mu);
+		r->pf_addr = (uintptr_t)p;
+		r->pf_len = h;
+		pthread_mutex_unlock(&r->pf_mu);
+		atomic_store(&r->pf_pending, 1);
+		r->pf_block = p;
+		return;
+	}
+	if (!atomic_exchange(&r->image_done, 1))
+		prefault_image();
+	ps_prefault(p, h);
+	free(p);
+}
+
+/* On a worker: map what lint_prefault handed over, if anything. */
+static void
+take_prefault(struct lint_run *r)
+{
+	uintptr_t a;
+	size_t len;
+
+	if (!atomic_exchange(&r->pf_pending, 0))
+		return;
+	pthread_mutex_lock(&r->pf_mu);
+	a = r->pf_addr;
+	len = r->pf_len;
+	r->pf_addr = 0;
+	pthread_mutex_unlock(&r->pf_mu);
+	if (a)
+		ps_prefault((void *)a, len);
 }
 
 /* Read a whole regular file with one read(2) (looping only on short reads). */
@@ -491,6 +538,8 @@ wait_go(struct lint_run *r)
 	for (unsigned k = 1; r->spin; k++) {
 		if ((g = atomic_load_explicit(&r->go, memory_order_acquire)) != 0)
 			return g;
+		if (atomic_load_explicit(&r->pf_pending, memory_order_relaxed))
+			take_prefault(r);
 		cpu_relax();
 		if (k % 4096 == 0) {
 			sched_yield();
@@ -516,6 +565,8 @@ early_worker(void *arg)
 	if (CPU_COUNT(&r->allowed) > 0)
 		pthread_setaffinity_np(pthread_self(), sizeof(r->allowed),
 				       &r->allowed);
+	if (!atomic_exchange(&r->image_done, 1))
+		prefault_image();
 	ps_prefault_heap(r->thread_heap);
 	if (wait_go(r) > 0)
 		work(r);
@@ -564,6 +615,7 @@ lint_run_start(struct lint_run *r, char *const *ops, size_t n)
 	r->spin = CPU_COUNT(&allowed) >= nth;
 	atomic_init(&r->go, 0);
 	pthread_mutex_init(&r->go_mu, NULL);
+	pthread_mutex_init(&r->pf_mu, NULL);
 	pthread_cond_init(&r->go_cv, NULL);
 	for (int t = 1; t < nth; t++) {
 		/* Each on a CPU of its own from the start: left to the
@@ -600,6 +652,7 @@ finish_early(struct lint_run *r, int go)
 		pthread_join(r->threads[t], NULL);
 	r->nthreads = 0;
 	pthread_mutex_destroy(&r->go_mu);
+	pthread_mutex_destroy(&r->pf_mu);
 	pthread_cond_destroy(&r->go_cv);
 }
 
@@ -631,8 +684,12 @@ lint_run_all(struct lint_run *r, struct ps_render *rd)
 		nth = (int)(n ? n : 1);
 	if (!r->nthreads)	/* (the early ones have theirs) */
 		r->thread_heap = thread_heap(n, nth);
-	/* (populated already if lint_prefault_heap was told the operands) */
-	lint_prefault_heap(n, nth);
+	/* (populated already if lint_prefault was told about as many) */
+	lint_prefault(r, n, nth);
+	/* the block a worker populates, for this thread's next requests
+	 * (the populating may go on meanwhile: it only maps the pages) */
+	free(r->pf_block);
+	r->pf_block = NULL;
 	r->rd = rd;
 	r->results = ps_xcalloc(n + 1, sizeof(*r->results));
 	r->done = ps_xcalloc(n + 1, sizeof(*r->done));
@@ -663,6 +720,7 @@ void
 lint_run_free(struct lint_run *r)
 {
 	finish_early(r, -1);
+	free(r->pf_block);
 	for (size_t i = 0; r->results && i < r->files->len; i++) {
 		ps_diags_free(&r->results[i].diags);
 		free(r->results[i].error);

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdint.h>
 
 #include "cmd/ps-lint-dockerfile/lint.h"
 
@@ -63,6 +64,14 @@ struct lint_run {
 	atomic_int go;
 	pthread_mutex_t go_mu;
 	pthread_cond_t go_cv;
+	/* the heap this thread will use, for a waiting worker to populate */
+	size_t prefaulted;	/* bytes asked for so far */
+	void *pf_block;		/* held until the workers go */
+	pthread_mutex_t pf_mu;
+	uintptr_t pf_addr;
+	size_t pf_len;
+	atomic_int pf_pending;
+	atomic_int image_done;	/* the data pages are populated */
 };
 
 /* Resolve the settings of every file (the nearest configuration, loaded
@@ -84,11 +93,11 @@ int lint_run_all(struct lint_run *r, struct ps_render *rd);
 int lint_run_render(struct lint_run *r, size_t i, struct ps_render *rd);
 /* (Workers started and not run are told to leave.) */
 void lint_run_free(struct lint_run *r);
-/* Populate the program's data pages at once (page faults are dear on VMs). */
-void lint_prefault_image(void);
-/* The same for the heap a run over about n files on jobs threads uses
- * (the main thread's part), and malloc told to keep it: early, so that the
- * collection of the files finds its memory mapped too. */
-void lint_prefault_heap(size_t n, int jobs);
+/* Populate the program's data pages and the heap a run over about n files
+ * on jobs threads uses (this thread's part), and tell malloc to keep it:
+ * early, so that the collection of the files finds its memory mapped too.
+ * A worker started by lint_run_start does it while it waits (page faults
+ * are dear on VMs; populating is cheaper, and off this thread's way). */
+void lint_prefault(struct lint_run *r, size_t n, int jobs);
 
 #endif
