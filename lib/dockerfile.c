@@ -1255,6 +1255,8 @@ ps_df_free(struct ps_dockerfile *df)
 struct sh {
 	struct ps_dockerfile *df;
 	const char *s;
+	char *copy;		/* s in the arena, the same offsets: a plain
+				 * word ends there with a NUL in place */
 	size_t n, i;
 	int line;
 	int nested;
@@ -1340,15 +1342,15 @@ in_list(const char *w, const char *const *l)
 	return 0;
 }
 
-/* A word of the command being read; raw NULL when it is text. */
+/* A word of the command being read, its text and raw text in the arena. */
 static void
-push_word(struct sh *sh, const char *text, size_t tn, const char *raw,
-	  size_t rn, int quoted, int dynamic)
+push_word_at(struct sh *sh, const char *text, const char *raw, int quoted,
+	     int dynamic)
 {
 	struct ps_sh_word w;
 
-	w.text = ar_strndup(sh->df, text, tn);
-	w.raw = raw ? ar_strndup(sh->df, raw, rn) : w.text;
+	w.text = text;
+	w.raw = raw;
 	w.quoted = quoted;
 	w.dynamic = dynamic;
 	if (sh->skip_cmd)
@@ -1368,6 +1370,17 @@ push_word(struct sh *sh, const char *text, size_t tn, const char *raw,
 		}
 	}
 	VEC_PUSH(sh->words, w);
+}
+
+/* A word of the command being read, copied; raw NULL when it is text. */
+static void
+push_word(struct sh *sh, const char *text, size_t tn, const char *raw,
+	  size_t rn, int quoted, int dynamic)
+{
+	const char *t = ar_strndup(sh->df, text, tn);
+
+	push_word_at(sh, t, raw ? ar_strndup(sh->df, raw, rn) : t, quoted,
+		     dynamic);
 }
 
 /* The word in sh->w (as read) and sh->raw (as written), if any. */
@@ -1737,8 +1750,12 @@ plain:
 				sh->i++;
 			if (sh->raw.len == 0 && !quoted && !redir_target &&
 			    (sh->i == sh->n || word_end_char[(unsigned char)s[sh->i]])) {
-				/* a whole plain word: taken from the script */
-				push_word(sh, s + st, sh->i - st, NULL, 0, 0, dynamic);
+				/* a whole plain word: ended in the script's
+				 * copy (at a blank, an operator or the end,
+				 * which no word of this script contains) */
+				sh->copy[sh->i] = '\0';
+				push_word_at(sh, sh->copy + st, sh->copy + st, 0,
+					     dynamic);
 				dynamic = 0;
 				continue;
 			}
@@ -1832,6 +1849,9 @@ sh_split_into(struct ps_dockerfile *df, const char *s, size_t n, int nested,
 		return;
 	sh.df = df;
 	sh.s = s;
+	/* (s is inside the parent's script, in a word the parent copies
+	 * from s: the NULs this one puts in the copy are in nobody's way) */
+	sh.copy = parent->copy + (s - parent->s);
 	sh.n = n;
 	sh.nested = nested + (parent ? parent->nested : 0);
 	sh.line = parent ? parent->line : 0;
@@ -1864,6 +1884,7 @@ ps_sh_split(struct ps_dockerfile *df, const char *script,
 	sh.df = df;
 	sh.s = script ? script : "";
 	sh.n = strlen(sh.s);
+	sh.copy = ar_strndup(df, sh.s, sh.n);
 	if (scratch) {
 		tl.splitting = 1;
 		SCRATCH_TAKE(sh.cmds, tl.cmds);

@@ -308,6 +308,43 @@ START_TEST(test_split_quotes_assignments)
 }
 END_TEST
 
+/* Plain words are ended in place in a copy of the script: each is its own
+ * string, those before an operator, a blank, the end of a substitution or
+ * of the script too; the words that contain a substitution are whole; the
+ * script itself is left as it was. */
+START_TEST(test_split_plain_words_in_place)
+{
+	struct ps_dockerfile *df = parse("");
+	static const char text[] = "a;b|c&&d e\tf $(h i;j) `k l` m||n";
+	char script[sizeof(text)];
+	struct ps_sh_script sc;
+	/* each command's words, the ones in $(...) and `...` last */
+	static const char *const want[][7] = {
+		{ "a" }, { "b" }, { "c" },
+		{ "d", "e", "f", "$(h i;j)", "`k l`", "m" }, { "n" },
+		{ "h", "i" }, { "j" }, { "k", "l" },
+	};
+
+	memcpy(script, text, sizeof(text));
+	sc = split(df, script);
+	ck_assert_str_eq(script, text);
+	ck_assert_uint_eq(sc.ncmds, PS_ARRAY_LEN(want));
+	for (size_t i = 0; i < PS_ARRAY_LEN(want); i++) {
+		size_t n = 0;
+
+		while (n < PS_ARRAY_LEN(want[i]) && want[i][n])
+			n++;
+		ck_assert_uint_eq(sc.cmds[i].argc, n);
+		for (size_t k = 0; k < n; k++) {
+			ck_assert_str_eq(sc.cmds[i].argv[k].text, want[i][k]);
+			ck_assert_str_eq(sc.cmds[i].argv[k].raw, want[i][k]);
+		}
+	}
+	ck_assert_int_eq(sc.cmds[5].nested, 1);
+	ps_df_free(df);
+}
+END_TEST
+
 START_TEST(test_split_compound)
 {
 	struct ps_dockerfile *df = parse("");
@@ -496,6 +533,7 @@ dockerfile_suite(void)
 	tcase_add_test(tc, test_crlf_bom_empty);
 	tcase_add_test(tc, test_split_operators);
 	tcase_add_test(tc, test_split_quotes_assignments);
+	tcase_add_test(tc, test_split_plain_words_in_place);
 	tcase_add_test(tc, test_split_compound);
 	tcase_add_test(tc, test_expand_unquote);
 	tcase_add_test(tc, test_scratch_reuse);
