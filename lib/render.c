@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <xxhash.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
@@ -43,58 +44,56 @@ struct map {
 };
 
 static uint64_t
-hash_str(const char *s)
+hash_str(const char *s, size_t n)
 {
-	uint64_t h = 1469598103934665603ULL;
+	return XXH3_64bits(s, n);
+}
 
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
+/* The free slot or the entry for key (n bytes) in m (m->cap > 0). */
+static struct map_ent *
+map_slot(const struct map *m, const char *key, size_t n)
+{
+	for (size_t i = hash_str(key, n) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+		struct map_ent *e = &m->v[i];
+
+		if (!e->key || (strncmp(e->key, key, n) == 0 && e->key[n] == '\0'))
+			return e;
+	}
 }
 
 /* The entry for key, created (with val) when absent; *created tells which. */
 static struct map_ent *
 map_get(struct map *m, const char *key, size_t val, int create, int *created)
 {
-	size_t i;
+	size_t n = strlen(key);
+	struct map_ent *e;
 
 	if (created)
 		*created = 0;
 	if (create && (m->len + 1) * 2 > m->cap) {
+		/* twice the room: the keys move, they are not copied */
 		struct map old = *m;
 
 		m->cap = m->cap ? m->cap * 2 : 64;
 		m->v = ps_xcalloc(m->cap, sizeof(*m->v));
-		m->len = 0;
-		for (i = 0; i < old.cap; i++)
-			if (old.v[i].key) {
-				struct map_ent *e = map_get(m, old.v[i].key,
-							    0, 1, NULL);
-
-				free(e->key);
-				e->key = old.v[i].key;
-				e->val = old.v[i].val;
-			}
+		for (size_t i = 0; i < old.cap; i++)
+			if (old.v[i].key)
+				*map_slot(m, old.v[i].key, strlen(old.v[i].key)) = old.v[i];
 		free(old.v);
 	}
 	if (!m->cap)
 		return NULL;
-	for (i = hash_str(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
-		struct map_ent *e = &m->v[i];
-
-		if (!e->key) {
-			if (!create)
-				return NULL;
-			e->key = ps_xstrdup(key);
-			e->val = val;
-			m->len++;
-			if (created)
-				*created = 1;
-			return e;
-		}
-		if (strcmp(e->key, key) == 0)
-			return e;
+	e = map_slot(m, key, n);
+	if (!e->key) {
+		if (!create)
+			return NULL;
+		e->key = ps_xstrndup(key, n);
+		e->val = val;
+		m->len++;
+		if (created)
+			*created = 1;
 	}
+	return e;
 }
 
 static void

@@ -684,6 +684,58 @@ START_TEST(test_baseline_jsonl)
 }
 END_TEST
 
+/* Hundreds of files and of baseline entries: the renderer's and the
+ * baseline's tables grow several times over and keep every entry. */
+START_TEST(test_many_files_and_entries)
+{
+	struct ps_diags d = {0};
+	struct ps_error err = {0};
+	struct ps_render_opts o = std_opts;
+	struct ps_baseline *b;
+	struct ps_buf text = {0};
+	char name[32], fp[17], *s;
+	const char *path;
+	int st, i;
+
+	/* 300 files, one finding each, and a second finding in file 7 */
+	for (i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "dir/f%03d", i);
+		ps_diags_add(&d, "t", "R1", NULL, PS_SEV_WARNING, name, 1, 1, "m");
+	}
+	ps_diags_add(&d, "t", "R1", NULL, PS_SEV_WARNING, "dir/f007", 2, 1, "m");
+	o.summary = 1;
+	s = render(&d, o, PS_FMT_TEXT, 0, &st);
+	ck_assert_ptr_nonnull(strstr(s, "301 warnings in 300 files\n"));
+	free(s);
+	ps_diags_free(&d);
+
+	/* a baseline of 500 fingerprints, one of them twice */
+	for (i = 0; i < 501; i++) {
+		snprintf(fp, sizeof(fp), "%016x", i < 500 ? i : 123);
+		ps_buf_addf(&text, "{\"type\":\"finding\",\"tool\":\"x\","
+			    "\"rule\":\"R\",\"severity\":\"error\","
+			    "\"message\":\"m\",\"fingerprint\":\"%s\"}\n", fp);
+	}
+	path = tmp_file(ps_buf_str(&text));
+	b = ps_baseline_load(path, &err);
+	unlink(path);
+	ps_buf_free(&text);
+	ck_assert_msg(b != NULL, "%s", err.msg);
+	ck_assert_uint_eq(ps_baseline_size(b), 501);
+	for (int round = 0; round < 3; round++)
+		for (i = 0; i < 500; i++) {
+			struct ps_finding f = {0};
+
+			snprintf(f.fp, sizeof(f.fp), "%016x", i);
+			f.fingerprint = f.fp;
+			/* each entry once, 123 twice, then none */
+			ck_assert_int_eq(ps_baseline_take(b, &f),
+					 round == 0 || (round == 1 && i == 123));
+		}
+	ps_baseline_free(b);
+}
+END_TEST
+
 START_TEST(test_baseline_multiset_and_sarif)
 {
 	struct ps_diags d = {0}, d2 = {0};
@@ -1248,6 +1300,7 @@ diag_suite(void)
 	tcase_add_test(tr, test_render_apart);
 	suite_add_tcase(s, tr);
 	tcase_add_test(tb, test_baseline_jsonl);
+	tcase_add_test(tb, test_many_files_and_entries);
 	tcase_add_test(tb, test_baseline_multiset_and_sarif);
 	tcase_add_test(tb, test_baseline_sarif_v1_refused);
 	tcase_add_test(tb, test_baseline_counts);
