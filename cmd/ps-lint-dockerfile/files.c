@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 int
 lint_is_dockerfile_name(const char *b)
@@ -174,11 +175,7 @@ struct name_set {
 static size_t
 name_hash(const char *s, size_t n)
 {
-	size_t h = 1469598103934665603u;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211u;
-	return h;
+	return (size_t)XXH3_64bits(s, n);
 }
 
 static int
