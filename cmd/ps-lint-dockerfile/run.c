@@ -664,9 +664,20 @@ lint_run_settings(struct lint_run *r)
 	r->sets = ps_xcalloc(n + 1, sizeof(*r->sets));
 	/* not thread-safe (it caches): before the workers start */
 	for (size_t i = 0; i < n; i++) {
-		const char *p = r->files->v[i];
-		char *dir = strcmp(p, "-") ? dir_of(p) : ps_xstrdup(".");
+		const char *p = r->files->v[i], *q, *sl;
+		char *dir;
 
+		/* a file in the directory of the one before: its settings
+		 * (the usual case, told without copying the directory) */
+		if (i > 0 && strcmp(p, "-") != 0 &&
+		    strcmp(q = r->files->v[i - 1], "-") != 0 &&
+		    (sl = strrchr(p, '/')) != NULL && sl > p &&
+		    strncmp(p, q, (size_t)(sl - p) + 1) == 0 &&
+		    !strchr(q + (sl - p) + 1, '/')) {
+			r->sets[i] = r->sets[i - 1];
+			continue;
+		}
+		dir = strcmp(p, "-") ? dir_of(p) : ps_xstrdup(".");
 		r->sets[i] = settings_for(r, dir);
 		free(dir);
 	}
