@@ -277,14 +277,23 @@ finding_cmp(const struct ps_finding *a, const struct ps_finding *b)
 	return strcmp_null(a->rule, b->rule);
 }
 
-/* Merge sort: stable, so equal findings keep the order they were found in. */
+/* Merge sort: stable, so equal findings keep the order they were found in.
+ * Short runs (a file's findings, mostly) by insertion, stable too. */
 static void
 merge_sort(struct ps_finding **v, struct ps_finding **tmp, size_t n)
 {
 	size_t mid = n / 2, i = 0, j = mid, k = 0;
 
-	if (n < 2)
+	if (n <= 16) {
+		for (i = 1; i < n; i++) {
+			struct ps_finding *f = v[i];
+
+			for (j = i; j > 0 && finding_cmp(f, v[j - 1]) < 0; j--)
+				v[j] = v[j - 1];
+			v[j] = f;
+		}
 		return;
+	}
 	merge_sort(v, tmp, mid);
 	merge_sort(v + mid, tmp, n - mid);
 	while (i < mid && j < n)

@@ -518,6 +518,30 @@ START_TEST(test_diags_list)
 }
 END_TEST
 
+/* Many findings out of order, most keys shared: sorted (merging runs
+ * sorted by insertion) and stable. */
+START_TEST(test_diags_sort_many)
+{
+	struct ps_diags d = {0};
+
+	for (int n = 1; n <= 300; n += 37) {
+		for (int i = 0; i < n; i++)
+			ps_diags_add(&d, "t", "R", NULL, PS_SEV_INFO, "f",
+				     1 + (i * 37) % 20, 1, "%d", i);
+		ps_diags_sort(&d);
+		ck_assert_uint_eq(d.len, (size_t)n);
+		for (size_t k = 1; k < d.len; k++) {
+			const struct ps_finding *a = d.v[k - 1], *b = d.v[k];
+
+			ck_assert_int_le(a->line, b->line);
+			if (a->line == b->line)
+				ck_assert_int_lt(atoi(a->message), atoi(b->message));
+		}
+		ps_diags_free(&d);
+	}
+}
+END_TEST
+
 /* A finding that borrows the strings of a rule table and a run: freed
  * without touching them (ASan would see a bad free), a ref added to lent
  * refs goes to a copy, and a fingerprint in its own room is recomputed
@@ -1271,6 +1295,7 @@ diag_suite(void)
 
 	tcase_add_test(tc, test_severity_and_format_names);
 	tcase_add_test(tc, test_diags_list);
+	tcase_add_test(tc, test_diags_sort_many);
 	tcase_add_test(tc, test_fingerprint);
 	tcase_add_test(tc, test_borrowed_fields);
 	tcase_add_test(tc, test_finding_print);
