@@ -929,12 +929,24 @@ is_abs_path(const char *p)
 static int
 is_archive(const char *s)
 {
-	static const char *const ext[] = { ".tar", ".tar.gz", ".tgz", ".tar.bz2",
-		".tbz", ".tbz2", ".tb2", ".tar.xz", ".txz", ".gz", ".bz2", ".xz",
-		".lz", ".lzma", ".tlz", ".Z", ".tZ", ".tpz", ".zst", ".tar.zst", NULL };
+#define EXT(x) { x, sizeof(x) - 1 }
+	static const struct { const char *s; size_t n; } ext[] = {
+		EXT(".tar"), EXT(".tar.gz"), EXT(".tgz"), EXT(".tar.bz2"),
+		EXT(".tbz"), EXT(".tbz2"), EXT(".tb2"), EXT(".tar.xz"),
+		EXT(".txz"), EXT(".gz"), EXT(".bz2"), EXT(".xz"), EXT(".lz"),
+		EXT(".lzma"), EXT(".tlz"), EXT(".Z"), EXT(".tZ"), EXT(".tpz"),
+		EXT(".zst"), EXT(".tar.zst"),
+	};
+#undef EXT
+	const char *dot = strrchr(s, '.');
+	size_t n;
 
-	for (const char *const *e = ext; *e; e++)
-		if (ends(s, *e))
+	/* every one ends in a dot and a few letters */
+	if (!dot)
+		return 0;
+	n = strlen(s);
+	for (size_t i = 0; i < PS_ARRAY_LEN(ext); i++)
+		if (n >= ext[i].n && memcmp(s + n - ext[i].n, ext[i].s, ext[i].n) == 0)
 			return 1;
 	return 0;
 }
