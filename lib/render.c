@@ -865,17 +865,74 @@ json_int(struct ps_buf *b, const char *key_colon, size_t klen, int v)
 	json_uint(b, v);
 }
 
+/*
+ * The head of a finding's line (type, tool, rule, name, severity) is the
+ * same for every finding of a rule: a linter writes thousands of lines
+ * from a few dozen heads. Each thread keeps the heads it wrote last, with
+ * the strings they were written from, and a finding whose strings are the
+ * same (compared, not trusted by address) takes its head from there.
+ */
+struct json_head {
+	int sev;		/* -1: empty */
+	unsigned short len;	/* of bytes */
+	char tool[40], rule[32], name[72];
+	char bytes[256];
+};
+
+static _Thread_local struct json_head json_heads[64];
+
+/* s into dst (room n) when it fits: 1, else 0 */
+static int
+head_key(char *dst, size_t n, const char *s)
+{
+	size_t l = strlen(s);
+
+	if (l >= n)
+		return 0;
+	memcpy(dst, s, l + 1);
+	return 1;
+}
+
+static void
+json_head(struct ps_buf *b, const struct ps_finding *f)
+{
+	static const char head[] = "{\"type\":\"finding\",\"tool\":";
+	const char *tool = f->tool ? f->tool : "ps-toolkit";
+	const char *rule = f->rule ? f->rule : "";
+	const char *name = f->name ? f->name : "";
+	struct json_head *h = &json_heads[(((uintptr_t)f->rule ^
+					    (uintptr_t)f->name >> 4 ^ (unsigned)f->severity) *
+					   0x9e3779b97f4a7c15u) >> 58];
+	size_t start = b->len;
+
+	if (h->len && h->sev == (int)f->severity &&
+	    strcmp(h->rule, rule) == 0 && strcmp(h->name, name) == 0 &&
+	    strcmp(h->tool, tool) == 0 && !(f->name && !*f->name)) {
+		ps_buf_add(b, h->bytes, h->len);
+		return;
+	}
+	ps_buf_add(b, head, sizeof(head) - 1);
+	json_str(b, tool);
+	json_field(b, KEY("rule"), rule);
+	json_field(b, KEY("name"), f->name);
+	json_field(b, KEY("severity"), ps_severity_name(f->severity));
+	h->len = 0;
+	if (b->len - start <= sizeof(h->bytes) && !(f->name && !*f->name) &&
+	    head_key(h->tool, sizeof(h->tool), tool) &&
+	    head_key(h->rule, sizeof(h->rule), rule) &&
+	    head_key(h->name, sizeof(h->name), name)) {
+		memcpy(h->bytes, b->data + start, b->len - start);
+		h->len = (unsigned short)(b->len - start);
+		h->sev = (int)f->severity;
+	}
+}
+
 static void
 json_finding(struct ps_buf *b, struct ps_finding *f)
 {
-	static const char head[] = "{\"type\":\"finding\",\"tool\":";
 	size_t i;
 
-	ps_buf_add(b, head, sizeof(head) - 1);
-	json_str(b, f->tool ? f->tool : "ps-toolkit");
-	json_field(b, KEY("rule"), f->rule ? f->rule : "");
-	json_field(b, KEY("name"), f->name);
-	json_field(b, KEY("severity"), ps_severity_name(f->severity));
+	json_head(b, f);
 	json_field(b, KEY("file"), f->file);
 	if (f->file) {
 		ps_buf_add(b, KEY("line"));

@@ -1037,6 +1037,65 @@ check_json_same(struct ps_finding *f)
 	free(got);
 }
 
+/* The head of the JSON line (tool, rule, name, severity) comes from a
+ * per-thread cache when a finding's strings are those of a head written
+ * before: strings changed in place at the same addresses, a name unset or
+ * empty, another severity, all still give the line jansson writes. */
+START_TEST(test_json_head_cache)
+{
+	static char tool[] = "ps-x", rule[] = "PSX001", name[] = "some-rule";
+	static const enum ps_severity sevs[] = { PS_SEV_WARNING, PS_SEV_ERROR,
+						 PS_SEV_WARNING, PS_SEV_INFO };
+	struct ps_finding f = {0};
+	char longname[300];
+
+	f.borrows = PS_BORROWS_TOOL | PS_BORROWS_RULE | PS_BORROWS_NAME;
+	f.tool = tool;
+	f.rule = rule;
+	f.file = "Dockerfile";
+	f.line = 3;
+	f.message = "m";
+	for (int round = 0; round < 3; round++)
+		for (size_t k = 0; k < PS_ARRAY_LEN(sevs); k++) {
+			f.severity = sevs[k];
+			f.name = name;
+			check_json_same(&f);
+			f.name = NULL;
+			check_json_same(&f);
+			f.name = (char *)"";
+			check_json_same(&f);
+			f.name = name;
+			/* the same addresses, other contents */
+			name[0] = (char)('a' + round);
+			rule[5] = (char)('1' + k);
+			tool[3] = round == 1 ? 'y' : 'x';
+			check_json_same(&f);
+		}
+	/* an empty name at many addresses, after a head without a name:
+	 * some share its place in the cache, none takes it */
+	{
+		static char empties[1024][1];
+
+		f.severity = PS_SEV_WARNING;
+		f.name = NULL;
+		check_json_same(&f);
+		for (size_t k = 0; k < PS_ARRAY_LEN(empties); k++) {
+			f.name = empties[k];
+			check_json_same(&f);
+		}
+	}
+	/* a head too long to keep, and one with quotes to escape */
+	memset(longname, 'n', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	f.name = longname;
+	check_json_same(&f);
+	check_json_same(&f);
+	f.name = (char *)"q\"uote";
+	check_json_same(&f);
+	check_json_same(&f);
+}
+END_TEST
+
 START_TEST(test_json_line_matches_records)
 {
 	static const char *const odd[] = {
@@ -1322,6 +1381,7 @@ diag_suite(void)
 	tcase_add_test(tr, test_summary_to_other_stream);
 	tcase_add_test(tr, test_summary_files_interleaved);
 	tcase_add_test(tr, test_json_line_matches_records);
+	tcase_add_test(tr, test_json_head_cache);
 	tcase_add_test(tr, test_render_apart);
 	suite_add_tcase(s, tr);
 	tcase_add_test(tb, test_baseline_jsonl);
