@@ -568,8 +568,13 @@ early_worker(void *arg)
 	if (!atomic_exchange(&r->image_done, 1))
 		prefault_image();
 	ps_prefault_heap(r->thread_heap);
-	if (wait_go(r) > 0)
+	if (wait_go(r) > 0) {
+		/* a block handed over as the workers went (lint_run_all,
+		 * for the files a walk found): mapped here while the main
+		 * thread lints, rather than by it before */
+		take_prefault(r);
 		work(r);
+	}
 	return NULL;
 }
 
