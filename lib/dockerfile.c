@@ -958,16 +958,20 @@ ps_df_expand(struct ps_dockerfile *df, const char *s,
 
 			if (nm < j) {
 				int colon = s[nm] == ':';
-				char op = s[nm + colon];
-				char *word = ps_xstrndup(s + nm + colon + 1,
-							 j - nm - colon - 1);
-				int has = set && (!colon || *v);
+				/* (nothing after the colon: "${X:}") */
+				char op = nm + colon < j ? s[nm + colon] : '\0';
 
-				if (op == '-')
-					v = has ? v : ps_df_expand(df, word, vars, nvars);
-				else if (op == '+')
-					v = has ? ps_df_expand(df, word, vars, nvars) : "";
-				free(word);
+				if (op == '-' || op == '+') {
+					char *word = ps_xstrndup(s + nm + colon + 1,
+								 j - nm - colon - 1);
+					int has = set && (!colon || *v);
+
+					if (op == '-')
+						v = has ? v : ps_df_expand(df, word, vars, nvars);
+					else
+						v = has ? ps_df_expand(df, word, vars, nvars) : "";
+					free(word);
+				}
 			}
 			ps_buf_adds(&b, v);
 			i = j + 1;

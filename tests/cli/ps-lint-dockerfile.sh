@@ -160,6 +160,13 @@ fi
 
 # The real-world corpus: no crash, no syntax error.
 needs_shared "the Dockerfile corpus"
+# ${X:} (a colon and nothing after it) in FROM and RUN: the expansion
+# took a word of length -1 there and the linter aborted
+printf 'ARG X\nFROM alpine:3.19${X:}\nRUN echo ${X:} ${X:-} ${X:+y}\n' >"$TMP/colon.Dockerfile"
+run ps-lint-dockerfile -f json --fail-on never --shellcheck never "$TMP/colon.Dockerfile"
+expect_status 0 "\${X:} with nothing after the colon lints"
+expect_out_has '"snippet":"FROM alpine:3.19${X:}"' "its FROM is reported as written"
+
 run ps-lint-dockerfile -f json --fail-on never --shellcheck never "$SHARED/corpus/dockerfile"
 expect_status 0 "the corpus lints in one run"
 n=$(ls "$SHARED/corpus/dockerfile" | grep -vc '^expected$')

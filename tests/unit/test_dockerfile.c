@@ -378,6 +378,9 @@ START_TEST(test_expand_unquote)
 
 	ck_assert_str_eq(ps_df_expand(df, "x$A-${A}-${B:-d}-${E:-e}-${E-f}-${A:+p}", vars, 2),
 			 "x1-1-d-e--p");
+	/* a colon with nothing after it, or an empty word */
+	ck_assert_str_eq(ps_df_expand(df, "${A:}|${B:}|${A:-}|${B:-}|${A:+}|${B:+}|${A?}", vars, 2),
+			 "1||1||||1");
 	ck_assert_str_eq(ps_df_unquote(df, "\"a b\"'c'd"), "a bcd");
 	ck_assert_str_eq(ps_df_strip_quotes(df, "\"C:\\\""), "C:\\");
 	ps_df_free(df);
