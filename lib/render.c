@@ -873,8 +873,8 @@ json_int(struct ps_buf *b, const char *key_colon, size_t klen, int v)
  * same (compared, not trusted by address) takes its head from there.
  */
 struct json_head {
-	int sev;		/* -1: empty */
-	unsigned short len;	/* of bytes */
+	int sev;
+	unsigned short len;	/* of bytes; 0: empty */
 	char tool[40], rule[32], name[72];
 	char bytes[256];
 };
@@ -900,6 +900,9 @@ json_head(struct ps_buf *b, const struct ps_finding *f)
 	const char *tool = f->tool ? f->tool : "ps-toolkit";
 	const char *rule = f->rule ? f->rule : "";
 	const char *name = f->name ? f->name : "";
+	/* an empty name is written, no name is not: only the latter is kept
+	 * and taken (both are "" here) */
+	int keep = !(f->name && !*f->name);
 	struct json_head *h = &json_heads[(((uintptr_t)f->rule ^
 					    (uintptr_t)f->name >> 4 ^ (unsigned)f->severity) *
 					   0x9e3779b97f4a7c15u) >> 58];
@@ -907,7 +910,7 @@ json_head(struct ps_buf *b, const struct ps_finding *f)
 
 	if (h->len && h->sev == (int)f->severity &&
 	    strcmp(h->rule, rule) == 0 && strcmp(h->name, name) == 0 &&
-	    strcmp(h->tool, tool) == 0 && !(f->name && !*f->name)) {
+	    strcmp(h->tool, tool) == 0 && keep) {
 		ps_buf_add(b, h->bytes, h->len);
 		return;
 	}
@@ -917,7 +920,7 @@ json_head(struct ps_buf *b, const struct ps_finding *f)
 	json_field(b, KEY("name"), f->name);
 	json_field(b, KEY("severity"), ps_severity_name(f->severity));
 	h->len = 0;
-	if (b->len - start <= sizeof(h->bytes) && !(f->name && !*f->name) &&
+	if (keep && b->len - start <= sizeof(h->bytes) &&
 	    head_key(h->tool, sizeof(h->tool), tool) &&
 	    head_key(h->rule, sizeof(h->rule), rule) &&
 	    head_key(h->name, sizeof(h->name), name)) {

@@ -938,11 +938,10 @@ is_archive(const char *s)
 		EXT(".zst"), EXT(".tar.zst"),
 	};
 #undef EXT
-	const char *dot = strrchr(s, '.');
 	size_t n;
 
-	/* every one ends in a dot and a few letters */
-	if (!dot)
+	/* every suffix has a dot */
+	if (!strchr(s, '.'))
 		return 0;
 	n = strlen(s);
 	for (size_t i = 0; i < PS_ARRAY_LEN(ext); i++)
