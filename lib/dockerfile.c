@@ -231,17 +231,29 @@ ps_df_kind_name(enum ps_df_kind k)
 enum ps_df_kind
 ps_df_kind_parse(const char *word, size_t n)
 {
-	char up[16];
+	/* the keywords of each length (none is longer than 11) */
+	static const unsigned char by_len[12][6] = {
+		[3] = { PS_DF_RUN, PS_DF_CMD, PS_DF_ENV, PS_DF_ADD, PS_DF_ARG },
+		[4] = { PS_DF_FROM, PS_DF_COPY, PS_DF_USER },
+		[5] = { PS_DF_LABEL, PS_DF_SHELL },
+		[6] = { PS_DF_EXPOSE, PS_DF_VOLUME },
+		[7] = { PS_DF_WORKDIR, PS_DF_ONBUILD },
+		[10] = { PS_DF_MAINTAINER, PS_DF_ENTRYPOINT, PS_DF_STOPSIGNAL },
+		[11] = { PS_DF_HEALTHCHECK },
+	};
 
-	if (n == 0 || n >= sizeof(up))
+	if (n >= PS_ARRAY_LEN(by_len))
 		return PS_DF_UNKNOWN;
-	/* upper case (ASCII), then compared with the keywords as they are */
-	for (size_t i = 0; i < n; i++)
-		up[i] = ps_ascii_upper(word[i]);
-	for (size_t k = 1; k < PS_ARRAY_LEN(kinds); k++)
-		if (kinds[k].n == n && kinds[k].name[0] == up[0] &&
-		    memcmp(kinds[k].name, up, n) == 0)
-			return (enum ps_df_kind)k;
+	/* compared in ASCII upper case (PS_DF_UNKNOWN, 0, ends a list) */
+	for (const unsigned char *k = by_len[n]; *k; k++) {
+		const char *name = kinds[*k].name;
+		size_t i = 0;
+
+		while (i < n && ps_ascii_upper(word[i]) == name[i])
+			i++;
+		if (i == n)
+			return (enum ps_df_kind)*k;
+	}
 	return PS_DF_UNKNOWN;
 }
 
@@ -650,11 +662,15 @@ struct hd_mark {
 static size_t
 find_heredocs(const char *s, struct hd_mark *m, size_t max)
 {
+	const char *lt = s;
 	size_t k = 0;
 	char q = 0;
 
-	if (!strstr(s, "<<"))
-		return 0;	/* most instructions: no marker at all */
+	/* most instructions have no marker at all (and few a '<') */
+	while ((lt = strchr(lt, '<')) != NULL && lt[1] != '<')
+		lt++;
+	if (!lt)
+		return 0;
 	for (size_t i = 0; s[i] && k < max; i++) {
 		char c = s[i];
 

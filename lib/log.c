@@ -225,8 +225,10 @@ is_secret_name_n(const char *name, size_t n)
 	up = n <= sizeof(stack) ? stack : ps_xmalloc(n);
 	for (i = 0; i < n; i++)
 		up[i] = ps_ascii_upper(name[i]);
+	/* (the last byte compared here: most suffixes differ in it) */
 	for (i = 0; i < PS_ARRAY_LEN(secret_suffixes) && !hit; i++)
-		hit = ends_at_boundary(name, up, n, &secret_suffixes[i]);
+		hit = up[n - 1] == secret_suffixes[i].s[secret_suffixes[i].n - 1] &&
+		      ends_at_boundary(name, up, n, &secret_suffixes[i]);
 	/* (every run-together word has a K: most names have none) */
 	if (!hit && memchr(up, 'K', n))
 		for (i = 0; i < PS_ARRAY_LEN(secret_words) && !hit; i++)
@@ -316,8 +318,7 @@ redact_assignments(struct ps_buf *out, const char *s)
 	for (;; q++) {
 		size_t ks, ke, v, ve;
 
-		while (q < n && s[q] != '=' && s[q] != ':')
-			q++;
+		q += strcspn(s + q, "=:");
 		if (q >= n)
 			break;
 		ke = q;

@@ -422,11 +422,14 @@ check_run(struct lint_ctx *cx, size_t i, struct run_state *st)
 						    "apt-get install without -y: the build cannot answer prompts");
 				int norec = flag(c, "no-install-recommends");
 
+				/* (the upper-case A first: package names
+				 * have none) */
 				for (size_t a = 1; a < c->argc; a++)
-					if (strstr(c->argv[a].text,
-						   "APT::Install-Recommends=false") ||
-					    strstr(c->argv[a].text,
-						   "APT::Install-Recommends=0"))
+					if (strchr(c->argv[a].text, 'A') &&
+					    (strstr(c->argv[a].text,
+						    "APT::Install-Recommends=false") ||
+					     strstr(c->argv[a].text,
+						    "APT::Install-Recommends=0")))
 						norec = 1;
 				if (!norec)
 					lint_report(cx, "PSD015", in, 0,

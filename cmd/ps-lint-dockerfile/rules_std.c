@@ -100,9 +100,11 @@ check_insecure_cmd(struct lint_ctx *cx, const struct ps_df_inst *in,
 	     ps_sh_has_flag(c, "force-yes")))
 		lint_report(cx, "PSD204", in, 0,
 			    "%s installs packages without checking their signatures", n);
+	/* (the upper-case A first: package names have none) */
 	for (size_t a = 1; a < c->argc && (lint_strcmp(n, "apt-get") == 0); a++)
-		if (strstr(c->argv[a].text, "AllowUnauthenticated=true") ||
-		    strstr(c->argv[a].text, "AllowUnauthenticated \"true\""))
+		if (strchr(c->argv[a].text, 'A') &&
+		    (strstr(c->argv[a].text, "AllowUnauthenticated=true") ||
+		     strstr(c->argv[a].text, "AllowUnauthenticated \"true\"")))
 			lint_report(cx, "PSD204", in, 0,
 				    "apt-get installs packages without checking their signatures");
 	if ((lint_strcmp(n, "yum") == 0 || lint_strcmp(n, "dnf") == 0 ||

@@ -124,6 +124,63 @@ START_TEST(test_heredocs)
 }
 END_TEST
 
+/* single '<' before a marker (input redirections) do not hide it; '<' and
+ * "<<<" alone are no marker */
+START_TEST(test_heredoc_after_redirections)
+{
+	struct ps_dockerfile *df = parse(
+		"FROM alpine:3\n"
+		"RUN sort < /a > /b && cat < /c <<EOF\n"
+		"x\n"
+		"EOF\n"
+		"RUN tr a-z A-Z <<< word < /d\n"
+		"RUN echo 1 \\\n"
+		"  < /e\n");
+
+	ck_assert_uint_eq(df->ninsts, 4);
+	ck_assert_uint_eq(df->insts[1].nheredocs, 1);
+	ck_assert_str_eq(df->insts[1].heredocs[0].delim, "EOF");
+	ck_assert_str_eq(df->insts[1].heredocs[0].body, "x\n");
+	ck_assert_uint_eq(df->insts[2].nheredocs, 0);
+	ck_assert_int_eq(df->insts[2].line, 5);
+	ck_assert_uint_eq(df->insts[3].nheredocs, 0);
+	ck_assert_uint_eq(df->nerrors, 0);
+	ps_df_free(df);
+}
+END_TEST
+
+/* every keyword in any case; near misses and other lengths are none */
+START_TEST(test_kind_parse)
+{
+	static const char *const other[] = {
+		"", "R", "RU", "RUNS", "FRO", "FROMM", "CMDX", "ENVV", "LABE",
+		"SHEL", "EXPOS", "VOLUMES", "WORKDI", "ONBUILD1", "MAINTAINE",
+		"ENTRYPOIN", "STOPSIGNALS", "HEALTHCHEC", "HEALTHCHECKS",
+		"A_VERY_LONG_WORD_INDEED", "R\xc3\xbcN", "RUN\x01",
+	};
+
+	for (int k = PS_DF_UNKNOWN + 1; k <= PS_DF_SHELL; k++) {
+		const char *name = ps_df_kind_name((enum ps_df_kind)k);
+		char low[16], mixed[16];
+		size_t n = strlen(name);
+
+		for (size_t i = 0; i <= n; i++) {
+			low[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ?
+					name[i] + 32 : name[i]);
+			mixed[i] = i % 2 ? low[i] : name[i];
+		}
+		ck_assert_int_eq(ps_df_kind_parse(name, n), k);
+		ck_assert_int_eq(ps_df_kind_parse(low, n), k);
+		ck_assert_int_eq(ps_df_kind_parse(mixed, n), k);
+		/* a prefix of a longer word counts only with its length */
+		ck_assert_int_eq(ps_df_kind_parse(name, n - 1), PS_DF_UNKNOWN);
+	}
+	for (size_t i = 0; i < sizeof(other) / sizeof(*other); i++)
+		ck_assert_int_eq(ps_df_kind_parse(other[i], strlen(other[i])),
+				 PS_DF_UNKNOWN);
+}
+END_TEST
+
 START_TEST(test_unterminated_heredoc)
 {
 	struct ps_dockerfile *df = parse("FROM a:1\nRUN <<EOF\necho\n");
@@ -526,6 +583,8 @@ dockerfile_suite(void)
 	tcase_add_test(tc, test_escape_directive);
 	tcase_add_test(tc, test_syntax_directive);
 	tcase_add_test(tc, test_heredocs);
+	tcase_add_test(tc, test_heredoc_after_redirections);
+	tcase_add_test(tc, test_kind_parse);
 	tcase_add_test(tc, test_unterminated_heredoc);
 	tcase_add_test(tc, test_exec_form);
 	tcase_add_test(tc, test_flags);
