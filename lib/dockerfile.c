@@ -1604,10 +1604,13 @@ sh_run(struct sh *sh)
 		if (c == ' ' || c == '\t' || c == '\r') {
 			if (sh->raw.len > 0 || quoted)
 				goto word_end;
-			/* blanks between words */
-			while (++sh->i < sh->n &&
-			       (s[sh->i] == ' ' || s[sh->i] == '\t' || s[sh->i] == '\r'))
-				;
+			/* blanks between words (a local index: sh->i could
+			 * alias the script's bytes, it is stored once) */
+			size_t i = sh->i + 1;
+
+			while (i < sh->n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r'))
+				i++;
+			sh->i = i;
 			continue;
 		}
 		if (c == '\\' && sh->i + 1 < sh->n && s[sh->i + 1] == '\n') {
@@ -1660,9 +1663,9 @@ sh_run(struct sh *sh)
 
 			while (sh->i < sh->n && s[sh->i] != '"') {
 				char d = s[sh->i];
-				size_t run = sh->i;
+				size_t run = sh->i, n = sh->n;
 
-				while (run < sh->n && !dq_stop[(unsigned char)s[run]])
+				while (run < n && !dq_stop[(unsigned char)s[run]])
 					run++;
 				if (run > sh->i) {
 					ps_buf_add(&sh->w, s + sh->i, run - sh->i);
@@ -1764,10 +1767,11 @@ plain:
 		{
 			/* this character and the plain ones after it: inside a
 			 * word, none of them can start anything else */
-			size_t st = sh->i++;
+			size_t st = sh->i, i = st + 1;
 
-			while (sh->i < sh->n && !word_stop[(unsigned char)s[sh->i]])
-				sh->i++;
+			while (i < sh->n && !word_stop[(unsigned char)s[i]])
+				i++;
+			sh->i = i;
 			if (sh->raw.len == 0 && !quoted && !redir_target &&
 			    (sh->i == sh->n || word_end_char[(unsigned char)s[sh->i]])) {
 				/* a whole plain word: ended in the script's
@@ -1960,15 +1964,14 @@ ps_sh_has_flag(const struct ps_sh_cmd *c, const char *flag)
 		if (a[0] != '-' || !a[1])
 			continue;
 		if (a[1] == '-') {
-			if (strncmp(a + 2, flag, fl) == 0 &&
+			if (!a[2])
+				break;	/* "--": no options after it */
+			if (a[2] == flag[0] && strncmp(a + 2, flag, fl) == 0 &&
 			    (a[2 + fl] == '\0' || a[2 + fl] == '='))
 				return 1;
-		} else if (fl == 1) {
-			if (strchr(a + 1, flag[0]))
-				return 1;
+		} else if (fl == 1 && strchr(a + 1, flag[0])) {
+			return 1;
 		}
-		if (strcmp(a, "--") == 0)
-			break;
 	}
 	return 0;
 }

@@ -930,13 +930,45 @@ json_head(struct ps_buf *b, const struct ps_finding *f)
 	}
 }
 
+/* A field's JSON text kept with the string it was made from, compared
+ * before it is taken: findings repeat their file (they come file by file)
+ * and their rule's help. */
+struct json_memo {
+	unsigned short len;	/* of bytes; 0: empty */
+	char s[256];
+	char bytes[512];
+};
+
+static _Thread_local struct json_memo json_file_memo, json_help_memo[16];
+
+/* ,"key":"s" when s is set, through the memo m */
+static void
+json_field_memo(struct ps_buf *b, struct json_memo *m, const char *key_colon,
+		size_t klen, const char *s)
+{
+	size_t start = b->len;
+
+	if (!s)
+		return;
+	if (m->len && strcmp(m->s, s) == 0) {
+		ps_buf_add(b, m->bytes, m->len);
+		return;
+	}
+	json_field(b, key_colon, klen, s);
+	m->len = 0;
+	if (b->len - start <= sizeof(m->bytes) && head_key(m->s, sizeof(m->s), s)) {
+		memcpy(m->bytes, b->data + start, b->len - start);
+		m->len = (unsigned short)(b->len - start);
+	}
+}
+
 static void
 json_finding(struct ps_buf *b, struct ps_finding *f)
 {
 	size_t i;
 
 	json_head(b, f);
-	json_field(b, KEY("file"), f->file);
+	json_field_memo(b, &json_file_memo, KEY("file"), f->file);
 	if (f->file) {
 		ps_buf_add(b, KEY("line"));
 		json_uint(b, f->line);
@@ -957,7 +989,9 @@ json_finding(struct ps_buf *b, struct ps_finding *f)
 		ps_buf_addc(b, ']');
 	}
 	json_field(b, KEY("snippet"), f->snippet);
-	json_field(b, KEY("help"), f->help);
+	json_field_memo(b, &json_help_memo[((uintptr_t)f->help >> 4) %
+					   PS_ARRAY_LEN(json_help_memo)],
+			KEY("help"), f->help);
 	json_field(b, KEY("help_uri"), f->help_uri);
 	json_field(b, KEY("fingerprint"), ps_finding_fingerprint(f));
 	ps_buf_add(b, "}\n", 2);

@@ -1096,6 +1096,64 @@ START_TEST(test_json_head_cache)
 }
 END_TEST
 
+/* The file and help fields come from per-thread memos when a finding's
+ * strings are those written before: changed in place at the same address,
+ * unset, too long to keep, with characters to escape, help at many
+ * addresses sharing memo slots: all still give the line jansson writes. */
+START_TEST(test_json_field_memos)
+{
+	static char file[] = "a/Dockerfile", help[] = "pin the version";
+	static char helps[64][8];
+	struct ps_finding f = {0};
+	char longfile[700];
+
+	f.tool = (char *)"ps-x";
+	f.rule = (char *)"PSX001";
+	f.name = (char *)"some-rule";
+	f.severity = PS_SEV_WARNING;
+	f.line = 2;
+	f.message = "m";
+	for (int round = 0; round < 4; round++) {
+		f.file = file;
+		f.help = help;
+		check_json_same(&f);
+		check_json_same(&f);
+		/* the same addresses, other contents */
+		file[0] = (char)('b' + round);
+		help[0] = (char)('q' + round);
+		check_json_same(&f);
+		f.help = NULL;
+		check_json_same(&f);
+		f.file = NULL;
+		check_json_same(&f);
+	}
+	for (size_t k = 0; k < PS_ARRAY_LEN(helps); k++) {
+		snprintf(helps[k], sizeof(helps[k]), "h%zu", k % 7);
+		f.file = file;
+		f.help = helps[k];
+		check_json_same(&f);
+	}
+	for (size_t k = 0; k < PS_ARRAY_LEN(helps); k++) {
+		helps[k][0] = 'H';
+		f.help = helps[PS_ARRAY_LEN(helps) - 1 - k];
+		check_json_same(&f);
+	}
+	/* too long to keep, and with quotes to escape */
+	memset(longfile, 'f', sizeof(longfile) - 1);
+	longfile[sizeof(longfile) - 1] = '\0';
+	f.file = longfile;
+	f.help = longfile;
+	check_json_same(&f);
+	check_json_same(&f);
+	f.file = (char *)"q\"uote\\";
+	f.help = (char *)"say \"no\"";
+	check_json_same(&f);
+	check_json_same(&f);
+	f.file = file;
+	check_json_same(&f);
+}
+END_TEST
+
 START_TEST(test_json_line_matches_records)
 {
 	static const char *const odd[] = {
@@ -1382,6 +1440,7 @@ diag_suite(void)
 	tcase_add_test(tr, test_summary_files_interleaved);
 	tcase_add_test(tr, test_json_line_matches_records);
 	tcase_add_test(tr, test_json_head_cache);
+	tcase_add_test(tr, test_json_field_memos);
 	tcase_add_test(tr, test_render_apart);
 	suite_add_tcase(s, tr);
 	tcase_add_test(tb, test_baseline_jsonl);

@@ -345,6 +345,30 @@ START_TEST(test_split_operators)
 }
 END_TEST
 
+/* long flags whole or with a value, short ones in a cluster, none after
+ * "--" */
+START_TEST(test_has_flag)
+{
+	struct ps_dockerfile *df = parse("");
+	struct ps_sh_script sc = split(df,
+		"pip install --no-cache-dir=1 --yes -qy --trusted-hostx a -- "
+		"--insecure -k");
+
+	ck_assert_uint_eq(sc.ncmds, 1);
+	ck_assert(ps_sh_has_flag(&sc.cmds[0], "no-cache-dir"));
+	ck_assert(ps_sh_has_flag(&sc.cmds[0], "yes"));
+	ck_assert(ps_sh_has_flag(&sc.cmds[0], "y"));
+	ck_assert(ps_sh_has_flag(&sc.cmds[0], "q"));
+	ck_assert(!ps_sh_has_flag(&sc.cmds[0], "no-cache"));
+	ck_assert(!ps_sh_has_flag(&sc.cmds[0], "ye"));
+	ck_assert(!ps_sh_has_flag(&sc.cmds[0], "trusted-host"));
+	ck_assert(!ps_sh_has_flag(&sc.cmds[0], "insecure"));
+	ck_assert(!ps_sh_has_flag(&sc.cmds[0], "k"));
+	ck_assert(!ps_sh_has_flag(&sc.cmds[0], "n"));
+	ps_df_free(df);
+}
+END_TEST
+
 START_TEST(test_split_quotes_assignments)
 {
 	struct ps_dockerfile *df = parse("");
@@ -594,6 +618,7 @@ dockerfile_suite(void)
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_crlf_bom_empty);
 	tcase_add_test(tc, test_split_operators);
+	tcase_add_test(tc, test_has_flag);
 	tcase_add_test(tc, test_split_quotes_assignments);
 	tcase_add_test(tc, test_split_plain_words_in_place);
 	tcase_add_test(tc, test_split_compound);
