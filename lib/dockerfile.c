@@ -265,6 +265,16 @@ ps_df_kind_parse(const char *word, size_t n)
 		ps_xgrow(&(vec).v, &(vec).cap, (vec).len + 1, sizeof(*(vec).v)); \
 	(vec).v[(vec).len++] = (x); \
 } while (0)
+/* VEC_PUSH to a vector that starts in the array stack, moved to the heap
+ * when it is full (free it only when (vec).v != stack) */
+#define VEC_PUSH_FROM(vec, stack, x) do { \
+	if ((vec).len == (vec).cap && (vec).v == (stack)) { \
+		(vec).v = ps_xmalloc(2 * (vec).cap * sizeof(*(vec).v)); \
+		memcpy((vec).v, (stack), (vec).len * sizeof(*(vec).v)); \
+		(vec).cap *= 2; \
+	} \
+	VEC_PUSH(vec, x); \
+} while (0)
 
 struct line {
 	const char *s;
@@ -408,12 +418,7 @@ split_words(struct ps_dockerfile *df, const char *s, char esc,
 			}
 			i++;
 		}
-		if (w.len == w.cap && w.v == stack) {
-			w.v = ps_xmalloc(2 * w.cap * sizeof(*w.v));
-			memcpy(w.v, stack, w.len * sizeof(*w.v));
-			w.cap *= 2;
-		}
-		VEC_PUSH(w, ar_strndup(df, s + st, i - st));
+		VEC_PUSH_FROM(w, stack, ar_strndup(df, s + st, i - st));
 	}
 	*out = ar_dup(df, w.v, w.len * sizeof(*w.v));
 	if (w.v != stack)
@@ -482,11 +487,14 @@ ps_df_unquote(struct ps_dockerfile *df, const char *s)
 static void
 parse_pairs(struct ps_dockerfile *df, struct ps_df_inst *in)
 {
-	VEC(struct ps_df_pair) pv = { 0 };
+	struct ps_df_pair *pv;
+	size_t n = 0;
 	char esc = df->escape;
 
 	if (in->argc == 0)
 		return;
+	/* one pair a word, or one for ENV key value */
+	pv = ar_alloc(df, in->argc * sizeof(*pv));
 	if (in->kind == PS_DF_ENV && !strchr(in->argv[0], '=')) {
 		/* ENV key value with spaces */
 		const char *a = in->args;
@@ -502,7 +510,7 @@ parse_pairs(struct ps_dockerfile *df, struct ps_df_inst *in)
 			.value = unquote_esc(df, a + v, strlen(a + v), esc),
 			.raw_value = ar_strndup(df, a + v, strlen(a + v)),
 		};
-		VEC_PUSH(pv, pr);
+		pv[n++] = pr;
 	} else {
 		for (size_t i = 0; i < in->argc; i++) {
 			const char *w = in->argv[i];
@@ -531,12 +539,11 @@ parse_pairs(struct ps_dockerfile *df, struct ps_df_inst *in)
 			} else {
 				pr.key = unquote_esc(df, w, strlen(w), esc);
 			}
-			VEC_PUSH(pv, pr);
+			pv[n++] = pr;
 		}
 	}
-	in->pairs = ar_dup(df, pv.v, pv.len * sizeof(*pv.v));
-	in->npairs = pv.len;
-	free(pv.v);
+	in->pairs = pv;
+	in->npairs = n;
 }
 
 /* A JSON array of strings -> argv; 0 when s is not one. */
@@ -597,7 +604,8 @@ join_argv(struct ps_dockerfile *df, const char **argv, size_t argc)
 static const char *
 parse_flags(struct ps_dockerfile *df, struct ps_df_inst *in, const char *s)
 {
-	VEC(struct ps_df_flag) fv = { 0 };
+	struct ps_df_flag stack[8];
+	VEC(struct ps_df_flag) fv = { stack, 0, PS_ARRAY_LEN(stack) };
 
 	while (1) {
 		while (*s && isspace((unsigned char)*s))
@@ -634,12 +642,13 @@ parse_flags(struct ps_dockerfile *df, struct ps_df_inst *in, const char *s)
 			f.name = nm;
 			f.value = NULL;
 		}
-		VEC_PUSH(fv, f);
+		VEC_PUSH_FROM(fv, stack, f);
 		s = e;
 	}
 	in->flags = ar_dup(df, fv.v, fv.len * sizeof(*fv.v));
 	in->nflags = fv.len;
-	free(fv.v);
+	if (fv.v != stack)
+		free(fv.v);
 	return s;
 }
 
@@ -940,6 +949,8 @@ ps_df_expand(struct ps_dockerfile *df, const char *s,
 	struct ps_buf b = { 0 };
 	const char *r;
 
+	if (!strchr(s, '$'))
+		return ar_strndup(df, s, strlen(s));	/* most: nothing to expand */
 	for (size_t i = 0; s[i];) {
 		if (s[i] == df->escape && s[i + 1] == '$') {
 			ps_buf_addc(&b, '$');

@@ -371,22 +371,30 @@ redact_assignments(struct ps_buf *out, const char *s)
 	ps_buf_add(out, s + i, n - i);
 }
 
+void
+ps_redact_into(struct ps_buf *out, const char *s)
+{
+	struct ps_buf a = {0};
+
+	/* both a URL's password and an assignment need a ':' or an '=' */
+	if (!strpbrk(s, ":=")) {
+		ps_buf_adds(out, s);
+	} else if (!strstr(s, "://")) {
+		redact_assignments(out, s);
+	} else {
+		redact_urls(&a, s);
+		redact_assignments(out, ps_buf_str(&a));
+		ps_buf_free(&a);
+	}
+}
+
 char *
 ps_redact(const char *s)
 {
-	struct ps_buf a = {0}, b = {0};
+	struct ps_buf b = {0};
 
 	if (!s)
 		return ps_xstrdup("");
-	/* both a URL's password and an assignment need a ':' or an '=' */
-	if (!strpbrk(s, ":="))
-		return ps_xstrdup(s);
-	if (!strstr(s, "://")) {
-		redact_assignments(&b, s);
-		return ps_buf_detach(&b);
-	}
-	redact_urls(&a, s);
-	redact_assignments(&b, ps_buf_str(&a));
-	ps_buf_free(&a);
+	ps_redact_into(&b, s);
 	return ps_buf_detach(&b);
 }

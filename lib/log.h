@@ -43,6 +43,9 @@ void ps_log_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  *  - password=... in libpq keyword/value conninfo strings.
  */
 char *ps_redact(const char *s);
+/* ps_redact's text appended to out (no allocation once out has room). */
+struct ps_buf;
+void ps_redact_into(struct ps_buf *out, const char *s);
 
 /* Whether a variable or key name looks like it holds a secret. */
 int ps_is_secret_name(const char *name);

@@ -120,7 +120,8 @@ struct lint_ctx {
 	/* the snippet of the last instruction reported (its first line,
 	 * secrets masked), for the next finding about it */
 	const char *snippet_raw;
-	char *snippet;
+	struct ps_buf snippet;
+	struct ps_buf line;		/* (the first line, before masking) */
 };
 
 /* Report a finding of rule (code) at an instruction (or line if in NULL). */

@@ -274,18 +274,18 @@ lint_report(struct lint_ctx *cx, const char *code, const struct ps_df_inst *in,
 	}
 	if (in && cx->snippet_raw != in->raw) {
 		const char *nl = strchr(in->raw, '\n');
-		char *text = ps_xstrndup(in->raw, nl ? (size_t)(nl - in->raw) :
-					 strlen(in->raw));
 
+		ps_buf_reset(&cx->line);
+		ps_buf_add(&cx->line, in->raw, nl ? (size_t)(nl - in->raw) :
+			   strlen(in->raw));
 		/* secrets never reach the output: mask KEY=VALUE of secret
 		 * names */
-		free(cx->snippet);
-		cx->snippet = ps_redact(text);
+		ps_buf_reset(&cx->snippet);
+		ps_redact_into(&cx->snippet, ps_buf_str(&cx->line));
 		cx->snippet_raw = in->raw;
-		free(text);
 	}
 	if (in)
-		slen = strlen(cx->snippet) + 1;
+		slen = cx->snippet.len + 1;
 	/* what ps_diags_add makes, without formatting the message twice, in
 	 * one allocation with its message and snippet, and with the rule's
 	 * strings and the file name lent, not copied */
@@ -308,7 +308,7 @@ lint_report(struct lint_ctx *cx, const char *code, const struct ps_df_inst *in,
 	ps_buf_free(&big);
 	if (in) {
 		f->snippet = f->message + mlen + 1;
-		memcpy(f->snippet, cx->snippet, slen);
+		memcpy(f->snippet, ps_buf_str(&cx->snippet), slen);
 		f->end_line = in->end_line;
 	}
 	if (rule_refs[i][0])
@@ -634,6 +634,7 @@ lint_text(const struct lint_settings *set, const char *file, const char *dir,
 		lint_shellcheck(&cx);
 	lint_pragmas_apply(&cx, first);
 	/* (the per-instruction state is in df's arena) */
-	free(cx.snippet);
+	ps_buf_free(&cx.snippet);
+	ps_buf_free(&cx.line);
 	ps_df_free(df);
 }

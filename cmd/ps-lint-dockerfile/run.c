@@ -278,8 +278,9 @@ put_findings(struct lint_run *r, struct lint_result *res, const char *path)
 		it->len = res->bytes.len - it->off;
 		it->sev = f->severity;
 		it->owned = 0;
+		/* (the linter's findings lend path itself) */
 		if ((!f->tool || strcmp(f->tool, LINT_TOOL) == 0) &&
-		    (!f->file || strcmp(f->file, path) == 0)) {
+		    (!f->file || f->file == path || strcmp(f->file, path) == 0)) {
 			it->tool = f->tool ? LINT_TOOL : NULL;
 			it->file = f->file ? path : NULL;
 		} else {

@@ -235,6 +235,33 @@ START_TEST(test_flags)
 }
 END_TEST
 
+/* more flags than fit on the parser's stack: all kept, in order */
+START_TEST(test_many_flags)
+{
+	char text[1024] = "FROM a:1\nRUN";
+	struct ps_dockerfile *df;
+
+	for (int k = 0; k < 20; k++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text),
+			 " --F%d=v%d", k, k);
+	strcat(text, " --link make\n");
+	df = parse(text);
+	ck_assert_uint_eq(df->ninsts, 2);
+	ck_assert_uint_eq(df->insts[1].nflags, 21);
+	for (int k = 0; k < 20; k++) {
+		char name[8], value[8];
+
+		snprintf(name, sizeof(name), "f%d", k);
+		snprintf(value, sizeof(value), "v%d", k);
+		ck_assert_str_eq(df->insts[1].flags[k].name, name);
+		ck_assert_str_eq(df->insts[1].flags[k].value, value);
+	}
+	ck_assert_ptr_null(ps_df_flag(&df->insts[1], "link")->value);
+	ck_assert_str_eq(df->insts[1].script, "make");
+	ps_df_free(df);
+}
+END_TEST
+
 START_TEST(test_pairs)
 {
 	struct ps_dockerfile *df = parse(
@@ -252,6 +279,22 @@ START_TEST(test_pairs)
 	ck_assert_str_eq(df->insts[3].pairs[0].key, "org.example.name");
 	ck_assert_str_eq(df->insts[3].pairs[0].value, "x y");
 	ps_df_free(df);
+	/* one pair a word, however many */
+	{
+		char text[2048] = "ENV";
+
+		for (int k = 0; k < 60; k++)
+			snprintf(text + strlen(text), sizeof(text) - strlen(text),
+				 " K%d=%d", k, k);
+		strcat(text, " LAST\n");
+		df = parse(text);
+		ck_assert_uint_eq(df->insts[0].npairs, 61);
+		ck_assert_str_eq(df->insts[0].pairs[59].key, "K59");
+		ck_assert_str_eq(df->insts[0].pairs[59].value, "59");
+		ck_assert_str_eq(df->insts[0].pairs[60].key, "LAST");
+		ck_assert_ptr_null(df->insts[0].pairs[60].value);
+		ps_df_free(df);
+	}
 }
 END_TEST
 
@@ -612,6 +655,7 @@ dockerfile_suite(void)
 	tcase_add_test(tc, test_unterminated_heredoc);
 	tcase_add_test(tc, test_exec_form);
 	tcase_add_test(tc, test_flags);
+	tcase_add_test(tc, test_many_flags);
 	tcase_add_test(tc, test_pairs);
 	tcase_add_test(tc, test_arg_expansion_in_from);
 	tcase_add_test(tc, test_onbuild);
