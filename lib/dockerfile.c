@@ -4,6 +4,7 @@
  */
 #include "dockerfile.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1443,8 +1444,9 @@ end_cmd(struct sh *sh, enum ps_sh_sep sep)
 
 			c.name = sl && sl[1] ? sl + 1 : n;
 		}
-		c.assigns = ar_dup(sh->df, sh->assigns.v,
-				   sh->assigns.len * sizeof(struct ps_sh_word));
+		if (sh->assigns.len > 0)
+			c.assigns = ar_dup(sh->df, sh->assigns.v,
+					   sh->assigns.len * sizeof(struct ps_sh_word));
 		c.nassigns = sh->assigns.len;
 		c.sep = sep;
 		c.piped_in = sh->piped_in;
@@ -1619,7 +1621,8 @@ sh_run(struct sh *sh)
 			 * alias the script's bytes, it is stored once) */
 			size_t i = sh->i + 1;
 
-			while (i < sh->n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r'))
+			/* (no bound: the script ends at a stop, no blank) */
+			while (s[i] == ' ' || s[i] == '\t' || s[i] == '\r')
 				i++;
 			sh->i = i;
 			continue;
@@ -1780,7 +1783,8 @@ plain:
 			 * word, none of them can start anything else */
 			size_t st = sh->i, i = st + 1;
 
-			while (i < sh->n && !word_stop[(unsigned char)s[i]])
+			/* (no bound: the script ends at a stop, see sh_split_into) */
+			while (!word_stop[(unsigned char)s[i]])
 				i++;
 			sh->i = i;
 			if (sh->raw.len == 0 && !quoted && !redir_target &&
@@ -1882,6 +1886,10 @@ sh_split_into(struct ps_dockerfile *df, const char *s, size_t n, int nested,
 
 	if (parent && parent->nested > 8)
 		return;
+	/* s ends where the parent's script does (a NUL) or at the ')' or '`'
+	 * that closes it: at a byte that stops a word, which the scan of a
+	 * plain word relies on instead of a bound */
+	assert(word_stop[(unsigned char)s[n]]);
 	sh.df = df;
 	sh.s = s;
 	/* (s is inside the parent's script, in a word the parent copies

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "lib/dockerfile.h"
+#include "lib/util.h"
 
 static struct ps_dockerfile *
 parse(const char *s)
@@ -495,6 +496,56 @@ START_TEST(test_split_compound)
 }
 END_TEST
 
+/* words that end where a nested script does: at its ')' or '`', with
+ * blanks before it, empty, unterminated, in double quotes, at the very
+ * end of the script; every word whole (split into an exact-length copy,
+ * so that a scan past the end would show under ASan) */
+START_TEST(test_split_nested_ends)
+{
+	static const struct {
+		const char *script;
+		const char *words;	/* the commands' words, "|" between */
+	} cases[] = {
+		{ "echo $(id -u)x", "echo $(id -u)x|id -u" },
+		{ "echo `uname -m`", "echo `uname -m`|uname -m" },
+		{ "a $(b   ) c", "a $(b   ) c|b" },
+		{ "a $(  )", "a $(  )" },
+		{ "a $(b", "a $(b|b" },
+		{ "a `b", "a `b|b" },
+		{ "a \"$(b c)\"d", "a $(b c)d|b c" },
+		{ "x=$(y)", "|y" },
+		{ "a $(b $(c d))", "a $(b $(c d))|b $(c d)|c d" },
+		{ "a	 ", "a" },
+		{ "a $(b)", "a $(b)|b" },
+	};
+
+	for (size_t k = 0; k < PS_ARRAY_LEN(cases); k++) {
+		struct ps_dockerfile *df = parse("");
+		size_t n = strlen(cases[k].script);
+		char *exact = malloc(n + 1);
+		struct ps_buf got = { 0 };
+
+		memcpy(exact, cases[k].script, n + 1);
+		struct ps_sh_script sc = split(df, exact);
+
+		for (size_t c = 0; c < sc.ncmds; c++) {
+			if (c)
+				ps_buf_addc(&got, '|');
+			for (size_t a = 0; a < sc.cmds[c].argc; a++) {
+				if (a)
+					ps_buf_addc(&got, ' ');
+				ps_buf_adds(&got, sc.cmds[c].argv[a].text);
+			}
+		}
+		ck_assert_msg(strcmp(ps_buf_str(&got), cases[k].words) == 0,
+			      "%s: got \"%s\"", cases[k].script, ps_buf_str(&got));
+		ps_buf_free(&got);
+		free(exact);
+		ps_df_free(df);
+	}
+}
+END_TEST
+
 START_TEST(test_expand_unquote)
 {
 	struct ps_dockerfile *df = parse("");
@@ -666,6 +717,7 @@ dockerfile_suite(void)
 	tcase_add_test(tc, test_split_quotes_assignments);
 	tcase_add_test(tc, test_split_plain_words_in_place);
 	tcase_add_test(tc, test_split_compound);
+	tcase_add_test(tc, test_split_nested_ends);
 	tcase_add_test(tc, test_expand_unquote);
 	tcase_add_test(tc, test_scratch_reuse);
 	tcase_add_test(tc, test_scratch_threads);
