@@ -932,23 +932,18 @@ is_abs_path(const char *p)
 static int
 is_archive(const char *s)
 {
-#define EXT(x) { x, sizeof(x) - 1 }
-	static const struct { const char *s; size_t n; } ext[] = {
-		EXT(".tar"), EXT(".tar.gz"), EXT(".tgz"), EXT(".tar.bz2"),
-		EXT(".tbz"), EXT(".tbz2"), EXT(".tb2"), EXT(".tar.xz"),
-		EXT(".txz"), EXT(".gz"), EXT(".bz2"), EXT(".xz"), EXT(".lz"),
-		EXT(".lzma"), EXT(".tlz"), EXT(".Z"), EXT(".tZ"), EXT(".tpz"),
-		EXT(".zst"), EXT(".tar.zst"),
+	/* .tar.gz and the like end in one of these too: only the part from
+	 * the last dot is compared */
+	static const char *const ext[] = {
+		".tar", ".tgz", ".tbz", ".tbz2", ".tb2", ".txz", ".gz", ".bz2",
+		".xz", ".lz", ".lzma", ".tlz", ".Z", ".tZ", ".tpz", ".zst", NULL
 	};
-#undef EXT
-	size_t n;
+	const char *dot = strrchr(s, '.');
 
-	/* every suffix has a dot */
-	if (!strchr(s, '.'))
+	if (!dot)
 		return 0;
-	n = strlen(s);
-	for (size_t i = 0; i < PS_ARRAY_LEN(ext); i++)
-		if (n >= ext[i].n && memcmp(s + n - ext[i].n, ext[i].s, ext[i].n) == 0)
+	for (const char *const *e = ext; *e; e++)
+		if (dot[1] == (*e)[1] && strcmp(dot, *e) == 0)
 			return 1;
 	return 0;
 }

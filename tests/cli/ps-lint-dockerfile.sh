@@ -89,6 +89,20 @@ expect_out_has "4:1: warning: the HEALTHCHECK probes port 9090, not the EXPOSEd 
 expect_out_has "2:1: info: USER dev: a name may not resolve on the host; use a numeric UID [PSD066]" \
 	"a USER name is quoted in its finding"
 
+# ADD of a local file: archives (by their last suffix) and URLs only.
+{
+	echo 'FROM alpine:3.20'
+	for f in a.tar b.tar.gz c.tgz d.tar.zst e.Z f.tbz2 g.lzma h.xz \
+		notes.txt tar x.tar.gzip y. z.gz.txt .Z.old; do
+		echo "ADD $f /opt/"
+	done
+	echo 'ADD https://example.com/tool /usr/local/bin/'
+	echo 'USER 1000'
+} >"$TMP/add.Dockerfile"
+run ps-lint-dockerfile -f json --fail-on never --shellcheck never "$TMP/add.Dockerfile"
+got=$(json_eval "' '.join('%d' % r['line'] for r in recs if r['rule'] == 'PSD020')")
+expect_eq "10 11 12 13 14 15" "$got" "ADD of anything but an archive or a URL asks for COPY"
+
 # A message longer than the finding's first buffer is kept whole.
 long=$(head -c 700 /dev/zero | tr '\0' a)
 printf 'FROM registry.example.com/%s:1.0\nUSER 1000\n' "$long" >"$TMP/long.Dockerfile"
