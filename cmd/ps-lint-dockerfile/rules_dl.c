@@ -66,12 +66,14 @@ operands(const struct ps_sh_cmd *c, size_t from, const char *const *takes_arg,
 	for (size_t i = from; i < c->argc; i++) {
 		const char *a = c->argv[i].text;
 
-		if (lint_strcmp(a, "--") == 0)
+		if (a[0] == '-' && a[1] == '-' && !a[2])
 			break;
+		/* (options share their first bytes: the third compared too) */
 		if (a[0] == '-' && a[1]) {
 			if (takes_arg && !strchr(a, '='))
 				for (const char *const *t = takes_arg; *t; t++)
-					if (lint_strcmp(a, *t) == 0) {
+					if (a[1] == (*t)[1] && a[2] == (*t)[2] &&
+					    strcmp(a, *t) == 0) {
 						i++;
 						break;
 					}
