@@ -209,13 +209,14 @@ ends(const char *s, const char *p)
 }
 
 /* image reference parts: registry ("" for Docker Hub), repository path,
- * tag (NULL), digest (NULL). Pointers into a malloc'd copy in *buf. */
+ * tag (NULL), digest (NULL). Pointers into a copy in buf. */
 struct image_ref {
 	const char *registry;
 	const char *repo;
 	const char *tag;
 	const char *digest;
-	char *buf;
+	char *buf;		/* the parts' bytes: room, or malloc'd if long */
+	char room[128];		/* (the parts point into it: not to be copied) */
 };
 void lint_image_parse(const char *image, struct image_ref *r);
 void lint_image_free(struct image_ref *r);

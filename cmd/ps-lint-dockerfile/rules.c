@@ -373,11 +373,13 @@ lint_settings_severity(struct lint_settings *s, const char *id,
 void
 lint_image_parse(const char *image, struct image_ref *r)
 {
-	char *b = ps_xstrdup(image);
+	size_t n = strlen(image);
+	char *b = n < sizeof(r->room) ? r->room : ps_xmalloc(n + 1);
 	char *at, *slash, *colon;
 
-	memset(r, 0, sizeof(*r));
+	memcpy(b, image, n + 1);
 	r->buf = b;
+	r->registry = r->tag = r->digest = NULL;
 	at = strchr(b, '@');
 	if (at) {
 		*at = '\0';
@@ -385,10 +387,10 @@ lint_image_parse(const char *image, struct image_ref *r)
 	}
 	slash = strchr(b, '/');
 	if (slash) {
-		size_t n = (size_t)(slash - b);
+		size_t first = (size_t)(slash - b);
 
-		if (memchr(b, '.', n) || memchr(b, ':', n) ||
-		    (n == 9 && strncmp(b, "localhost", 9) == 0)) {
+		if (memchr(b, '.', first) || memchr(b, ':', first) ||
+		    (first == 9 && strncmp(b, "localhost", 9) == 0)) {
 			*slash = '\0';
 			r->registry = b;
 			b = slash + 1;
@@ -408,7 +410,8 @@ lint_image_parse(const char *image, struct image_ref *r)
 void
 lint_image_free(struct image_ref *r)
 {
-	free(r->buf);
+	if (r->buf != r->room)
+		free(r->buf);
 	r->buf = NULL;
 }
 
