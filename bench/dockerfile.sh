@@ -2,8 +2,8 @@
 # bench/dockerfile.sh: ps-lint-dockerfile against dockerfilelint (the fastest
 # Dockerfile peer of ../shared/peers/) on the Dockerfile corpus:
 #   1. the whole corpus in one invocation, spawned without a shell
-#      (bench/spawn-time.c: fastest and median of 10 runs, 3 of the peer),
-#      and through bash's time as well (best of 3),
+#      (bench/spawn-time.c: fastest and median of 10 runs, 5 of the peer,
+#      interleaved), and through bash's time as well (best of 3),
 #   2. one process per file with xargs -n1 (a sample of 25 files for the
 #      slow peer), beside /bin/true through the same xargs as the floor,
 #   3. 10,000 Dockerfiles (the corpus repeated) in one invocation.
@@ -54,10 +54,30 @@ xratio() { echo "scale=1; $1 / $2" | bc -l; }
 # times fork, exec and wait only, for both tools.
 read -r ours ours_cpu < <(best "$TOOL" -f json --fail-on never --shellcheck never "${FILES[@]}")
 read -r peer peer_cpu < <(best "$PEER" -j "${FILES[@]}")
+# fastest and median of the samples given (seconds), and the least of the
+# cpu figures after them: "MIN MEDIAN CPU" (the median as spawn-time's)
+summary() {
+	local n=$1
+	shift
+	printf '%s\n' "${@:1:n}" | sort -g | awk -v n="$n" '{ v[NR - 1] = $1 } END { printf "%s %s", v[0], v[int(n / 2)] }'
+	printf ' %s\n' "$(printf '%s\n' "${@:n+1}" | sort -g | head -1)"
+}
 if cc -O2 -o "$TMP/spawn-time" "$ROOT/bench/spawn-time.c" 2>/dev/null; then
-	read -r s_ours s_ours_med s_ours_cpu < <("$TMP/spawn-time" 10 "$TOOL" -f json --fail-on never --shellcheck never "${FILES[@]}")
-	read -r s_peer s_peer_med s_peer_cpu < <("$TMP/spawn-time" 3 "$PEER" -j "${FILES[@]}")
-	printf 'whole corpus (%d files), one invocation, no shell: ps-lint-dockerfile %.4f s (median of 10 %.4f, cpu %.4f), dockerfilelint %.3f s (median of 3 %.3f, cpu %.3f): %sx wall (%sx at the medians), %sx cpu\n' \
+	# Interleaved, five rounds of two runs of ours and one of the peer:
+	# a virtual machine's speed can drift by half from one minute to the
+	# next, and so both tools are timed in the same stretches of it.
+	ow=() oc=() pw=() pc=()
+	for _ in 1 2 3 4 5; do
+		for _ in 1 2; do
+			read -r w _ c < <("$TMP/spawn-time" 1 "$TOOL" -f json --fail-on never --shellcheck never "${FILES[@]}")
+			ow+=("$w") oc+=("$c")
+		done
+		read -r w _ c < <("$TMP/spawn-time" 1 "$PEER" -j "${FILES[@]}")
+		pw+=("$w") pc+=("$c")
+	done
+	read -r s_ours s_ours_med s_ours_cpu < <(summary 10 "${ow[@]}" "${oc[@]}")
+	read -r s_peer s_peer_med s_peer_cpu < <(summary 5 "${pw[@]}" "${pc[@]}")
+	printf 'whole corpus (%d files), one invocation, no shell: ps-lint-dockerfile %.4f s (median of 10 %.4f, cpu %.4f), dockerfilelint %.3f s (median of 5 %.3f, cpu %.3f), runs interleaved: %sx wall (%sx at the medians), %sx cpu\n' \
 		"$N" "$s_ours" "$s_ours_med" "$s_ours_cpu" "$s_peer" "$s_peer_med" "$s_peer_cpu" \
 		"$(xratio "$s_peer" "$s_ours")" "$(xratio "$s_peer_med" "$s_ours_med")" "$(xratio "$s_peer_cpu" "$s_ours_cpu")"
 	# the floor: fork, exec and exit of a static program given the operands
