@@ -993,7 +993,15 @@ json_finding(struct ps_buf *b, struct ps_finding *f)
 					   PS_ARRAY_LEN(json_help_memo)],
 			KEY("help"), f->help);
 	json_field(b, KEY("help_uri"), f->help_uri);
-	json_field(b, KEY("fingerprint"), ps_finding_fingerprint(f));
+	if (ps_finding_fingerprint(f) == f->fp) {
+		/* computed: 16 hex digits, nothing to escape */
+		ps_buf_add(b, KEY("fingerprint"));
+		ps_buf_addc(b, '"');
+		ps_buf_add(b, f->fp, 16);
+		ps_buf_add(b, "\"}\n", 3);
+		return;
+	}
+	json_field(b, KEY("fingerprint"), f->fingerprint);
 	ps_buf_add(b, "}\n", 2);
 }
 

@@ -1151,6 +1151,11 @@ START_TEST(test_json_field_memos)
 	check_json_same(&f);
 	f.file = file;
 	check_json_same(&f);
+	/* a fingerprint computed (written as it is) and one given */
+	f.fingerprint = NULL;
+	check_json_same(&f);
+	f.fingerprint = (char *)"given \"fp\"";
+	check_json_same(&f);
 }
 END_TEST
 
