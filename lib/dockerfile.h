@@ -204,6 +204,7 @@ struct ps_sh_cmd {
 	int piped_in;		/* preceded by | */
 	int nested;		/* found inside $(...), `...`, or (...) */
 	int line;		/* offset in lines from the script's start (0-based) */
+	int tag;		/* the caller's to set: 0 from ps_sh_split */
 };
 
 struct ps_sh_script {

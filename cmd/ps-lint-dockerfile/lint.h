@@ -124,6 +124,26 @@ struct lint_ctx {
 	struct ps_buf line;		/* (the first line, before masking) */
 };
 
+/*
+ * The commands the rules look for, told once for each command of a split
+ * script (lint_tag_cmds sets ps_sh_cmd.tag; LC_OTHER for the rest): the
+ * rules compare a tag, not the name with each command they know.
+ */
+enum lint_cmd {
+	LC_OTHER = 0,
+	LC_APK, LC_APT, LC_APT_GET, LC_APTITUDE, LC_CD, LC_CHGRP, LC_CHOWN,
+	LC_CURL, LC_DNF, LC_DNF5, LC_EXPORT, LC_GEM, LC_GIT, LC_GO, LC_LN,
+	LC_MICRODNF, LC_NC, LC_NETCAT, LC_NPM, LC_PIP, LC_PIP2, LC_PIP3,
+	LC_PIPX, LC_RM, LC_RPM, LC_SUDO, LC_TDNF, LC_USERADD, LC_WGET,
+	LC_YARN, LC_YUM, LC_ZYPPER,
+	/* commands that make no sense in a build (DL3001) */
+	LC_FREE, LC_KILL, LC_MOUNT, LC_PS, LC_SERVICE, LC_SHUTDOWN, LC_SSH,
+	LC_TOP, LC_VIM,
+};
+#define LC_POINTLESS(tag) ((tag) >= LC_FREE && (tag) <= LC_VIM)
+enum lint_cmd lint_cmd_of(const char *name);
+void lint_tag_cmds(struct ps_sh_script *sc);
+
 /* Report a finding of rule (code) at an instruction (or line if in NULL). */
 struct ps_finding *lint_report(struct lint_ctx *cx, const char *code,
 			       const struct ps_df_inst *in, int line,

@@ -318,6 +318,90 @@ lint_report(struct lint_ctx *cx, const char *code, const struct ps_df_inst *in,
 	return f;
 }
 
+/* ---- commands the rules know ---- */
+
+/* The tag of a command name: compared only with the names of its first
+ * letter. */
+enum lint_cmd
+lint_cmd_of(const char *n)
+{
+#define TRY(name, tag) if (lint_strcmp(n, name) == 0) return tag
+	switch (n[0]) {
+	case 'a':
+		TRY("apt-get", LC_APT_GET); TRY("apt", LC_APT); TRY("apk", LC_APK);
+		TRY("aptitude", LC_APTITUDE);
+		break;
+	case 'c':
+		TRY("cd", LC_CD); TRY("curl", LC_CURL); TRY("chown", LC_CHOWN);
+		TRY("chgrp", LC_CHGRP);
+		break;
+	case 'd':
+		TRY("dnf", LC_DNF); TRY("dnf5", LC_DNF5);
+		break;
+	case 'e':
+		TRY("export", LC_EXPORT);
+		break;
+	case 'f':
+		TRY("free", LC_FREE);
+		break;
+	case 'g':
+		TRY("git", LC_GIT); TRY("go", LC_GO); TRY("gem", LC_GEM);
+		break;
+	case 'k':
+		TRY("kill", LC_KILL);
+		break;
+	case 'l':
+		TRY("ln", LC_LN);
+		break;
+	case 'm':
+		TRY("microdnf", LC_MICRODNF); TRY("mount", LC_MOUNT);
+		break;
+	case 'n':
+		TRY("npm", LC_NPM); TRY("nc", LC_NC); TRY("netcat", LC_NETCAT);
+		break;
+	case 'p':
+		TRY("pip", LC_PIP); TRY("pip3", LC_PIP3); TRY("pip2", LC_PIP2);
+		TRY("pipx", LC_PIPX); TRY("ps", LC_PS);
+		break;
+	case 'r':
+		TRY("rm", LC_RM); TRY("rpm", LC_RPM);
+		break;
+	case 's':
+		TRY("sudo", LC_SUDO); TRY("service", LC_SERVICE);
+		TRY("shutdown", LC_SHUTDOWN); TRY("ssh", LC_SSH);
+		break;
+	case 't':
+		TRY("tdnf", LC_TDNF); TRY("top", LC_TOP);
+		break;
+	case 'u':
+		TRY("useradd", LC_USERADD);
+		break;
+	case 'v':
+		TRY("vim", LC_VIM);
+		break;
+	case 'w':
+		TRY("wget", LC_WGET);
+		break;
+	case 'y':
+		TRY("yum", LC_YUM); TRY("yarn", LC_YARN);
+		break;
+	case 'z':
+		TRY("zypper", LC_ZYPPER);
+		break;
+	default:
+		break;
+	}
+#undef TRY
+	return LC_OTHER;
+}
+
+void
+lint_tag_cmds(struct ps_sh_script *sc)
+{
+	for (size_t k = 0; k < sc->ncmds; k++)
+		sc->cmds[k].tag = (int)lint_cmd_of(ps_sh_cmd_name(&sc->cmds[k]));
+}
+
 /* ---- settings basics ---- */
 
 void
@@ -627,6 +711,7 @@ lint_text(const struct lint_settings *set, const char *file, const char *dir,
 		if (run->kind == PS_DF_RUN && cx.posix[i] && run->script) {
 			cx.scripts[i] = &split[i];
 			ps_sh_split(df, run->script, cx.scripts[i]);
+			lint_tag_cmds(cx.scripts[i]);
 		}
 	}
 	lint_rules_dl(&cx);

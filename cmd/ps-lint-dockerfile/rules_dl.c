@@ -256,8 +256,8 @@ is_pip(const struct ps_sh_cmd *c, size_t *inst_at)
 
 	if (c->argc == 0)
 		return 0;
-	if (lint_strcmp(n, "pip") == 0 || lint_strcmp(n, "pip2") == 0 ||
-	    lint_strcmp(n, "pip3") == 0 || (starts(n, "pip3.") && n[5]) ||
+	if (c->tag == LC_PIP || c->tag == LC_PIP2 ||
+	    c->tag == LC_PIP3 || (starts(n, "pip3.") && n[5]) ||
 	    (starts(n, "pip2.") && n[5])) {
 		k = subcmd(c, pip_args);
 		if (k && lint_strcmp(c->argv[k].text, "install") == 0) {
@@ -361,32 +361,28 @@ check_run(struct lint_ctx *cx, size_t i, struct run_state *st)
 			}
 		if (c->argc == 0)
 			continue;
-		if (lint_strcmp(n, "export") == 0)
+		if (c->tag == LC_EXPORT)
 			for (size_t a = 1; a < c->argc; a++)
 				if (starts(c->argv[a].text, "PIP_NO_CACHE_DIR="))
 					pip_nocache_env = truthy(c->argv[a].text + 17);
-		/* DL3001 */
-		static const char *const pointless[] = {
-			"free", "kill", "mount", "ps", "service", "shutdown",
-			"ssh", "top", "vim", NULL
-		};
-		for (const char *const *p = pointless; *p; p++)
-			if (lint_strcmp(n, *p) == 0)
-				lint_report(cx, "PSD001", in, 0,
-					    "%s makes no sense in an image build", n);
-		if (lint_strcmp(n, "cd") == 0)
+		/* DL3001: free, kill, mount, ps, service, shutdown, ssh, top,
+		 * vim */
+		if (LC_POINTLESS(c->tag))
+			lint_report(cx, "PSD001", in, 0,
+				    "%s makes no sense in an image build", n);
+		if (c->tag == LC_CD)
 			lint_report(cx, "PSD003", in, 0,
 				    "use WORKDIR to switch to a directory, not cd");
-		if (lint_strcmp(n, "sudo") == 0)
+		if (c->tag == LC_SUDO)
 			lint_report(cx, "PSD004", in, 0,
 				    "do not use sudo: the build runs as root already or the USER lacks it");
-		if (lint_strcmp(n, "wget") == 0)
+		if (c->tag == LC_WGET)
 			uses_wget = 1;
-		if (lint_strcmp(n, "curl") == 0)
+		if (c->tag == LC_CURL)
 			uses_curl = 1;
 		/* apt-get */
-		if (lint_strcmp(n, "apt-get") == 0 || lint_strcmp(n, "apt") == 0 ||
-		    lint_strcmp(n, "aptitude") == 0) {
+		if (c->tag == LC_APT_GET || c->tag == LC_APT ||
+		    c->tag == LC_APTITUDE) {
 			static const char *const aa[] = { "-t", "--target-release",
 				"-o", "--option", "-c", "--config-file", NULL };
 			sub = subcmd(c, aa);
@@ -396,14 +392,14 @@ check_run(struct lint_ctx *cx, size_t i, struct run_state *st)
 				apt_update = 1;
 			if (lint_strcmp(sv, "install") == 0)
 				apt_install = 1;
-			if (lint_strcmp(n, "apt") == 0)
+			if (c->tag == LC_APT)
 				lint_report(cx, "PSD027", in, 0,
 					    "use apt-get or apt-cache, not apt, in scripts");
 			if ((lint_strcmp(sv, "dist-upgrade") == 0 ||
-			     lint_strcmp(sv, "upgrade") == 0) && lint_strcmp(n, "apt-get") == 0)
+			     lint_strcmp(sv, "upgrade") == 0) && c->tag == LC_APT_GET)
 				lint_report(cx, "PSD005", in, 0,
 					    "apt-get %s in an image build", sv);
-			if (lint_strcmp(n, "apt-get") == 0 && lint_strcmp(sv, "install") == 0) {
+			if (c->tag == LC_APT_GET && lint_strcmp(sv, "install") == 0) {
 				int yes = flag(c, "y") || flag(c, "yes") ||
 					  flag(c, "assume-yes");
 				int q = 0;
@@ -452,7 +448,7 @@ check_run(struct lint_ctx *cx, size_t i, struct run_state *st)
 				}
 			}
 		}
-		if (lint_strcmp(n, "rm") == 0)
+		if (c->tag == LC_RM)
 			for (size_t a = 1; a < c->argc; a++) {
 				const char *w = c->argv[a].text;
 
@@ -465,7 +461,7 @@ check_run(struct lint_ctx *cx, size_t i, struct run_state *st)
 				if (starts(w, "/var/cache/zypp"))
 					zyp_clean = 1;
 			}
-		if (lint_strcmp(n, "apt-get") == 0 || lint_strcmp(n, "apt") == 0) {
+		if (c->tag == LC_APT_GET || c->tag == LC_APT) {
 			sub = subcmd(c, NULL);
 			if (sub && (lint_strcmp(c->argv[sub].text, "clean") == 0 ||
 				    lint_strcmp(c->argv[sub].text, "distclean") == 0) &&
@@ -473,7 +469,7 @@ check_run(struct lint_ctx *cx, size_t i, struct run_state *st)
 				apt_clean = 1;
 		}
 		/* apk */
-		if (lint_strcmp(n, "apk") == 0) {
+		if (c->tag == LC_APK) {
 			static const char *const ka[] = { "--virtual", "-t",
 				"--repository", "-X", "--root", "-p", "--arch",
 				"--keys-dir", "--repositories-file", "--cache-dir", NULL };
@@ -527,7 +523,7 @@ check_run(struct lint_ctx *cx, size_t i, struct run_state *st)
 					break;
 				}
 		}
-		if (lint_strcmp(n, "pipx") == 0) {
+		if (c->tag == LC_PIPX) {
 			static const char *const xa[] = { "--python", "--pip-args",
 				"--index-url", "--suffix", NULL };
 			sub = subcmd(c, xa);
@@ -543,7 +539,7 @@ check_run(struct lint_ctx *cx, size_t i, struct run_state *st)
 			}
 		}
 		/* npm */
-		if (lint_strcmp(n, "npm") == 0) {
+		if (c->tag == LC_NPM) {
 			static const char *const na[] = { "--registry", "--loglevel",
 				"--prefix", "--cache", "--userconfig", "-C", NULL };
 			sub = subcmd(c, na);
@@ -576,7 +572,7 @@ check_run(struct lint_ctx *cx, size_t i, struct run_state *st)
 			}
 		}
 		/* gem */
-		if (lint_strcmp(n, "gem") == 0) {
+		if (c->tag == LC_GEM) {
 			sub = subcmd(c, NULL);
 			const char *sv = sub ? c->argv[sub].text : "";
 
@@ -617,7 +613,7 @@ check_run(struct lint_ctx *cx, size_t i, struct run_state *st)
 			}
 		}
 		/* go */
-		if (lint_strcmp(n, "go") == 0) {
+		if (c->tag == LC_GO) {
 			sub = subcmd(c, NULL);
 			const char *sv = sub ? c->argv[sub].text : "";
 
@@ -659,7 +655,7 @@ check_run(struct lint_ctx *cx, size_t i, struct run_state *st)
 			}
 		}
 		/* yum */
-		if (lint_strcmp(n, "yum") == 0) {
+		if (c->tag == LC_YUM) {
 			sub = subcmd(c, NULL);
 			const char *sv = sub ? c->argv[sub].text : "";
 			size_t from = sub + 1;
@@ -715,8 +711,8 @@ check_run(struct lint_ctx *cx, size_t i, struct run_state *st)
 			}
 		}
 		/* dnf, microdnf */
-		if (lint_strcmp(n, "dnf") == 0 || lint_strcmp(n, "microdnf") == 0 ||
-		    lint_strcmp(n, "dnf5") == 0) {
+		if (c->tag == LC_DNF || c->tag == LC_MICRODNF ||
+		    c->tag == LC_DNF5) {
 			static const char *const da[] = { "--setopt", "--repo",
 				"--enablerepo", "--disablerepo", "--releasever",
 				"--installroot", "-c", "--config", NULL };
@@ -783,7 +779,7 @@ check_run(struct lint_ctx *cx, size_t i, struct run_state *st)
 			}
 		}
 		/* zypper */
-		if (lint_strcmp(n, "zypper") == 0) {
+		if (c->tag == LC_ZYPPER) {
 			sub = subcmd(c, NULL);
 			const char *sv = sub ? c->argv[sub].text : "";
 
@@ -817,7 +813,7 @@ check_run(struct lint_ctx *cx, size_t i, struct run_state *st)
 				zyp_clean = 1;
 		}
 		/* yarn */
-		if (lint_strcmp(n, "yarn") == 0) {
+		if (c->tag == LC_YARN) {
 			sub = subcmd(c, NULL);
 			if (sub && lint_strcmp(c->argv[sub].text, "install") == 0) {
 				yarn_inst = 1;
@@ -828,7 +824,7 @@ check_run(struct lint_ctx *cx, size_t i, struct run_state *st)
 				yarn_clean = 1;
 		}
 		/* useradd */
-		if (lint_strcmp(n, "useradd") == 0 && !flag(c, "l") &&
+		if (c->tag == LC_USERADD && !flag(c, "l") &&
 		    !flag(c, "no-log-init")) {
 			for (size_t a = 1; a + 1 < c->argc; a++)
 				if (lint_strcmp(c->argv[a].text, "-u") == 0 ||
@@ -841,7 +837,7 @@ check_run(struct lint_ctx *cx, size_t i, struct run_state *st)
 				}
 		}
 		/* wget */
-		if (lint_strcmp(n, "wget") == 0 && !flag(c, "progress") &&
+		if (c->tag == LC_WGET && !flag(c, "progress") &&
 		    !flag(c, "q") && !flag(c, "quiet") && !has_word(c, "-nv") &&
 		    !flag(c, "no-verbose") && !flag(c, "o") &&
 		    !flag(c, "output-file") && !flag(c, "a") &&
@@ -849,7 +845,7 @@ check_run(struct lint_ctx *cx, size_t i, struct run_state *st)
 			lint_report(cx, "PSD047", in, 0,
 				    "wget without --progress floods the build log");
 		/* DL4005 */
-		if (lint_strcmp(n, "ln") == 0 && c->argc > 1 &&
+		if (c->tag == LC_LN && c->argc > 1 &&
 		    lint_strcmp(c->argv[c->argc - 1].text, "/bin/sh") == 0)
 			lint_report(cx, "PSD405", in, 0,
 				    "use SHELL to change the default shell, not a /bin/sh link");

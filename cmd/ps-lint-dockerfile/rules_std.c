@@ -67,24 +67,24 @@ check_insecure_cmd(struct lint_ctx *cx, const struct ps_df_inst *in,
 {
 	const char *n = ps_sh_cmd_name(c);
 
-	if (lint_strcmp(n, "curl") == 0 && (ps_sh_has_flag(c, "insecure") ||
+	if (c->tag == LC_CURL && (ps_sh_has_flag(c, "insecure") ||
 				       (ps_sh_has_flag(c, "k") && !has_arg(c, "-K"))))
 		lint_report(cx, "PSD202", in, 0,
 			    "curl -k switches TLS certificate checks off");
-	if (lint_strcmp(n, "wget") == 0 && ps_sh_has_flag(c, "no-check-certificate"))
+	if (c->tag == LC_WGET && ps_sh_has_flag(c, "no-check-certificate"))
 		lint_report(cx, "PSD202", in, 0,
 			    "wget --no-check-certificate switches TLS certificate checks off");
 	if ((starts(n, "pip") || starts(n, "python")) &&
 	    ps_sh_has_flag(c, "trusted-host"))
 		lint_report(cx, "PSD202", in, 0,
 			    "pip --trusted-host accepts that host without TLS verification");
-	if ((lint_strcmp(n, "npm") == 0 || lint_strcmp(n, "yarn") == 0) &&
+	if ((c->tag == LC_NPM || c->tag == LC_YARN) &&
 	    has_arg(c, "config") && (has_arg(c, "strict-ssl") ||
 				     has_arg(c, "strict-ssl=false")) &&
 	    (has_arg(c, "false") || has_arg(c, "strict-ssl=false")))
 		lint_report(cx, "PSD202", in, 0,
 			    "%s strict-ssl false switches TLS certificate checks off", n);
-	if (lint_strcmp(n, "git") == 0)
+	if (c->tag == LC_GIT)
 		for (size_t a = 1; a < c->argc; a++) {
 			const char *w = c->argv[a].text;
 
@@ -94,29 +94,29 @@ check_insecure_cmd(struct lint_ctx *cx, const struct ps_df_inst *in,
 				lint_report(cx, "PSD202", in, 0,
 					    "git http.sslVerify false switches TLS certificate checks off");
 		}
-	if ((lint_strcmp(n, "apt-get") == 0 || lint_strcmp(n, "apt") == 0) &&
+	if ((c->tag == LC_APT_GET || c->tag == LC_APT) &&
 	    (ps_sh_has_flag(c, "allow-unauthenticated") ||
 	     ps_sh_has_flag(c, "allow-insecure-repositories") ||
 	     ps_sh_has_flag(c, "force-yes")))
 		lint_report(cx, "PSD204", in, 0,
 			    "%s installs packages without checking their signatures", n);
 	/* (the upper-case A first: package names have none) */
-	for (size_t a = 1; a < c->argc && (lint_strcmp(n, "apt-get") == 0); a++)
+	for (size_t a = 1; a < c->argc && (c->tag == LC_APT_GET); a++)
 		if (strchr(c->argv[a].text, 'A') &&
 		    (strstr(c->argv[a].text, "AllowUnauthenticated=true") ||
 		     strstr(c->argv[a].text, "AllowUnauthenticated \"true\"")))
 			lint_report(cx, "PSD204", in, 0,
 				    "apt-get installs packages without checking their signatures");
-	if ((lint_strcmp(n, "yum") == 0 || lint_strcmp(n, "dnf") == 0 ||
-	     lint_strcmp(n, "microdnf") == 0 || lint_strcmp(n, "tdnf") == 0) &&
+	if ((c->tag == LC_YUM || c->tag == LC_DNF ||
+	     c->tag == LC_MICRODNF || c->tag == LC_TDNF) &&
 	    ps_sh_has_flag(c, "nogpgcheck"))
 		lint_report(cx, "PSD204", in, 0,
 			    "%s --nogpgcheck installs packages without checking their signatures", n);
-	if (lint_strcmp(n, "rpm") == 0 && (ps_sh_has_flag(c, "nosignature") ||
+	if (c->tag == LC_RPM && (ps_sh_has_flag(c, "nosignature") ||
 				      ps_sh_has_flag(c, "nodigest")))
 		lint_report(cx, "PSD204", in, 0,
 			    "rpm --nosignature installs packages without checking their signatures");
-	if (lint_strcmp(n, "apk") == 0 && ps_sh_has_flag(c, "allow-untrusted"))
+	if (c->tag == LC_APK && ps_sh_has_flag(c, "allow-untrusted"))
 		lint_report(cx, "PSD204", in, 0,
 			    "apk --allow-untrusted installs packages without checking their signatures");
 }
@@ -147,13 +147,11 @@ insecure_env(const char *k, const char *v)
 static int
 is_index_update(const struct ps_sh_cmd *c)
 {
-	const char *n = ps_sh_cmd_name(c);
-
-	if (lint_strcmp(n, "apt-get") == 0 || lint_strcmp(n, "apt") == 0 ||
-	    lint_strcmp(n, "apk") == 0 || lint_strcmp(n, "zypper") == 0)
+	if (c->tag == LC_APT_GET || c->tag == LC_APT ||
+	    c->tag == LC_APK || c->tag == LC_ZYPPER)
 		return has_arg(c, "update") || has_arg(c, "refresh") ||
 		       has_arg(c, "ref");
-	if (lint_strcmp(n, "yum") == 0 || lint_strcmp(n, "dnf") == 0)
+	if (c->tag == LC_YUM || c->tag == LC_DNF)
 		return has_arg(c, "makecache");
 	return 0;
 }
@@ -165,16 +163,15 @@ is_index_update(const struct ps_sh_cmd *c)
 static size_t
 install_word(const struct ps_sh_cmd *c)
 {
-	const char *n = ps_sh_cmd_name(c);
 	const char *w = NULL, *w2 = NULL;
 
-	if (lint_strcmp(n, "apt-get") == 0 || lint_strcmp(n, "apt") == 0)
+	if (c->tag == LC_APT_GET || c->tag == LC_APT)
 		w = "install";
-	else if (lint_strcmp(n, "apk") == 0)
+	else if (c->tag == LC_APK)
 		w = "add";
-	else if (lint_strcmp(n, "yum") == 0 || lint_strcmp(n, "dnf") == 0 ||
-		 lint_strcmp(n, "microdnf") == 0 || lint_strcmp(n, "zypper") == 0 ||
-		 lint_strcmp(n, "tdnf") == 0) {
+	else if (c->tag == LC_YUM || c->tag == LC_DNF ||
+		 c->tag == LC_MICRODNF || c->tag == LC_ZYPPER ||
+		 c->tag == LC_TDNF) {
 		w = "install";
 		w2 = "in";
 	}
@@ -224,12 +221,11 @@ removed_later(const struct ps_sh_script *sc, size_t from, const char *pkg,
 {
 	for (size_t k = from; k < sc->ncmds; k++) {
 		const struct ps_sh_cmd *c = &sc->cmds[k];
-		const char *n = ps_sh_cmd_name(c);
-		int rm = (lint_strcmp(n, "apk") == 0 && has_arg(c, "del")) ||
-			 ((lint_strcmp(n, "apt-get") == 0 || lint_strcmp(n, "apt") == 0) &&
+		int rm = (c->tag == LC_APK && has_arg(c, "del")) ||
+			 ((c->tag == LC_APT_GET || c->tag == LC_APT) &&
 			  (has_arg(c, "purge") || has_arg(c, "remove") ||
 			   has_arg(c, "autoremove"))) ||
-			 ((lint_strcmp(n, "yum") == 0 || lint_strcmp(n, "dnf") == 0) &&
+			 ((c->tag == LC_YUM || c->tag == LC_DNF) &&
 			  (has_arg(c, "remove") || has_arg(c, "erase") ||
 			   has_arg(c, "autoremove")));
 
@@ -678,7 +674,7 @@ lint_rules_std(struct lint_ctx *cx)
 						lint_report(cx, "PSD203", in, 0,
 							    "%s switches TLS verification off", why);
 				}
-				if (lint_strcmp(n, "export") == 0)
+				if (c->tag == LC_EXPORT)
 					for (size_t a = 1; a < c->argc; a++) {
 						const char *t = c->argv[a].text, *eq = strchr(t, '=');
 						char key[128];
@@ -731,7 +727,7 @@ lint_rules_std(struct lint_ctx *cx)
 					}
 				}
 				/* chown -R over copied files; chown after USER */
-				if (lint_strcmp(n, "chown") == 0 || lint_strcmp(n, "chgrp") == 0) {
+				if (c->tag == LC_CHOWN || c->tag == LC_CHGRP) {
 					int rec = ps_sh_has_flag(c, "R") ||
 						  ps_sh_has_flag(c, "recursive");
 					const char *last = NULL;
@@ -761,13 +757,13 @@ lint_rules_std(struct lint_ctx *cx)
 								    "chown -R over files copied in an earlier layer duplicates them: use COPY --chown");
 					}
 				}
-				if (lint_strcmp(n, "npm") == 0 && (has_arg(c, "install") ||
+				if (c->tag == LC_NPM && (has_arg(c, "install") ||
 							      has_arg(c, "ci") || has_arg(c, "i")))
 					npm_inst = 1;
-				if (lint_strcmp(n, "npm") == 0 && has_arg(c, "cache") &&
+				if (c->tag == LC_NPM && has_arg(c, "cache") &&
 				    has_arg(c, "clean"))
 					npm_clean = 1;
-				if (lint_strcmp(n, "rm") == 0)
+				if (c->tag == LC_RM)
 					for (size_t a = 1; a < c->argc; a++)
 						if (strstr(c->argv[a].text, ".npm"))
 							npm_clean = 1;
@@ -813,11 +809,12 @@ lint_rules_std(struct lint_ctx *cx)
 
 		if (h->script) {
 			ps_sh_split(df, h->script, &hs);
+			lint_tag_cmds(&hs);
 			for (size_t k = 0; k < hs.ncmds && have >= 0; k++) {
 				const char *n = ps_sh_cmd_name(&hs.cmds[k]);
-				int bit = !lint_strcmp(n, "curl") ? T_CURL :
-					  !lint_strcmp(n, "wget") ? T_WGET :
-					  (!lint_strcmp(n, "nc") || !lint_strcmp(n, "netcat")) ? T_NC : 0;
+				int tag = hs.cmds[k].tag;
+				int bit = tag == LC_CURL ? T_CURL : tag == LC_WGET ? T_WGET :
+					  tag == LC_NC || tag == LC_NETCAT ? T_NC : 0;
 
 				if (bit && !(have & bit) && !(installed & bit)) {
 					lint_report(cx, "PSD309", health_in, 0,

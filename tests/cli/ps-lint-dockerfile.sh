@@ -103,6 +103,20 @@ run ps-lint-dockerfile -f json --fail-on never --shellcheck never "$TMP/add.Dock
 got=$(json_eval "' '.join('%d' % r['line'] for r in recs if r['rule'] == 'PSD020')")
 expect_eq "10 11 12 13 14 15" "$got" "ADD of anything but an archive or a URL asks for COPY"
 
+# Commands told by name, with or without a path, not by a prefix.
+{
+	echo 'FROM alpine:3.20'
+	for c in free kill mount ps service shutdown ssh top vim /usr/bin/vim \
+		sshd topx ps2 mountx "echo ssh" /bin/cd sudo; do
+		echo "RUN $c"
+	done
+	echo 'USER 1000'
+} >"$TMP/cmds.Dockerfile"
+run ps-lint-dockerfile -f json --fail-on never --shellcheck never "$TMP/cmds.Dockerfile"
+got=$(json_eval "' '.join('%s@%d' % (r['rule'], r['line']) for r in recs if r['rule'] in ('PSD001', 'PSD003', 'PSD004'))")
+expect_eq "PSD001@2 PSD001@3 PSD001@4 PSD001@5 PSD001@6 PSD001@7 PSD001@8 PSD001@9 PSD001@10 PSD001@11 PSD003@17 PSD004@18" \
+	"$got" "the commands that make no sense in a build, cd and sudo, by name"
+
 # A message longer than the finding's first buffer is kept whole.
 long=$(head -c 700 /dev/zero | tr '\0' a)
 printf 'FROM registry.example.com/%s:1.0\nUSER 1000\n' "$long" >"$TMP/long.Dockerfile"
