@@ -1792,9 +1792,17 @@ plain:
 				/* a whole plain word: ended in the script's
 				 * copy (at a blank, an operator or the end,
 				 * which no word of this script contains) */
+				struct ps_sh_word w = { sh->copy + st, sh->copy + st,
+							0, dynamic };
+
 				sh->copy[sh->i] = '\0';
-				push_word_at(sh, sh->copy + st, sh->copy + st, 0,
-					     dynamic);
+				/* (a word after the first needs no look, room
+				 * permitting) */
+				if (sh->words.len > 0 && sh->words.len < sh->words.cap &&
+				    !sh->skip_cmd)
+					sh->words.v[sh->words.len++] = w;
+				else
+					push_word_at(sh, w.text, w.raw, 0, dynamic);
 				dynamic = 0;
 				continue;
 			}
