@@ -235,7 +235,8 @@ is_secret_name_n(const char *name, size_t n)
 			hit = contains(up, n, &secret_words[i]);
 	/* the public identifiers, asked only of names that look secret */
 	for (i = 0; i < PS_ARRAY_LEN(not_secret) && hit; i++)
-		if (ends_at_boundary(name, up, n, &not_secret[i]))
+		if (up[n - 1] == not_secret[i].s[not_secret[i].n - 1] &&
+		    ends_at_boundary(name, up, n, &not_secret[i]))
 			hit = 0;
 	if (up != stack)
 		free(up);
