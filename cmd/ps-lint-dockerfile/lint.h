@@ -144,6 +144,9 @@ enum lint_cmd {
 enum lint_cmd lint_cmd_of(const char *name);
 void lint_tag_cmds(struct ps_sh_script *sc);
 
+/* Give back the buffers lint_text keeps for the thread's next file. */
+void lint_scratch_release(void);
+
 /* Report a finding of rule (code) at an instruction (or line if in NULL). */
 struct ps_finding *lint_report(struct lint_ctx *cx, const char *code,
 			       const struct ps_df_inst *in, int line,

@@ -672,6 +672,17 @@ shell_states(struct lint_ctx *cx)
 	}
 }
 
+/* The buffers of a finding's snippet, kept by each thread from file to
+ * file (lint_scratch_release gives them back). */
+static _Thread_local struct ps_buf tl_snippet, tl_line;
+
+void
+lint_scratch_release(void)
+{
+	ps_buf_free(&tl_snippet);
+	ps_buf_free(&tl_line);
+}
+
 void
 lint_text(const struct lint_settings *set, const char *file, const char *dir,
 	  const char *text, size_t len, struct ps_diags *out)
@@ -690,6 +701,9 @@ lint_text(const struct lint_settings *set, const char *file, const char *dir,
 		lint_report(&cx, "PSD100", NULL, 1, "%s", err.msg);
 		return;
 	}
+	/* the snippet buffers of the thread's last file */
+	cx.snippet = tl_snippet;
+	cx.line = tl_line;
 	for (size_t i = 0; i < df->nerrors; i++) {
 		struct ps_finding *f = lint_report(&cx, "PSD100", NULL,
 						   df->errors[i].line, "%s",
@@ -722,7 +736,7 @@ lint_text(const struct lint_settings *set, const char *file, const char *dir,
 		lint_shellcheck(&cx);
 	lint_pragmas_apply(&cx, first);
 	/* (the per-instruction state is in df's arena) */
-	ps_buf_free(&cx.snippet);
-	ps_buf_free(&cx.line);
+	tl_snippet = cx.snippet;
+	tl_line = cx.line;
 	ps_df_free(df);
 }

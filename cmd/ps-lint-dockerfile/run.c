@@ -501,6 +501,7 @@ work(struct lint_run *r)
 	}
 	/* (the buffers still in results are freed by lint_run_free) */
 	ps_df_scratch_release();
+	lint_scratch_release();
 	ps_buf_free(&m.file);
 	ps_buf_free(&m.bytes);
 	free(m.put);
