@@ -193,40 +193,35 @@ ps_df_calloc(struct ps_dockerfile *df, size_t n, size_t size)
 
 /* ---- keywords ---- */
 
-/* The keywords, with their lengths. */
-#define KIND(k, name) [k] = { name, sizeof(name) - 1 }
-static const struct {
-	const char *name;
-	size_t n;
-} kinds[] = {
-	KIND(PS_DF_UNKNOWN, "?"),
-	KIND(PS_DF_FROM, "FROM"),
-	KIND(PS_DF_RUN, "RUN"),
-	KIND(PS_DF_CMD, "CMD"),
-	KIND(PS_DF_LABEL, "LABEL"),
-	KIND(PS_DF_MAINTAINER, "MAINTAINER"),
-	KIND(PS_DF_EXPOSE, "EXPOSE"),
-	KIND(PS_DF_ENV, "ENV"),
-	KIND(PS_DF_ADD, "ADD"),
-	KIND(PS_DF_COPY, "COPY"),
-	KIND(PS_DF_ENTRYPOINT, "ENTRYPOINT"),
-	KIND(PS_DF_VOLUME, "VOLUME"),
-	KIND(PS_DF_USER, "USER"),
-	KIND(PS_DF_WORKDIR, "WORKDIR"),
-	KIND(PS_DF_ARG, "ARG"),
-	KIND(PS_DF_ONBUILD, "ONBUILD"),
-	KIND(PS_DF_STOPSIGNAL, "STOPSIGNAL"),
-	KIND(PS_DF_HEALTHCHECK, "HEALTHCHECK"),
-	KIND(PS_DF_SHELL, "SHELL"),
+/* The keywords (by length: ps_df_kind_parse). */
+static const char *const kinds[] = {
+	[PS_DF_UNKNOWN] = "?",
+	[PS_DF_FROM] = "FROM",
+	[PS_DF_RUN] = "RUN",
+	[PS_DF_CMD] = "CMD",
+	[PS_DF_LABEL] = "LABEL",
+	[PS_DF_MAINTAINER] = "MAINTAINER",
+	[PS_DF_EXPOSE] = "EXPOSE",
+	[PS_DF_ENV] = "ENV",
+	[PS_DF_ADD] = "ADD",
+	[PS_DF_COPY] = "COPY",
+	[PS_DF_ENTRYPOINT] = "ENTRYPOINT",
+	[PS_DF_VOLUME] = "VOLUME",
+	[PS_DF_USER] = "USER",
+	[PS_DF_WORKDIR] = "WORKDIR",
+	[PS_DF_ARG] = "ARG",
+	[PS_DF_ONBUILD] = "ONBUILD",
+	[PS_DF_STOPSIGNAL] = "STOPSIGNAL",
+	[PS_DF_HEALTHCHECK] = "HEALTHCHECK",
+	[PS_DF_SHELL] = "SHELL",
 };
-#undef KIND
 
 const char *
 ps_df_kind_name(enum ps_df_kind k)
 {
 	if ((size_t)k >= PS_ARRAY_LEN(kinds))
 		return "?";
-	return kinds[k].name;
+	return kinds[k];
 }
 
 enum ps_df_kind
@@ -247,7 +242,7 @@ ps_df_kind_parse(const char *word, size_t n)
 		return PS_DF_UNKNOWN;
 	/* compared in ASCII upper case (PS_DF_UNKNOWN, 0, ends a list) */
 	for (const unsigned char *k = by_len[n]; *k; k++) {
-		const char *name = kinds[*k].name;
+		const char *name = kinds[*k];
 		size_t i = 0;
 
 		while (i < n && ps_ascii_upper(word[i]) == name[i])

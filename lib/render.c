@@ -998,10 +998,10 @@ json_finding(struct ps_buf *b, struct ps_finding *f)
 		ps_buf_add(b, KEY("fingerprint"));
 		ps_buf_addc(b, '"');
 		ps_buf_add(b, f->fp, 16);
-		ps_buf_add(b, "\"}\n", 3);
-		return;
+		ps_buf_addc(b, '"');
+	} else {
+		json_field(b, KEY("fingerprint"), f->fingerprint);
 	}
-	json_field(b, KEY("fingerprint"), f->fingerprint);
 	ps_buf_add(b, "}\n", 2);
 }
 
