@@ -117,8 +117,9 @@ expect_out_has "onnect" "the error says the connection failed"
 # ---- a hung target costs only its own timeout ----
 # (times measured by the probes themselves, so a busy machine or a
 # sanitizer build does not decide the result)
+# ("at" has milliseconds only when they are not zero: fromisoformat takes both)
 spread() {
-	json_eval '(lambda ts: round(max(ts) - min(ts), 2))([__import__("datetime").datetime.strptime(r["at"], "%Y-%m-%dT%H:%M:%S.%fZ").timestamp() for r in recs])'
+	json_eval '(lambda ts: round(max(ts) - min(ts), 2))([__import__("datetime").datetime.fromisoformat(r["at"].replace("Z", "+00:00")).timestamp() for r in recs])'
 }
 t0=$(now)
 run ps-health -t 1s -r 3 -f json "$B/hang" "$B/health" "$B/delay/0.2"
