@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
+#include "jsonline.h"
 
 /* ---- arena ---- */
 
@@ -543,40 +543,44 @@ parse_pairs(struct ps_dockerfile *df, struct ps_df_inst *in)
 }
 
 /* A JSON array of strings -> argv; 0 when s is not one. */
+/* The strings of an exec-form array, gathered on the stack first. */
+struct json_words {
+	struct ps_dockerfile *df;
+	const char **stack;
+	VEC(const char *) w;
+};
+
+static int
+json_word(void *ctx, const char *s, size_t n)
+{
+	struct json_words *jw = ctx;
+
+	VEC_PUSH_FROM(jw->w, jw->stack, ar_strndup(jw->df, s, n));
+	return 1;
+}
+
 static int
 parse_json_form(struct ps_dockerfile *df, const char *s, const char ***argv,
 		size_t *argc)
 {
 	size_t n = strlen(s);
-	json_error_t jerr;
-	json_t *j;
+	const char *stack[16];
+	struct json_words jw = { df, stack, { stack, 0, PS_ARRAY_LEN(stack) } };
+	long m;
 
 	while (n > 0 && isspace((unsigned char)s[n - 1]))
 		n--;
 	if (n < 2 || s[0] != '[' || s[n - 1] != ']')
 		return 0;
-	j = json_loadb(s, n, JSON_DECODE_ANY, &jerr);
-	if (!j || !json_is_array(j)) {
-		json_decref(j);
-		return 0;
+	m = ps_jl_string_array(s, n, json_word, &jw);
+	if (m >= 0) {
+		VEC_PUSH_FROM(jw.w, stack, NULL);
+		*argv = ar_dup(df, jw.w.v, jw.w.len * sizeof(*jw.w.v));
+		*argc = (size_t)m;
 	}
-	size_t m = json_array_size(j);
-	const char **v = ar_alloc(df, (m + 1) * sizeof(*v));
-
-	for (size_t i = 0; i < m; i++) {
-		json_t *e = json_array_get(j, i);
-
-		if (!json_is_string(e)) {
-			json_decref(j);
-			return 0;
-		}
-		v[i] = ar_strndup(df, json_string_value(e), json_string_length(e));
-	}
-	v[m] = NULL;
-	json_decref(j);
-	*argv = v;
-	*argc = m;
-	return 1;
+	if (jw.w.v != stack)
+		free(jw.w.v);
+	return m >= 0;
 }
 
 static const char *

@@ -374,3 +374,170 @@ ps_jline_read(const char *line, size_t n, const struct ps_jl_key *keys, size_t n
 			v[i].s = text->data + v[i].off_;
 	return PS_JL_OBJECT;
 }
+
+/* ---- an array of strings ---- */
+
+struct jsa {
+	int (*each)(void *, const char *, size_t);
+	void *ctx;
+	yajl_handle h;
+	int depth;
+	long count;
+	size_t end;		/* where the array ended */
+};
+
+static int
+sa_refuse(void *ctx)
+{
+	(void)ctx;
+	return 0;
+}
+
+static int
+sa_refuse_bool(void *ctx, int b)
+{
+	(void)ctx;
+	(void)b;
+	return 0;
+}
+
+static int
+sa_refuse_text(void *ctx, const char *s, size_t n)
+{
+	(void)ctx;
+	(void)s;
+	(void)n;
+	return 0;
+}
+
+static int
+sa_string(void *ctx, const unsigned char *s, size_t n)
+{
+	struct jsa *a = ctx;
+
+	if (a->depth != 1 || memchr(s, 0, n))
+		return 0;
+	a->count++;
+	return a->each(a->ctx, (const char *)s, n);
+}
+
+static int
+sa_open(void *ctx)
+{
+	struct jsa *a = ctx;
+
+	/* the array itself, once; nothing nests in it */
+	if (a->depth != 0 || a->end)
+		return 0;
+	a->depth = 1;
+	return 1;
+}
+
+static int
+sa_close(void *ctx)
+{
+	struct jsa *a = ctx;
+
+	a->depth = 0;
+	a->end = yajl_get_bytes_consumed(a->h);
+	return 1;
+}
+
+static const yajl_callbacks sa_callbacks = {
+	sa_refuse, sa_refuse_bool, NULL, NULL, sa_refuse_text, sa_string,
+	sa_refuse, NULL, NULL, sa_open, sa_close,
+};
+
+/*
+ * yajl's allocations for one short parse (its handle, lexer and buffers:
+ * a few hundred bytes, allocated and freed for each exec-form array of a
+ * Dockerfile): taken from room on the caller's stack while it lasts and
+ * from the heap after, each behind a header with its size and origin.
+ */
+struct bump {
+	unsigned char *room;
+	size_t used, cap;
+};
+
+struct bump_hdr {
+	size_t size;
+	size_t heap;
+};
+
+static void *
+bump_malloc(void *ctx, size_t n)
+{
+	struct bump *b = ctx;
+	size_t need = sizeof(struct bump_hdr) + ((n + 15) & ~(size_t)15);
+	struct bump_hdr *h;
+
+	if (need <= b->cap - b->used) {
+		h = (struct bump_hdr *)(b->room + b->used);
+		b->used += need;
+		h->heap = 0;
+	} else {
+		h = ps_xmalloc(sizeof(*h) + n);
+		h->heap = 1;
+	}
+	h->size = n;
+	return h + 1;
+}
+
+static void
+bump_free(void *ctx, void *p)
+{
+	struct bump_hdr *h = (struct bump_hdr *)p - 1;
+
+	(void)ctx;
+	if (p && h->heap)
+		free(h);
+}
+
+static void *
+bump_realloc(void *ctx, void *p, size_t n)
+{
+	void *q = bump_malloc(ctx, n);
+
+	if (p) {
+		size_t old = ((struct bump_hdr *)p - 1)->size;
+
+		memcpy(q, p, old < n ? old : n);
+		bump_free(ctx, p);
+	}
+	return q;
+}
+
+long
+ps_jl_string_array(const char *s, size_t n,
+		   int (*each)(void *ctx, const char *str, size_t len), void *ctx)
+{
+	struct jsa a = { .each = each, .ctx = ctx };
+	_Alignas(16) unsigned char room[4096];
+	struct bump bump = { room, 0, sizeof(room) };
+	yajl_alloc_funcs af = { bump_malloc, bump_realloc, bump_free, &bump };
+	yajl_status st;
+	size_t b = 0, e = n;
+
+	while (b < e && (s[b] == ' ' || s[b] == '\t' || s[b] == '\r' || s[b] == '\n'))
+		b++;
+	while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r' ||
+			 s[e - 1] == '\n'))
+		e--;
+	if (e - b < 2 || s[b] != '[' || s[e - 1] != ']')
+		return -1;
+	s += b;
+	n = e - b;
+	/* what yajl takes and jansson refuses (see ps_jline_read) */
+	if (memchr(s, '\v', n) || memchr(s, '\f', n) || !ps_jl_utf8_ok(s, n) ||
+	    !surrogates_ok(s, n))
+		return -1;
+	a.h = yajl_alloc(&sa_callbacks, &af, &a);
+	st = yajl_parse(a.h, (const unsigned char *)s, n);
+	yajl_free(a.h);
+	/* The array must end the text: nothing after it, not even a token
+	 * yajl would leave unfinished. (So nothing is left for
+	 * yajl_complete_parse to finish: an array ends at its ']'.) */
+	if (st != yajl_status_ok || a.end != n)
+		return -1;
+	return a.count;
+}

@@ -67,6 +67,19 @@ enum ps_jl_result ps_jline_read(const char *line, size_t n, const struct ps_jl_k
 				size_t nkeys, struct ps_jl_value *v, struct ps_buf *text,
 				int flags, char *msg, size_t msgsz);
 
+/*
+ * Read s (n bytes) as a JSON array of strings, as jansson would read it
+ * (json_loadb with JSON_DECODE_ANY, and no NUL in the strings), handing
+ * each string to each(ctx, string, length) in order; the string is not
+ * NUL-terminated and lasts only for the call. Returns the number of
+ * strings, or -1 when s is not such an array (not JSON, another value, an
+ * element that is not a string, or each returned 0). White space may
+ * surround the array.
+ */
+long ps_jl_string_array(const char *s, size_t n,
+			int (*each)(void *ctx, const char *str, size_t len),
+			void *ctx);
+
 /* Allocation functions for yajl's parsers and generators: they abort on
  * out-of-memory, as ps_xmalloc does. */
 extern yajl_alloc_funcs ps_jl_alloc;

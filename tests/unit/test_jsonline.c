@@ -114,7 +114,7 @@ START_TEST(classes_agree_with_jansson)
 		 * characters across an eight-byte boundary */
 		"{\"aaaaaaaaaaaaaaaa\":\"bbbbbbbbbbbbbbbbbbbbbbb\xc0\xaf\"}",
 		"{\"aaaaaaaaaaaaaaaa\":\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\xed\xa0\x80x\"}",
-		"{\"a\":\"bbbbb\xf0\x9f\x98\x80bbbbbbbbbbbbbbbbbbbbbb\xc3\xa9\"}",
+		"{\"a\":\"bbbbb\xf0\x9f\x98\x80" "bbbbbbbbbbbbbbbbbbbbbb\xc3\xa9\"}",
 		"{\"a\":\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\"}\xff",
 	};
 
@@ -144,6 +144,120 @@ START_TEST(classes_agree_with_jansson)
 }
 END_TEST
 
+/* ---- arrays of strings ---- */
+
+struct words {
+	char text[1 << 16];
+	size_t len, n, stop_after;
+};
+
+static int
+take_word(void *ctx, const char *s, size_t n)
+{
+	struct words *w = ctx;
+
+	ck_assert_uint_lt(w->len + n + 1, sizeof(w->text));
+	memcpy(w->text + w->len, s, n);
+	w->len += n;
+	w->text[w->len++] = '|';
+	return ++w->n != w->stop_after;
+}
+
+static long
+words_of(const char *s, size_t n, struct words *w)
+{
+	memset(w, 0, sizeof(*w));
+	return ps_jl_string_array(s, n, take_word, w);
+}
+
+START_TEST(string_arrays)
+{
+	static const char exec[] = "[\"sh\", \"-c\", \"echo \\\"hi\\\" \\u00e9\"]";
+	struct words w;
+
+	ck_assert_int_eq(words_of(exec, strlen(exec), &w), 3);
+	ck_assert_int_eq(w.len, strlen("sh|-c|echo \"hi\" \xc3\xa9|"));
+	ck_assert_int_eq(memcmp(w.text, "sh|-c|echo \"hi\" \xc3\xa9|", w.len), 0);
+	ck_assert_int_eq(words_of(" \t[ ]\r\n", 7, &w), 0);
+	ck_assert_int_eq(words_of("[\"\"]", 4, &w), 1);
+	ck_assert_int_eq(w.len, 1);
+	/* not arrays of strings */
+	ck_assert_int_eq(words_of("[\"a\",1]", 7, &w), -1);
+	ck_assert_int_eq(words_of("[[\"a\"]]", 7, &w), -1);
+	ck_assert_int_eq(words_of("{\"a\":1}", 7, &w), -1);
+	ck_assert_int_eq(words_of("\"a\"", 3, &w), -1);
+	ck_assert_int_eq(words_of("[\"a\"] [\"b\"]", 11, &w), -1);
+	/* only the given bytes are read */
+	ck_assert_int_eq(words_of("[\"a\"]]", 5, &w), 1);
+	/* the caller stops it */
+	memset(&w, 0, sizeof(w));
+	w.stop_after = 1;
+	ck_assert_int_eq(ps_jl_string_array("[\"a\",\"b\"]", 9, take_word, &w), -1);
+	ck_assert_uint_eq(w.n, 1);
+}
+END_TEST
+
+/* Taken and refused as jansson takes and refuses them, with the same
+ * strings; long ones outgrow the parser's room on the stack. */
+START_TEST(string_arrays_agree_with_jansson)
+{
+	static const char *lines[] = {
+		"[]", "[ ]", "[\"a\"]", "[\"a\",]", "[,\"a\"]", "[\"a\" \"b\"]", "[null]",
+		"[true]", "[1.5]", "[{}]", "[\"a\"]]", "[[\"a\"]", "[\"a\"", "[\"]",
+		"[\"\\u0000\"]", "[\"a\\u0000b\"]", "[\"\\ud800\"]", "[\"\\udc00\"]",
+		"[\"\\ud83d\\ude00\"]", "[\"\\ud83dx\"]", "[\"a\vb\"]", "[\"a\fb\"]",
+		"[\v\"a\"]", "[\"\xc0\xaf\"]", "[\"\xed\xa0\x80\"]", "[\"\xf4\x90\x80\x80\"]",
+		"[\"\xe2\x82\"]", "[\"a\tb\"]", "[\"a\nb\"]", "[\"\\t\\n\\\"\\\\\\/\\b\\f\\r\"]",
+		"[\"\\x\"]", "[\"\\u12\"]", "[\"\\u12g4\"]", "[\"a\"] \"x]", "[\"a\"]/**/]",
+		"[/*c*/\"a\"]", "['a']", "[\"a\x7f\"]", "[\"\\\\\"]", "[\"\\\"]\"]",
+		" [\"a\", \"b\"] ",
+	};
+	static char big[3][40000];
+	const char *all[sizeof(lines) / sizeof(lines[0]) + 3];
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		all[n++] = lines[i];
+	/* a string of 5,000 escapes, one of 20,000 plain bytes, 2,000 strings */
+	strcpy(big[0], "[\"");
+	for (int i = 0; i < 5000; i++)
+		strcat(big[0] + 2 * i, "\\n");
+	strcat(big[0], "\"]");
+	memset(big[1], 'x', 20002);
+	memcpy(big[1], "[\"", 2);
+	strcpy(big[1] + 20002, "\"]");
+	strcpy(big[2], "[");
+	for (int i = 0; i < 2000; i++)
+		sprintf(big[2] + strlen(big[2]), "%s\"\\u00e9%d\"", i ? "," : "", i);
+	strcat(big[2], "]");
+	for (int i = 0; i < 3; i++)
+		all[n++] = big[i];
+	for (size_t i = 0; i < n; i++) {
+		json_error_t je;
+		json_t *j = json_loadb(all[i], strlen(all[i]), JSON_DECODE_ANY, &je);
+		long want = j && json_is_array(j) ? (long)json_array_size(j) : -1;
+		static struct words w;
+		long got = words_of(all[i], strlen(all[i]), &w);
+		size_t off = 0;
+
+		for (size_t k = 0; want >= 0 && k < (size_t)want; k++)
+			if (!json_is_string(json_array_get(j, k)))
+				want = -1;
+		ck_assert_msg(got == want, "line %zu: %ld, not %ld: %.60s", i, got, want, all[i]);
+		for (long k = 0; k < want; k++) {
+			json_t *e = json_array_get(j, (size_t)k);
+			size_t len = json_string_length(e);
+
+			ck_assert_int_eq(memcmp(w.text + off, json_string_value(e), len), 0);
+			ck_assert_int_eq(w.text[off + len], '|');
+			off += len + 1;
+		}
+		ck_assert_uint_eq(off, want >= 0 ? w.len : 0);
+		json_decref(j);
+	}
+}
+END_TEST
+
 static Suite *
 jsonline_suite(void)
 {
@@ -154,6 +268,8 @@ jsonline_suite(void)
 	tcase_add_test(tc, the_last_duplicate_counts);
 	tcase_add_test(tc, nul_in_strings_only_when_allowed);
 	tcase_add_test(tc, classes_agree_with_jansson);
+	tcase_add_test(tc, string_arrays);
+	tcase_add_test(tc, string_arrays_agree_with_jansson);
 	suite_add_tcase(s, tc);
 	return s;
 }
