@@ -38,10 +38,23 @@
 extern char __data_start[], end[];
 
 static void
-prefault_image(void)
+prefault_image(const struct lint_run *r)
 {
-	/* data and bss (the stdout buffer among them) */
+	/* data and bss (the stdout buffer among them), and the main
+	 * thread's thread-local variables (the renderer's memos) */
 	ps_prefault(__data_start, (size_t)(end - __data_start));
+	ps_prefault(r->main_tls, r->main_tls_len);
+}
+
+/* The calling worker's thread-local variables (in its stack's mapping). */
+static void
+prefault_own_tls(void)
+{
+	void *p;
+	size_t n;
+
+	ps_tls_pages(&p, &n);
+	ps_prefault(p, n);
 }
 
 /* The heap a worker touches linting: what one file needs (the parse
@@ -92,8 +105,10 @@ lint_prefault(struct lint_run *r, size_t n, int jobs)
 		r->pf_block = p;
 		return;
 	}
-	if (!atomic_exchange(&r->image_done, 1))
-		prefault_image();
+	if (!atomic_exchange(&r->image_done, 1)) {
+		ps_tls_pages(&r->main_tls, &r->main_tls_len);
+		prefault_image(r);
+	}
 	ps_prefault(p, h);
 	free(p);
 }
@@ -514,6 +529,7 @@ worker(void *arg)
 {
 	struct lint_run *r = arg;
 
+	prefault_own_tls();
 	ps_prefault_heap(r->thread_heap);
 	work(r);
 	return NULL;
@@ -568,7 +584,8 @@ early_worker(void *arg)
 		pthread_setaffinity_np(pthread_self(), sizeof(r->allowed),
 				       &r->allowed);
 	if (!atomic_exchange(&r->image_done, 1))
-		prefault_image();
+		prefault_image(r);
+	prefault_own_tls();
 	ps_prefault_heap(r->thread_heap);
 	if (wait_go(r) > 0) {
 		/* a block handed over as the workers went (lint_run_all,
@@ -620,6 +637,7 @@ lint_run_start(struct lint_run *r, char *const *ops, size_t n)
 	r->allowed = allowed;
 	r->thread_heap = thread_heap(n > 0 ? n : 1, nth);
 	r->spin = CPU_COUNT(&allowed) >= nth;
+	ps_tls_pages(&r->main_tls, &r->main_tls_len);
 	atomic_init(&r->go, 0);
 	pthread_mutex_init(&r->go_mu, NULL);
 	pthread_mutex_init(&r->pf_mu, NULL);

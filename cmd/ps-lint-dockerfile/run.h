@@ -72,6 +72,8 @@ struct lint_run {
 	size_t pf_len;
 	atomic_int pf_pending;
 	atomic_int image_done;	/* the data pages are populated */
+	void *main_tls;		/* this thread's thread-local variables */
+	size_t main_tls_len;
 };
 
 /* Resolve the settings of every file (the nearest configuration, loaded
