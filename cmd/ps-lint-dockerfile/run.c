@@ -565,6 +565,36 @@ wait_go(struct lint_run *r)
 	return g;
 }
 
+/* The configuration search of warm_dir: not begun, under way, done. The
+ * one that moves it from WARM_NO claims it (a waiting worker, or the main
+ * thread before it needs the settings); the search's cache is the main
+ * thread's again once the state is WARM_DONE. */
+enum { WARM_NO = 0, WARM_BUSY, WARM_DONE };
+
+static void
+warm_settings(struct lint_run *r)
+{
+	int no = WARM_NO;
+
+	if (!r->warm_dir ||
+	    !atomic_compare_exchange_strong(&r->warm, &no, WARM_BUSY))
+		return;
+	free(lint_settings_find_cached(r->warm_dir, &r->find_cache));
+	atomic_store(&r->warm, WARM_DONE);
+}
+
+/* On the main thread: the search done, or never to be begun by a worker. */
+static void
+warm_settings_wait(struct lint_run *r)
+{
+	int no = WARM_NO;
+
+	if (atomic_compare_exchange_strong(&r->warm, &no, WARM_DONE))
+		return;
+	while (atomic_load(&r->warm) != WARM_DONE)
+		cpu_relax();
+}
+
 /* A worker started early: its heap mapped while the files are found. */
 static void *
 early_worker(void *arg)
@@ -576,6 +606,8 @@ early_worker(void *arg)
 				       &r->allowed);
 	if (!atomic_exchange(&r->image_done, 1))
 		prefault_image(r);
+	/* (the main thread needs it after the files are found) */
+	warm_settings(r);
 	ps_prefault_heap(r->thread_heap);
 	if (wait_go(r) > 0) {
 		/* a block handed over as the workers went (lint_run_all,
@@ -628,6 +660,8 @@ lint_run_start(struct lint_run *r, char *const *ops, size_t n)
 	r->thread_heap = thread_heap(n > 0 ? n : 1, nth);
 	r->spin = CPU_COUNT(&allowed) >= nth;
 	ps_tls_pages(&r->main_tls, &r->main_tls_len);
+	if (!r->fixed && n > 0 && strcmp(ops[0], "-") != 0)
+		r->warm_dir = dir_of(ops[0]);
 	atomic_init(&r->go, 0);
 	pthread_mutex_init(&r->go_mu, NULL);
 	pthread_mutex_init(&r->pf_mu, NULL);
@@ -676,6 +710,7 @@ lint_run_settings(struct lint_run *r)
 {
 	size_t n = r->files->len;
 
+	warm_settings_wait(r);
 	r->sets = ps_xcalloc(n + 1, sizeof(*r->sets));
 	/* not thread-safe (it caches): before the workers start */
 	for (size_t i = 0; i < n; i++) {
@@ -762,5 +797,6 @@ lint_run_free(struct lint_run *r)
 	}
 	free(r->cached);
 	free(r->last_dir);
+	free(r->warm_dir);
 	lint_find_cache_free(&r->find_cache);
 }

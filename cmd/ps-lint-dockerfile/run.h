@@ -74,6 +74,11 @@ struct lint_run {
 	atomic_int image_done;	/* the data pages are populated */
 	void *main_tls;		/* this thread's thread-local variables */
 	size_t main_tls_len;
+	/* the configuration search for the first operand's directory,
+	 * done by a waiting worker while this thread finds the files:
+	 * WARM_* (run.c) */
+	char *warm_dir;
+	atomic_int warm;
 };
 
 /* Resolve the settings of every file (the nearest configuration, loaded
