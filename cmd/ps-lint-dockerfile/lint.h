@@ -144,8 +144,11 @@ enum lint_cmd {
 enum lint_cmd lint_cmd_of(const char *name);
 void lint_tag_cmds(struct ps_sh_script *sc);
 
-/* Give back the buffers lint_text keeps for the thread's next file. */
+/* Give back what lint_text keeps for the thread's next file: its buffers,
+ * and the last directory's answer to "is there a .dockerignore?". */
 void lint_scratch_release(void);
+/* (the latter, for the standards' rules) */
+void lint_rules_std_release(void);
 
 /* Report a finding of rule (code) at an instruction (or line if in NULL). */
 struct ps_finding *lint_report(struct lint_ctx *cx, const char *code,

@@ -681,6 +681,7 @@ lint_scratch_release(void)
 {
 	ps_buf_free(&tl_snippet);
 	ps_buf_free(&tl_line);
+	lint_rules_std_release();
 }
 
 void

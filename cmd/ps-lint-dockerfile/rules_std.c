@@ -15,6 +15,34 @@
 
 #include "lib/log.h"
 
+/* Whether dir has a .dockerignore: the answer for the last directory asked
+ * about is kept by each thread for the rest of its run (the files of a run
+ * share directories; lint_scratch_release forgets it). */
+static _Thread_local char *tl_ignore_dir;
+static _Thread_local int tl_ignore_has;
+
+static int
+dir_has_dockerignore(const char *dir)
+{
+	char *p;
+
+	if (tl_ignore_dir && strcmp(tl_ignore_dir, dir) == 0)
+		return tl_ignore_has;
+	p = ps_xasprintf("%s/.dockerignore", dir);
+	tl_ignore_has = access(p, F_OK) == 0;
+	free(p);
+	free(tl_ignore_dir);
+	tl_ignore_dir = ps_xstrdup(dir);
+	return tl_ignore_has;
+}
+
+void
+lint_rules_std_release(void)
+{
+	free(tl_ignore_dir);
+	tl_ignore_dir = NULL;
+}
+
 static int
 has_arg(const struct ps_sh_cmd *c, const char *w)
 {
@@ -623,15 +651,14 @@ lint_rules_std(struct lint_ctx *cx)
 							all = 1;
 					}
 					if (all) {
-						char *p1 = ps_xasprintf("%s/.dockerignore", cx->dir);
 						const char *b = strrchr(cx->file, '/');
 						char *p2 = ps_xasprintf("%s.dockerignore", cx->file);
 
-						if (access(p1, F_OK) != 0 && access(p2, F_OK) != 0)
+						if (!dir_has_dockerignore(cx->dir) &&
+						    access(p2, F_OK) != 0)
 							lint_report(cx, "PSD311", in, 0,
 								    "%s copies the whole build context and there is no .dockerignore beside %s",
 								    x->keyword, b ? b + 1 : cx->file);
-						free(p1);
 						free(p2);
 					}
 				}

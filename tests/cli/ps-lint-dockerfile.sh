@@ -169,6 +169,25 @@ expect_status 2 "a missing operand among many exits 2"
 expect_err_has "cannot open '$TMP/many/nothere.Dockerfile'" "the missing operand is named"
 expect_out_lacks 'm01.Dockerfile' "nothing is linted when an operand is missing"
 
+# COPY . . beside a .dockerignore, or one of the file's own, and without:
+# the answer is the directory's for each file, whatever came before.
+mkdir -p "$TMP/ign/with" "$TMP/ign/without"
+: >"$TMP/ign/with/.dockerignore"
+ops=()
+for i in $(seq -w 1 12); do
+	for d in with without; do
+		printf 'FROM alpine:3.20\nCOPY . .\n' >"$TMP/ign/$d/$i.Dockerfile"
+		ops+=("$TMP/ign/$d/$i.Dockerfile")
+	done
+done
+: >"$TMP/ign/without/05.Dockerfile.dockerignore"
+for j in 1 2; do
+	run ps-lint-dockerfile -j "$j" -f gnu --fail-on never --shellcheck never "${ops[@]}"
+	expect_eq "$(for i in $(seq -w 1 12); do [ "$i" = 05 ] || printf 'without/%s.Dockerfile ' "$i"; done)" \
+		"$(grep 'no .dockerignore' "$out" | grep -o '[a-z]*/[0-9]*\.Dockerfile' | tr '\n' ' ')" \
+		"PSD311 for the files without a .dockerignore only (-j $j)"
+done
+
 # Linked statically (no dynamic loader at each start) wherever every library
 # it links has a static archive; tool.mk falls back to a dynamic link
 # otherwise, so a library another tool adds must not take this away.
