@@ -188,8 +188,10 @@ int ps_render_summary(const struct ps_render *r, FILE *out);
  * exact bytes ps_render_finding would write with ps_render_put, which only
  * reads r (its format and colour) and may be called from any thread; the
  * thread that owns r then hands the findings over in order with
- * ps_render_emit, which counts each as ps_render_finding does and writes
- * its bytes unless min_severity hides it. Returns as ps_render_finding.
+ * ps_render_emit, which counts each as ps_render_finding does (by file
+ * only for text output's summary: ps_render_summary tells no files after
+ * it in other formats) and writes its bytes unless min_severity hides it.
+ * Returns as ps_render_finding.
  */
 int ps_render_apart(const struct ps_render *r);
 void ps_render_put(const struct ps_render *r, struct ps_buf *b,

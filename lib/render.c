@@ -1221,16 +1221,39 @@ valid_sev(enum ps_severity s)
 	return s < PS_SEV_STYLE || s > PS_SEV_ERROR ? PS_SEV_ERROR : s;
 }
 
+/* Count n findings that are shown, not by file. */
+static void
+count_shown(struct ps_render *r, const char *tool, enum ps_severity sev, size_t n)
+{
+	r->count[sev] += n;
+	if (r->o.fail_on != PS_SEV_NONE && sev >= r->o.fail_on)
+		r->fail = 1;
+	note_tool(r, tool);
+}
+
 /* Count a finding that is shown; returns its file's index. */
 static size_t
 account(struct ps_render *r, const char *tool, const char *file,
 	enum ps_severity sev)
 {
-	r->count[sev]++;
-	if (r->o.fail_on != PS_SEV_NONE && sev >= r->o.fail_on)
-		r->fail = 1;
-	note_tool(r, tool);
+	count_shown(r, tool, sev, 1);
 	return count_file(r, file, sev);
+}
+
+/* Count a finding handed over apart (ps_render_emit, _take, _take_group):
+ * by file too only where the renderer's own summary tells the files (text
+ * output), not for the thousands of files a linter's JSON lines name. */
+static void
+account_apart(struct ps_render *r, const char *tool, const char *file,
+	      enum ps_severity sev, size_t n)
+{
+	count_shown(r, tool, sev, n);
+	if (r->fmt == PS_FMT_TEXT && r->o.summary) {
+		/* (count_file counts one, and may move r->files) */
+		size_t k = count_file(r, file, sev);
+
+		r->files[k].n[sev] += n - 1;
+	}
 }
 
 static int
@@ -1278,7 +1301,7 @@ ps_render_take(struct ps_render *r, const char *tool, const char *file,
 		r->below++;
 		return 0;
 	}
-	account(r, tool, file, sev);
+	account_apart(r, tool, file, sev, 1);
 	r->emitted++;
 	return 1;
 }
@@ -1287,20 +1310,13 @@ int
 ps_render_take_group(struct ps_render *r, const char *tool, const char *file,
 		     const size_t nsev[PS_SEV_ERROR + 1])
 {
-	size_t k;
-
 	for (int s = 0; s <= PS_SEV_ERROR; s++)
 		if (nsev[s] && valid_sev((enum ps_severity)s) < r->o.min_severity)
 			return 0;
 	for (int s = 0; s <= PS_SEV_ERROR; s++) {
-		enum ps_severity v = valid_sev((enum ps_severity)s);
-
 		if (!nsev[s])
 			continue;
-		k = account(r, tool, file, v);
-		/* account counted one: the rest of this severity at once */
-		r->count[v] += nsev[s] - 1;
-		r->files[k].n[v] += nsev[s] - 1;
+		account_apart(r, tool, file, valid_sev((enum ps_severity)s), nsev[s]);
 		r->emitted += nsev[s];
 	}
 	return 1;
@@ -1326,7 +1342,7 @@ ps_render_emit(struct ps_render *r, const char *tool, const char *file,
 		r->below++;
 		return 0;
 	}
-	account(r, tool, file, sev);
+	account_apart(r, tool, file, sev, 1);
 	return write_streamed(r, bytes, n);
 }
 
