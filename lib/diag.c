@@ -387,10 +387,21 @@ normalise_into(char *dst, const char *s)
  * SHA-256 once; XXH3 spares every linter run loading and initialising
  * OpenSSL, about 5 ms of a one-file run.)
  */
+/* The two hex digits of each byte value. */
+#define HEX_ROW(h) {h, '0'}, {h, '1'}, {h, '2'}, {h, '3'}, {h, '4'}, {h, '5'}, \
+	{h, '6'}, {h, '7'}, {h, '8'}, {h, '9'}, {h, 'a'}, {h, 'b'}, {h, 'c'}, \
+	{h, 'd'}, {h, 'e'}, {h, 'f'}
+static const char hex_pairs[256][2] = {
+	HEX_ROW('0'), HEX_ROW('1'), HEX_ROW('2'), HEX_ROW('3'),
+	HEX_ROW('4'), HEX_ROW('5'), HEX_ROW('6'), HEX_ROW('7'),
+	HEX_ROW('8'), HEX_ROW('9'), HEX_ROW('a'), HEX_ROW('b'),
+	HEX_ROW('c'), HEX_ROW('d'), HEX_ROW('e'), HEX_ROW('f'),
+};
+#undef HEX_ROW
+
 const char *
 ps_finding_fingerprint(struct ps_finding *f)
 {
-	static const char digits[] = "0123456789abcdef";
 	const char *file = f->file ? f->file : "";
 	const char *rule = f->rule ? f->rule : "";
 	const char *content = f->snippet ? f->snippet : f->message ? f->message : "";
@@ -418,8 +429,8 @@ ps_finding_fingerprint(struct ps_finding *f)
 	h = XXH3_64bits(p, n);
 	if (p != stack)
 		free(p);
-	for (int i = 15; i >= 0; i--, h >>= 4)
-		f->fp[i] = digits[h & 15];
+	for (int i = 7; i >= 0; i--, h >>= 8)
+		memcpy(f->fp + 2 * i, hex_pairs[h & 0xff], 2);
 	f->fp[16] = '\0';
 	f->fingerprint = f->fp;
 	return f->fingerprint;
