@@ -990,6 +990,44 @@ is_stage_name(const struct ps_dockerfile *df, const char *name, size_t before)
 	return 0;
 }
 
+/* Whether a lower-case name holds a part that names sensitive data
+ * (api_key, client_key, password, private, secret, token, username): one
+ * pass, the parts looked for from their first letter. */
+static int
+has_sensitive_part(const char *low)
+{
+	for (const char *p = low; *p; p++)
+		switch (*p) {
+		case 'a':
+			if (strncmp(p, "api_key", 7) == 0)
+				return 1;
+			break;
+		case 'c':
+			if (strncmp(p, "client_key", 10) == 0)
+				return 1;
+			break;
+		case 'p':
+			if (strncmp(p, "password", 8) == 0 || strncmp(p, "private", 7) == 0)
+				return 1;
+			break;
+		case 's':
+			if (strncmp(p, "secret", 6) == 0)
+				return 1;
+			break;
+		case 't':
+			if (strncmp(p, "token", 5) == 0)
+				return 1;
+			break;
+		case 'u':
+			if (strncmp(p, "username", 8) == 0)
+				return 1;
+			break;
+		default:
+			break;
+		}
+	return 0;
+}
+
 void
 lint_rules_dl(struct lint_ctx *cx)
 {
@@ -1351,8 +1389,6 @@ dl3010:
 				"POSTGRES_PASSWORD", "SLACK_TOKEN", "VAULT_TOKEN",
 				"HEROKU_API_KEY", "STRIPE_API_KEY", NULL
 			};
-			static const char *const subs[] = { "api_key", "client_key",
-				"password", "private", "secret", "token", "username", NULL };
 
 			for (size_t p = 0; p < x->npairs; p++) {
 				const char *k = x->pairs[p].key;
@@ -1367,8 +1403,8 @@ dl3010:
 				low[n] = '\0';
 				for (const char *const *w = known; *w && !hit; w++)
 					hit = lint_streq_ci(k, *w);
-				for (const char *const *w = subs; *w && !hit; w++)
-					hit = strstr(low, *w) != NULL;
+				if (!hit)
+					hit = has_sensitive_part(low);
 				if (hit) {
 					lint_report(cx, "PSD064", in, 0,
 						    "%s %s may hold sensitive data: use a build secret (RUN --mount=type=secret)",

@@ -70,6 +70,20 @@ for r in PSD312 PSD203 PSD202 PSD201 PSD314 PSD406 PSD064; do
 	expect_out_has "\"rule\":\"$r\"" "secrets.Dockerfile: $r"
 done
 expect_out_lacks 'hunter2' "secret values never reach the output"
+# ARG and ENV names that hold sensitive data (hadolint's DL3064 words, in
+# any case and place), and names that only come near them
+{
+	echo 'FROM alpine:3.20'
+	for n in MY_API_KEY client_key_file DB_PASSWORD PrivateDir app_secret \
+		GH_TOKEN USERNAME API_KEY GITHUB_TOKEN \
+		APIKEY API_KE CLIENTKEY PASSWD PRIVAT SECRE TOKN USER_NAME APP_ID; do
+		echo "ARG $n"
+	done
+} >"$TMP/sensitive.Dockerfile"
+run ps-lint-dockerfile -f json --fail-on never --shellcheck never "$TMP/sensitive.Dockerfile"
+expect_eq "MY_API_KEY client_key_file DB_PASSWORD PrivateDir app_secret GH_TOKEN USERNAME API_KEY GITHUB_TOKEN" \
+	"$(json_eval "' '.join(r['message'].split()[1] for r in recs if r['rule'] == 'PSD064')")" \
+	"PSD064 for the names with a sensitive part, none for the near misses"
 
 # configuration: --config with a .hadolint.yaml, --ignore, --enable
 run ps-lint-dockerfile -f json -c "$F/hadolint.yaml" --shellcheck never "$F/tree/sub/api.Dockerfile"
