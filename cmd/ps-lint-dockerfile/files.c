@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -32,14 +33,22 @@ lint_is_dockerfile_name(const char *b)
 }
 
 static void
-push(struct file_list *fl, char *p, int reg)
+push_at(struct file_list *fl, char *p, int reg, int at)
 {
-	size_t cap = fl->cap;
+	size_t cap = fl->cap, cap2 = fl->cap;
 
 	ps_xgrow(&fl->v, &fl->cap, fl->len + 1, sizeof(*fl->v));
 	ps_xgrow(&fl->reg, &cap, fl->len + 1, sizeof(*fl->reg));
+	ps_xgrow(&fl->at, &cap2, fl->len + 1, sizeof(*fl->at));
 	fl->reg[fl->len] = (unsigned char)reg;
+	fl->at[fl->len] = at;
 	fl->v[fl->len++] = p;
+}
+
+static void
+push(struct file_list *fl, char *p, int reg)
+{
+	push_at(fl, p, reg, -1);
 }
 
 struct entry {
@@ -206,10 +215,12 @@ dtype_mode(int t)
 	}
 }
 
-/* Types of ops[a..b), all in directory dir (dlen bytes of each op). */
+/* Types of ops[a..b), all in directory dir (dlen bytes of each op); the
+ * directory's descriptor kept in fl for those typed (at), so that each is
+ * opened from it without looking its directory up again. */
 static void
 types_from_listing(char *const *ops, size_t a, size_t b, size_t dlen,
-		   mode_t *mode)
+		   mode_t *mode, int *at, struct file_list *fl)
 {
 	struct name_set ns = { 0 };
 	size_t want = b - a, limit = 64 * (b - a), seen = 0, nslots = 16;
@@ -259,13 +270,22 @@ types_from_listing(char *const *ops, size_t a, size_t b, size_t dlen,
 		ns.type[h] = e->d_type;
 		ps_buf_add(&ns.names, e->d_name, len + 1);
 	}
-	closedir(d);
-	for (size_t i = a; i < b; i++) {
-		const char *base = ops[i] + dlen + (dlen ? 1 : 0);
-		int t = name_get(&ns, base, strlen(base));
+	{
+		int keep = fl->ndirs < (int)PS_ARRAY_LEN(fl->dirs) ?
+			   fcntl(dirfd(d), F_DUPFD_CLOEXEC, 0) : -1;
 
-		if (t >= 0)
-			mode[i] = dtype_mode(t);
+		if (keep >= 0)
+			fl->dirs[fl->ndirs++] = keep;
+		closedir(d);
+		for (size_t i = a; i < b; i++) {
+			const char *base = ops[i] + dlen + (dlen ? 1 : 0);
+			int t = name_get(&ns, base, strlen(base));
+
+			if (t >= 0) {
+				mode[i] = dtype_mode(t);
+				at[i] = keep;
+			}
+		}
 	}
 	free(ns.slot);
 	free(ns.type);
@@ -287,7 +307,8 @@ dir_len(const char *op)
 }
 
 static void
-types_by_directory(char *const *ops, size_t n, mode_t *mode)
+types_by_directory(char *const *ops, size_t n, mode_t *mode, int *at,
+		   struct file_list *fl)
 {
 	size_t i = 0;
 
@@ -302,7 +323,7 @@ types_by_directory(char *const *ops, size_t n, mode_t *mode)
 		       strncmp(ops[k], ops[i], dl) == 0)
 			k++;
 		if (k - i >= 16)
-			types_from_listing(ops, i, k, dl, mode);
+			types_from_listing(ops, i, k, dl, mode, at, fl);
 		i = k;
 	}
 }
@@ -316,6 +337,7 @@ lint_collect_all(char *const *ops, size_t n, int jobs, struct file_list *fl,
 	int nth = 0;
 
 	size_t unknown = 0;
+	int *at;
 
 	if (n < 16) {
 		for (size_t i = 0; i < n; i++)
@@ -325,8 +347,11 @@ lint_collect_all(char *const *ops, size_t n, int jobs, struct file_list *fl,
 	}
 	j.mode = ps_xcalloc(n, sizeof(*j.mode));
 	j.err = ps_xcalloc(n, sizeof(*j.err));
+	at = ps_xmalloc(n * sizeof(*at));
+	for (size_t i = 0; i < n; i++)
+		at[i] = -1;
 	atomic_init(&j.next, 0);
-	types_by_directory(ops, n, j.mode);
+	types_by_directory(ops, n, j.mode, at, fl);
 	for (size_t i = 0; i < n; i++)
 		unknown += !j.mode[i];
 	if (unknown >= 64)
@@ -348,15 +373,17 @@ lint_collect_all(char *const *ops, size_t n, int jobs, struct file_list *fl,
 		else if (S_ISDIR(j.mode[i]))
 			rc = walk(ops[i], fl, err, 0);
 		else
-			push(fl, ps_xstrdup(ops[i]), S_ISREG(j.mode[i]));
+			push_at(fl, ps_xstrdup(ops[i]), S_ISREG(j.mode[i]), at[i]);
 		if (rc < 0) {
 			free(j.mode);
 			free(j.err);
+			free(at);
 			return -1;
 		}
 	}
 	free(j.mode);
 	free(j.err);
+	free(at);
 	return 0;
 }
 
@@ -367,7 +394,12 @@ lint_files_free(struct file_list *fl)
 		free(fl->v[i]);
 	free(fl->v);
 	free(fl->reg);
+	free(fl->at);
+	for (int i = 0; i < fl->ndirs; i++)
+		close(fl->dirs[i]);
 	fl->v = NULL;
 	fl->reg = NULL;
+	fl->at = NULL;
 	fl->len = fl->cap = 0;
+	fl->ndirs = 0;
 }

@@ -181,8 +181,12 @@ void lint_text(const struct lint_settings *set, const char *file,
 struct file_list {
 	char **v;
 	unsigned char *reg;	/* per file: known to be a regular file */
+	int *at;		/* per file: a descriptor of its directory to
+				 * open its last component from, or -1 */
 	size_t len;
 	size_t cap;
+	int dirs[64];		/* the descriptors at refers to */
+	int ndirs;
 };
 /* Returns 0, or -1 with err for an operand that cannot be read. */
 int lint_collect(const char *operand, struct file_list *fl,

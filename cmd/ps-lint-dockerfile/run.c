@@ -128,7 +128,8 @@ take_prefault(struct lint_run *r)
 
 /* Read a whole regular file with one read(2) (looping only on short reads). */
 static int
-read_whole(const char *path, int reg, struct ps_buf *b, struct ps_error *err)
+read_whole(const char *path, int reg, int at, struct ps_buf *b,
+	   struct ps_error *err)
 {
 	struct stat st;
 	int fd;
@@ -136,7 +137,13 @@ read_whole(const char *path, int reg, struct ps_buf *b, struct ps_error *err)
 	ps_buf_reset(b);
 	if (strcmp(path, "-") == 0)
 		return ps_read_file("-", b, err);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* (from its directory's descriptor when the listing gave one: the
+	 * same file, without looking the directories up again) */
+	if (at >= 0)
+		fd = openat(at, strrchr(path, '/') ? strrchr(path, '/') + 1 : path,
+			    O_RDONLY | O_CLOEXEC);
+	else
+		fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return ps_error_set(err, PS_EXIT_USAGE, "cannot open '%s': %s", path,
 				    strerror(errno));
@@ -377,7 +384,8 @@ lint_one(struct lint_run *r, size_t i, struct ps_buf *buf)
 	struct ps_error err = { 0 };
 	char *dir = strcmp(path, "-") ? dir_of(path) : NULL;
 
-	if (read_whole(path, r->files->reg && r->files->reg[i], buf, &err) < 0) {
+	if (read_whole(path, r->files->reg && r->files->reg[i],
+		       r->files->at ? r->files->at[i] : -1, buf, &err) < 0) {
 		res->error = ps_xstrdup(err.msg);
 		res->status = err.code ? err.code : PS_EXIT_USAGE;
 	} else {

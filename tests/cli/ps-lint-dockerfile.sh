@@ -182,6 +182,13 @@ run ps-lint-dockerfile -f gnu --fail-on never --shellcheck never "${ops[@]:0:20}
 expect_status 2 "a missing operand among many exits 2"
 expect_err_has "cannot open '$TMP/many/nothere.Dockerfile'" "the missing operand is named"
 expect_out_lacks 'm01.Dockerfile' "nothing is linted when an operand is missing"
+# the same operands as bare names in the working directory and through a
+# path with .. (each opened from the listed directory's descriptor)
+bare=$(cd "$TMP/many" && "$BIN/ps-lint-dockerfile" -f gnu --fail-on never --shellcheck never m*.Dockerfile | sort)
+dotdot=$(cd "$TMP/many/sub" && "$BIN/ps-lint-dockerfile" -f gnu --fail-on never --shellcheck never ../m*.Dockerfile | sed 's|^\.\./||' | sort)
+expect_eq "24 24" "$(printf '%s\n' "$bare" | grep -c 'pin the version of curl') $(printf '%s\n' "$dotdot" | grep -c 'pin the version of curl')" \
+	"bare names and ../ names: every operand linted"
+expect_eq "$bare" "$dotdot" "bare names and ../ names give the same findings"
 
 # COPY . . beside a .dockerignore, or one of the file's own, and without:
 # the answer is the directory's for each file, whatever came before.
