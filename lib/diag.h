@@ -194,6 +194,10 @@ int ps_render_summary(const struct ps_render *r, FILE *out);
  * Returns as ps_render_finding.
  */
 int ps_render_apart(const struct ps_render *r);
+/* Free what the calling thread keeps for writing JSON lines (its memos of
+ * the lines' heads and fields), before it ends; ps_render_close does it
+ * for its own thread. */
+void ps_render_thread_release(void);
 void ps_render_put(const struct ps_render *r, struct ps_buf *b,
 		   struct ps_finding *f);
 int ps_render_emit(struct ps_render *r, const char *tool, const char *file,

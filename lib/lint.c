@@ -1296,6 +1296,7 @@ worker(void *arg)
 {
 	while (lint_next(arg))
 		;
+	ps_render_thread_release();
 	return NULL;
 }
 

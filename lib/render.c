@@ -879,7 +879,39 @@ struct json_head {
 	char bytes[256];
 };
 
-static _Thread_local struct json_head json_heads[64];
+/* A field's JSON text kept with the string it was made from, compared
+ * before it is taken: findings repeat their file (they come file by file)
+ * and their rule's help. */
+struct json_memo {
+	unsigned short len;	/* of bytes; 0: empty */
+	char s[256];
+	char bytes[512];
+};
+
+/* A thread's heads and memos (some 40 KB): on the heap, allocated when the
+ * thread first writes a JSON line, rather than thread-local storage that
+ * every new thread's creator clears. */
+struct json_memos {
+	struct json_head heads[64];
+	struct json_memo file, help[16];
+};
+
+static _Thread_local struct json_memos *json_memos;
+
+static struct json_memos *
+memos(void)
+{
+	if (!json_memos)
+		json_memos = ps_xcalloc(1, sizeof(*json_memos));
+	return json_memos;
+}
+
+void
+ps_render_thread_release(void)
+{
+	free(json_memos);
+	json_memos = NULL;
+}
 
 /* s into dst (room n) when it fits: 1, else 0 */
 static int
@@ -903,7 +935,7 @@ json_head(struct ps_buf *b, const struct ps_finding *f)
 	/* an empty name is written, no name is not: only the latter is kept
 	 * and taken (both are "" here) */
 	int keep = !(f->name && !*f->name);
-	struct json_head *h = &json_heads[(((uintptr_t)f->rule ^
+	struct json_head *h = &memos()->heads[(((uintptr_t)f->rule ^
 					    (uintptr_t)f->name >> 4 ^ (unsigned)f->severity) *
 					   0x9e3779b97f4a7c15u) >> 58];
 	size_t start = b->len;
@@ -930,17 +962,6 @@ json_head(struct ps_buf *b, const struct ps_finding *f)
 	}
 }
 
-/* A field's JSON text kept with the string it was made from, compared
- * before it is taken: findings repeat their file (they come file by file)
- * and their rule's help. */
-struct json_memo {
-	unsigned short len;	/* of bytes; 0: empty */
-	char s[256];
-	char bytes[512];
-};
-
-static _Thread_local struct json_memo json_file_memo, json_help_memo[16];
-
 /* ,"key":"s" when s is set, through the memo m */
 static void
 json_field_memo(struct ps_buf *b, struct json_memo *m, const char *key_colon,
@@ -965,10 +986,11 @@ json_field_memo(struct ps_buf *b, struct json_memo *m, const char *key_colon,
 static void
 json_finding(struct ps_buf *b, struct ps_finding *f)
 {
+	struct json_memos *m = memos();
 	size_t i;
 
 	json_head(b, f);
-	json_field_memo(b, &json_file_memo, KEY("file"), f->file);
+	json_field_memo(b, &m->file, KEY("file"), f->file);
 	if (f->file) {
 		ps_buf_add(b, KEY("line"));
 		json_uint(b, f->line);
@@ -989,8 +1011,7 @@ json_finding(struct ps_buf *b, struct ps_finding *f)
 		ps_buf_addc(b, ']');
 	}
 	json_field(b, KEY("snippet"), f->snippet);
-	json_field_memo(b, &json_help_memo[((uintptr_t)f->help >> 4) %
-					   PS_ARRAY_LEN(json_help_memo)],
+	json_field_memo(b, &m->help[((uintptr_t)f->help >> 4) % PS_ARRAY_LEN(m->help)],
 			KEY("help"), f->help);
 	json_field(b, KEY("help_uri"), f->help_uri);
 	if (ps_finding_fingerprint(f) == f->fp) {
@@ -1451,6 +1472,7 @@ ps_render_close(struct ps_render *r)
 		break;
 	}
 	fflush(r->out);
+	ps_render_thread_release();
 	status = ferror(r->out) ? PS_EXIT_OPER : r->fail ? PS_EXIT_FAIL : PS_EXIT_OK;
 	map_free(&r->file_map);
 	for (i = 0; i < r->nfiles; i++)

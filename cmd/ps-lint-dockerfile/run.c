@@ -41,8 +41,8 @@ static void
 prefault_image(const struct lint_run *r)
 {
 	/* data and bss (the stdout buffer among them), and the main
-	 * thread's thread-local variables (the renderer's memos; a
-	 * worker's are cleared, so mapped, by pthread_create) */
+	 * thread's thread-local variables (a worker's are cleared, so
+	 * mapped, by pthread_create) */
 	ps_prefault(__data_start, (size_t)(end - __data_start));
 	ps_prefault(r->main_tls, r->main_tls_len);
 }
@@ -520,6 +520,7 @@ work(struct lint_run *r)
 	/* (the buffers still in results are freed by lint_run_free) */
 	ps_df_scratch_release();
 	lint_scratch_release();
+	ps_render_thread_release();
 	ps_buf_free(&m.file);
 	ps_buf_free(&m.bytes);
 	free(m.put);
