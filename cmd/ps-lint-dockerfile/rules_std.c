@@ -229,12 +229,27 @@ pkg_is(const char *pkg, const char *name)
 static const char *
 toolchain_pkg(const char *p)
 {
-	static const char *const names[] = { "build-essential", "build-base",
-		"gcc", "g++", "clang", "make", "cmake", "musl-dev", "libc-dev",
-		"libc6-dev", "gcc-c++", "autoconf", "automake", "golang",
-		"rustc", "cargo", NULL };
+	/* the toolchain's packages by their first letter */
+	static const char *const a[] = { "autoconf", "automake", NULL };
+	static const char *const b[] = { "build-essential", "build-base", NULL };
+	static const char *const c[] = { "clang", "cmake", "cargo", NULL };
+	static const char *const g[] = { "gcc", "g++", "gcc-c++", "golang", NULL };
+	static const char *const l[] = { "libc-dev", "libc6-dev", NULL };
+	static const char *const m[] = { "make", "musl-dev", NULL };
+	static const char *const r[] = { "rustc", NULL };
+	const char *const *names;
 
-	for (const char *const *n = names; *n; n++)
+	switch (p[0]) {
+	case 'a': names = a; break;
+	case 'b': names = b; break;
+	case 'c': names = c; break;
+	case 'g': names = g; break;
+	case 'l': names = l; break;
+	case 'm': names = m; break;
+	case 'r': names = r; break;
+	default: names = NULL; break;
+	}
+	for (const char *const *n = names; n && *n; n++)
 		if (pkg_is(p, *n))
 			return *n;
 	if ((ends(p, "-dev") || ends(p, "-devel")) && !strchr(p, '='))

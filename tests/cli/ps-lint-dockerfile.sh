@@ -70,6 +70,18 @@ for r in PSD312 PSD203 PSD202 PSD201 PSD314 PSD406 PSD064; do
 	expect_out_has "\"rule\":\"$r\"" "secrets.Dockerfile: $r"
 done
 expect_out_lacks 'hunter2' "secret values never reach the output"
+# the build toolchain in a single-stage image (PSD301), by package name
+mkdir -p "$TMP/tc"
+tc_yes="build-essential build-base gcc g++ clang make cmake musl-dev libc-dev libc6-dev gcc-c++ autoconf automake golang rustc cargo gcc-12 clang=1:14 zlib-dev openssl-devel"
+tc_no="gcc-doc makedepend cmake-data cargo-vendor golang-doc rustc-doc libc-bin clangd autoconf-archive buildah"
+for p in $tc_yes $tc_no; do
+	printf 'FROM debian:12-slim\nRUN apt-get install -y --no-install-recommends %s\n' "$p" >"$TMP/tc/$(printf %s "$p" | tr '=:+' '___').Dockerfile"
+done
+run ps-lint-dockerfile -f json --fail-on never --shellcheck never "$TMP/tc"
+expect_eq "$(printf '%s\n' $tc_yes | LC_ALL=C sort | tr '\n' ' ')" \
+	"$(json_eval "' '.join(sorted(r['message'].split()[0] for r in recs if r['rule'] == 'PSD301'))") " \
+	"PSD301 names each toolchain package and none of the others"
+
 # ARG and ENV names that hold sensitive data (hadolint's DL3064 words, in
 # any case and place), and names that only come near them
 {
