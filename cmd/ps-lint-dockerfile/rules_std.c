@@ -95,6 +95,17 @@ check_insecure_cmd(struct lint_ctx *cx, const struct ps_df_inst *in,
 {
 	const char *n = ps_sh_cmd_name(c);
 
+	/* most commands are none of those below: told at once */
+	switch (c->tag) {
+	case LC_CURL: case LC_WGET: case LC_NPM: case LC_YARN: case LC_GIT:
+	case LC_APT_GET: case LC_APT: case LC_YUM: case LC_DNF:
+	case LC_MICRODNF: case LC_TDNF: case LC_RPM: case LC_APK:
+		break;
+	default:
+		if (n[0] != 'p')	/* pip, python */
+			return;
+		break;
+	}
 	if (c->tag == LC_CURL && (ps_sh_has_flag(c, "insecure") ||
 				       (ps_sh_has_flag(c, "k") && !has_arg(c, "-K"))))
 		lint_report(cx, "PSD202", in, 0,

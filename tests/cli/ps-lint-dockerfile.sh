@@ -70,6 +70,35 @@ for r in PSD312 PSD203 PSD202 PSD201 PSD314 PSD406 PSD064; do
 	expect_out_has "\"rule\":\"$r\"" "secrets.Dockerfile: $r"
 done
 expect_out_lacks 'hunter2' "secret values never reach the output"
+# TLS checks and package signatures switched off, command by command
+# (PSD202, PSD204), and the same words where they change nothing
+cat >"$TMP/insecure.Dockerfile" <<'EOF'
+FROM debian:12-slim
+RUN curl --insecure -fsSLo /tmp/a https://example.com/a
+RUN wget --no-check-certificate https://example.com/b
+RUN pip install --trusted-host pypi.example.com flask
+RUN python3 -m pip install --trusted-host=pypi.example.com flask
+RUN npm config set strict-ssl false
+RUN yarn config set strict-ssl false
+RUN git config --global http.sslVerify false
+RUN apt-get install -y --allow-unauthenticated curl
+RUN apt --force-yes install curl
+RUN apt-get -o APT::Get::AllowUnauthenticated=true install -y curl
+RUN yum install -y --nogpgcheck curl
+RUN dnf --nogpgcheck install -y curl
+RUN microdnf install --nogpgcheck curl
+RUN tdnf install --nogpgcheck curl
+RUN rpm -i --nosignature /tmp/x.rpm
+RUN apk add --allow-untrusted /tmp/x.apk
+RUN echo --insecure --no-check-certificate --trusted-host --nogpgcheck --allow-untrusted
+RUN printf '%s' --nosignature --force-yes http.sslVerify false
+RUN curl -K /etc/curlrc https://example.com/c
+EOF
+run ps-lint-dockerfile -f json --fail-on never --shellcheck never "$TMP/insecure.Dockerfile"
+expect_eq "202@2 202@3 202@4 202@5 202@6 202@7 202@8 204@9 204@10 204@11 204@12 204@13 204@14 204@15 204@16 204@17" \
+	"$(json_eval "' '.join('%s@%d' % (r['rule'][3:], r['line']) for r in recs if r['rule'] in ('PSD202', 'PSD204'))")" \
+	"each way of switching checks off is told, and none of the words elsewhere"
+
 # the build toolchain in a single-stage image (PSD301), by package name
 mkdir -p "$TMP/tc"
 tc_yes="build-essential build-base gcc g++ clang make cmake musl-dev libc-dev libc6-dev gcc-c++ autoconf automake golang rustc cargo gcc-12 clang=1:14 zlib-dev openssl-devel"
