@@ -187,9 +187,19 @@ static int
 is_index_update(const struct ps_sh_cmd *c)
 {
 	if (c->tag == LC_APT_GET || c->tag == LC_APT ||
-	    c->tag == LC_APK || c->tag == LC_ZYPPER)
-		return has_arg(c, "update") || has_arg(c, "refresh") ||
-		       has_arg(c, "ref");
+	    c->tag == LC_APK || c->tag == LC_ZYPPER) {
+		/* update, refresh or ref among the arguments: one pass over
+		 * them (an install names dozens of packages) */
+		for (size_t i = 1; i < c->argc; i++) {
+			const char *w = c->argv[i].text;
+
+			if ((w[0] == 'u' && strcmp(w, "update") == 0) ||
+			    (w[0] == 'r' && (strcmp(w, "refresh") == 0 ||
+					     strcmp(w, "ref") == 0)))
+				return 1;
+		}
+		return 0;
+	}
 	if (c->tag == LC_YUM || c->tag == LC_DNF)
 		return has_arg(c, "makecache");
 	return 0;
@@ -742,7 +752,7 @@ lint_rules_std(struct lint_ctx *cx)
 							lint_report(cx, "PSD203", in, 0,
 								    "%s switches TLS verification off", why);
 					}
-				if (!is_index_update(c))
+				if (only_update && !is_index_update(c))
 					only_update = 0;
 				/* packages */
 				iw = install_word(c);

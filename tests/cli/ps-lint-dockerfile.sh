@@ -99,6 +99,27 @@ expect_eq "202@2 202@3 202@4 202@5 202@6 202@7 202@8 204@9 204@10 204@11 204@12 
 	"$(json_eval "' '.join('%s@%d' % (r['rule'][3:], r['line']) for r in recs if r['rule'] in ('PSD202', 'PSD204'))")" \
 	"each way of switching checks off is told, and none of the words elsewhere"
 
+# a package index update alone in a RUN (PSD205), for each manager, and
+# updates followed by an install or anything else
+cat >"$TMP/update.Dockerfile" <<'EOF'
+FROM debian:12-slim
+RUN apt-get update
+RUN apt update && apt-get -q update
+RUN apk update
+RUN zypper refresh
+RUN zypper ref
+RUN yum makecache
+RUN dnf makecache --refresh
+RUN apt-get update && apt-get install -y --no-install-recommends curl
+RUN apk update; echo done
+RUN echo update refresh ref makecache
+RUN apt-get install -y --no-install-recommends update-notifier
+EOF
+run ps-lint-dockerfile -f json --fail-on never --shellcheck never "$TMP/update.Dockerfile"
+expect_eq "2 3 4 5 6 7 8" \
+	"$(json_eval "' '.join(str(r['line']) for r in recs if r['rule'] == 'PSD205')")" \
+	"PSD205 for RUNs that only update a package index"
+
 # the build toolchain in a single-stage image (PSD301), by package name
 mkdir -p "$TMP/tc"
 tc_yes="build-essential build-base gcc g++ clang make cmake musl-dev libc-dev libc6-dev gcc-c++ autoconf automake golang rustc cargo gcc-12 clang=1:14 zlib-dev openssl-devel"
