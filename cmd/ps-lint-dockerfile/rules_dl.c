@@ -336,16 +336,13 @@ check_run(struct lint_ctx *cx, size_t i, struct run_state *st)
 	int yum_inst = 0, yum_clean = 0, zyp_inst = 0, zyp_clean = 0;
 	int dnf_inst = 0, dnf_clean = 0, yarn_inst = 0, yarn_clean = 0;
 	const char *dnf_tool = NULL;	/* dnf clean must be the installer's */
-	int pip_nocache_env = 0, uses_wget = 0, uses_curl = 0;
+	/* PIP_NO_CACHE_DIR set: -1 until a pip command asks (the ENV and
+	 * ARG values are looked up then) or the script sets it */
+	int pip_nocache_env = -1, uses_wget = 0, uses_curl = 0;
 	const struct ps_sh_word *ops[256];
 
 	if (!sc)
 		return;
-	{
-		const char *v = var_value(df, i, "PIP_NO_CACHE_DIR");
-
-		pip_nocache_env = truthy(v);
-	}
 	for (size_t k = 0; k < sc->ncmds; k++) {
 		const struct ps_sh_cmd *c = &sc->cmds[k];
 		const char *n = ps_sh_cmd_name(c);
@@ -498,6 +495,11 @@ check_run(struct lint_ctx *cx, size_t i, struct run_state *st)
 		size_t pi;
 
 		if (is_pip(c, &pi)) {
+			if (cmd_nocache < 0) {
+				cmd_nocache = truthy(var_value(df, i, "PIP_NO_CACHE_DIR"));
+				if (pip_nocache_env < 0)
+					pip_nocache_env = cmd_nocache;
+			}
 			if (!flag(c, "no-cache-dir") && !cmd_nocache &&
 			    !cache_mount(run, "/root/.cache/pip") &&
 			    !cache_mount(run, "/root/.cache"))
