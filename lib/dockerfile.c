@@ -563,14 +563,18 @@ static int
 parse_json_form(struct ps_dockerfile *df, const char *s, const char ***argv,
 		size_t *argc)
 {
-	size_t n = strlen(s);
 	const char *stack[16];
 	struct json_words jw = { df, stack, { stack, 0, PS_ARRAY_LEN(stack) } };
+	size_t n;
 	long m;
 
+	/* (a shell-form script, most often: told before its length) */
+	if (s[0] != '[')
+		return 0;
+	n = strlen(s);
 	while (n > 0 && isspace((unsigned char)s[n - 1]))
 		n--;
-	if (n < 2 || s[0] != '[' || s[n - 1] != ']')
+	if (n < 2 || s[n - 1] != ']')
 		return 0;
 	m = ps_jl_string_array(s, n, json_word, &jw);
 	if (m >= 0) {
