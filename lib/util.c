@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <link.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -346,50 +345,6 @@ ps_prefault(void *p, size_t n)
 
 	if (e > a)
 		(void)madvise((void *)a, e - a, MADV_POPULATE_WRITE);
-}
-
-/* The program's PT_TLS segment: its size in memory and alignment. */
-static int
-find_tls(struct dl_phdr_info *info, size_t size, void *data)
-{
-	size_t *memsz_align = data;
-
-	(void)size;
-	for (int i = 0; i < info->dlpi_phnum; i++)
-		if (info->dlpi_phdr[i].p_type == PT_TLS) {
-			memsz_align[0] = info->dlpi_phdr[i].p_memsz;
-			memsz_align[1] = info->dlpi_phdr[i].p_align;
-		}
-	return 1;		/* the program is the first object: only it */
-}
-
-void
-ps_tls_pages(void **start, size_t *len)
-{
-	size_t tls[2] = { 0, 0 }, pg = (size_t)sysconf(_SC_PAGESIZE);
-	uintptr_t a = 0, e = 0;
-
-	*start = NULL;
-	*len = 0;
-	dl_iterate_phdr(find_tls, tls);
-	if (tls[0] == 0)
-		return;
-#if defined(__x86_64__)
-	/* TLS below the thread pointer (variant II): the program's block
-	 * ends there, give or take its alignment */
-	e = (uintptr_t)__builtin_thread_pointer();
-	a = e - tls[0] - tls[1];
-#elif defined(__aarch64__)
-	/* above it, after a 16-byte TCB (variant I) */
-	a = (uintptr_t)__builtin_thread_pointer();
-	e = a + 16 + tls[1] + tls[0];
-#endif
-	if (e <= a)
-		return;
-	a &= ~(uintptr_t)(pg - 1);
-	e = (e + pg - 1) & ~(uintptr_t)(pg - 1);
-	*start = (void *)a;
-	*len = e - a;
 }
 
 void

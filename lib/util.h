@@ -50,14 +50,6 @@ void ps_prefault(void *p, size_t n);
  * block is taken, populated and given back, where it stays for what the
  * thread allocates next if the trim threshold (mallopt) is above n. */
 void ps_prefault_heap(size_t n);
-/*
- * The whole pages that hold the calling thread's copy of the program's
- * thread-local variables (its static TLS block), for ps_prefault from any
- * thread; 0 in *len where the layout is not known here. Left to fault in,
- * each such page is read first (mapped to the zero page) and written after
- * (a second fault, and a TLB flush on every CPU the process runs on).
- */
-void ps_tls_pages(void **start, size_t *len);
 
 /* Allocation that aborts with a message on out-of-memory. */
 void *ps_xmalloc(size_t n);

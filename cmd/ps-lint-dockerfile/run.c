@@ -38,13 +38,10 @@
 extern char __data_start[], end[];
 
 static void
-prefault_image(const struct lint_run *r)
+prefault_image(void)
 {
-	/* data and bss (the stdout buffer among them), and the main
-	 * thread's thread-local variables (a worker's are cleared, so
-	 * mapped, by pthread_create) */
+	/* data and bss (the stdout buffer among them) */
 	ps_prefault(__data_start, (size_t)(end - __data_start));
-	ps_prefault(r->main_tls, r->main_tls_len);
 }
 
 /* The heap a worker touches linting: what one file needs (the parse
@@ -100,10 +97,8 @@ lint_prefault(struct lint_run *r, size_t n, int jobs)
 		r->pf_block = p;
 		return;
 	}
-	if (!atomic_exchange(&r->image_done, 1)) {
-		ps_tls_pages(&r->main_tls, &r->main_tls_len);
-		prefault_image(r);
-	}
+	if (!atomic_exchange(&r->image_done, 1))
+		prefault_image();
 	ps_prefault(p, h);
 	free(p);
 }
@@ -139,10 +134,11 @@ read_whole(const char *path, int reg, int at, struct ps_buf *b,
 		return ps_read_file("-", b, err);
 	/* (from its directory's descriptor when the listing gave one: the
 	 * same file, without looking the directories up again) */
-	if (at >= 0)
-		fd = openat(at, strrchr(path, '/') ? strrchr(path, '/') + 1 : path,
-			    O_RDONLY | O_CLOEXEC);
-	else
+	if (at >= 0) {
+		const char *base = strrchr(path, '/');
+
+		fd = openat(at, base ? base + 1 : path, O_RDONLY | O_CLOEXEC);
+	} else
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return ps_error_set(err, PS_EXIT_USAGE, "cannot open '%s': %s", path,
@@ -617,7 +613,7 @@ early_worker(void *arg)
 		pthread_setaffinity_np(pthread_self(), sizeof(r->allowed),
 				       &r->allowed);
 	if (!atomic_exchange(&r->image_done, 1))
-		prefault_image(r);
+		prefault_image();
 	/* (the main thread needs it after the files are found) */
 	warm_settings(r);
 	ps_prefault_heap(r->thread_heap);
@@ -671,7 +667,6 @@ lint_run_start(struct lint_run *r, char *const *ops, size_t n)
 	r->allowed = allowed;
 	r->thread_heap = thread_heap(n > 0 ? n : 1, nth);
 	r->spin = CPU_COUNT(&allowed) >= nth;
-	ps_tls_pages(&r->main_tls, &r->main_tls_len);
 	if (!r->fixed && n > 0 && strcmp(ops[0], "-") != 0)
 		r->warm_dir = dir_of(ops[0]);
 	atomic_init(&r->go, 0);

@@ -72,8 +72,6 @@ struct lint_run {
 	size_t pf_len;
 	atomic_int pf_pending;
 	atomic_int image_done;	/* the data pages are populated */
-	void *main_tls;		/* this thread's thread-local variables */
-	size_t main_tls_len;
 	/* the configuration search for the first operand's directory,
 	 * done by a waiting worker while this thread finds the files:
 	 * WARM_* (run.c) */

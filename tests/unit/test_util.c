@@ -1,7 +1,5 @@
 /* Check suite for lib/util.c: errors, buffers, number parsing, did-you-mean. */
 #include <check.h>
-#include <pthread.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -134,54 +132,6 @@ START_TEST(prefault_keeps_contents)
 }
 END_TEST
 
-/* Thread-local variables of this program, with values set on each thread. */
-static _Thread_local unsigned char tls_big[3 * 4096 + 100];
-static _Thread_local int tls_small = 42;
-
-/* Whether the pages ps_tls_pages gives hold this thread's variables; they
- * are then populated and keep their values. */
-static void *
-tls_pages_hold_variables(void *arg)
-{
-	uintptr_t a, e, pg = (uintptr_t)sysconf(_SC_PAGESIZE);
-	void *start;
-	size_t len;
-
-	(void)arg;
-	tls_big[0] = 1;
-	tls_big[sizeof(tls_big) - 1] = 2;
-	ps_tls_pages(&start, &len);
-	a = (uintptr_t)start;
-	e = a + len;
-#if defined(__x86_64__) || defined(__aarch64__)
-	ck_assert_uint_gt(len, sizeof(tls_big));
-#endif
-	if (len) {
-		ck_assert_uint_eq(a % pg, 0);
-		ck_assert_uint_eq(len % pg, 0);
-		ck_assert((uintptr_t)tls_big >= a && (uintptr_t)(tls_big + sizeof(tls_big)) <= e);
-		ck_assert((uintptr_t)&tls_small >= a && (uintptr_t)(&tls_small + 1) <= e);
-		/* and no bigger than the variables, their alignment and a page
-		 * at each end */
-		ck_assert_uint_le(len, sizeof(tls_big) + 64 * 1024 + 2 * pg);
-	}
-	ps_prefault(start, len);
-	ck_assert_int_eq(tls_big[0], 1);
-	ck_assert_int_eq(tls_big[sizeof(tls_big) - 1], 2);
-	ck_assert_int_eq(tls_small, 42);
-	return NULL;
-}
-
-START_TEST(tls_pages_of_each_thread)
-{
-	pthread_t t;
-
-	tls_pages_hold_variables(NULL);
-	ck_assert_int_eq(pthread_create(&t, NULL, tls_pages_hold_variables, NULL), 0);
-	ck_assert_int_eq(pthread_join(t, NULL), 0);
-}
-END_TEST
-
 START_TEST(read_file_reads_and_reports)
 {
 	struct ps_buf b = {0};
@@ -218,7 +168,6 @@ main(void)
 	tcase_add_test(tc, sha256_matches_known_vectors);
 	tcase_add_test(tc, read_file_reads_and_reports);
 	tcase_add_test(tc, prefault_keeps_contents);
-	tcase_add_test(tc, tls_pages_of_each_thread);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
